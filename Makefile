@@ -1,0 +1,154 @@
+# genv: GPU environment and cluster management. Plain GNU make.
+#
+#   make                 build build/bin/genv (and its shims)
+#   make check           ASan+UBSan build in build/san, unit + end-to-end tests
+#   make test            tests against the current build (BUILD=build)
+#   make install PREFIX=/usr/local [DESTDIR=...]
+#   make demo            the genv remote walkthrough on a simulated cluster
+#   make sandbox         a shell with the simulated cluster and a hostfile
+#   make bench           benchmarks (see bench/README.md)
+#
+# Knobs: SANITIZE=address,undefined  DEVELOPER=1 (-Werror)  V=1  BUILD=dir
+
+PREFIX  ?= /usr/local
+BUILD   ?= build
+CC      ?= cc
+AR      ?= ar
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wvla -Wwrite-strings -Wformat=2 -Wno-format-nonliteral
+CPPFLAGS += -Isrc -MMD -MP
+LDLIBS  += -ljansson -ldl
+
+ifdef DEVELOPER
+CFLAGS  += -Werror
+endif
+ifdef SANITIZE
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+# ---- sources (listed explicitly so that a new file shows up in review)
+
+UTIL_SRC = \
+	src/util/fileio.c \
+	src/util/json.c \
+	src/util/quote.c \
+	src/util/strbuf.c \
+	src/util/strvec.c \
+	src/util/xalloc.c
+
+CORE_SRC = \
+	src/core/state.c
+
+GPU_SRC =
+
+SHELL_SRC =
+
+REMOTE_SRC =
+
+METRICS_SRC =
+
+CLI_SRC = \
+	src/cli/commands.c \
+	src/cli/main.c \
+	src/cli/cmd-version.c
+
+LIB_SRC = $(UTIL_SRC) $(CORE_SRC) $(GPU_SRC) $(SHELL_SRC) $(REMOTE_SRC) $(METRICS_SRC)
+
+# unit tests: t/unit/test-<module>.c, each linked with libgenv.a and cmocka
+UNIT_TESTS = \
+	test-state
+
+LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+CLI_OBJ  = $(CLI_SRC:src/%.c=$(BUILD)/obj/%.o)
+UNIT_BIN = $(UNIT_TESTS:%=$(BUILD)/t/unit/%)
+FAKE_NVML = $(BUILD)/t/fake-nvml/libnvidia-ml.so.1
+GENV_BIN = $(BUILD)/bin/genv
+
+all: $(GENV_BIN) $(BUILD)/.runtime
+
+$(BUILD)/libgenv.a: $(LIB_OBJ)
+	@echo "  AR    $@"
+	$(Q)$(AR) rcs $@ $^
+
+$(GENV_BIN): $(CLI_OBJ) $(BUILD)/libgenv.a
+	@mkdir -p $(@D)
+	@echo "  LINK  $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libgenv.a $(LDLIBS)
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	@echo "  CC    $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# run-time files next to the binary, laid out like an installed prefix
+$(BUILD)/.runtime: $(GENV_BIN)
+	@mkdir -p $(BUILD)/libexec/genv/shims
+	$(Q)ln -sf ../../../bin/genv $(BUILD)/libexec/genv/shims/nvidia-smi
+	@touch $@
+
+# ---- tests
+
+$(BUILD)/t/unit/%: t/unit/%.c $(BUILD)/libgenv.a
+	@mkdir -p $(@D)
+	@echo "  CC    $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libgenv.a -lcmocka $(LDLIBS)
+
+# The fake NVML is a test fixture, not product code: never sanitized, so
+# that it can be dlopen()ed by any build.
+$(FAKE_NVML): t/helpers/fake-nvml.c
+	@mkdir -p $(@D)
+	@echo "  CC    $<"
+	$(Q)$(CC) -std=c11 -O2 -g -Wall -Wextra -fPIC -shared \
+		-Wl,-soname,libnvidia-ml.so.1 -o $@ $<
+	$(Q)ln -sf libnvidia-ml.so.1 $(@D)/libnvidia-ml.so
+
+test-build: all $(UNIT_BIN) $(FAKE_NVML)
+
+test: test-build
+	$(Q)BUILD=$(abspath $(BUILD)) sh t/run-tests.sh $(T)
+
+deps:
+	$(Q)sh contrib/install-deps.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build/san SANITIZE=address,undefined test
+
+valgrind: test-build
+	$(Q)for t in $(UNIT_BIN); do \
+		valgrind -q --error-exitcode=1 --leak-check=full $$t || exit 1; done
+
+# ---- install
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/genv/shims
+	install -m 0755 $(GENV_BIN) $(DESTDIR)$(PREFIX)/bin/genv
+	ln -sf ../../../bin/genv $(DESTDIR)$(PREFIX)/libexec/genv/shims/nvidia-smi
+
+# ---- demo, sandbox, benchmarks
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all $(FAKE_NVML)
+	$(Q)BUILD=$(abspath $(BUILD)) bash contrib/demo.sh
+
+sandbox: deps
+	$(Q)$(MAKE) --no-print-directory all $(FAKE_NVML)
+	$(Q)BUILD=$(abspath $(BUILD)) bash contrib/demo.sh --sandbox
+
+bench: all $(FAKE_NVML)
+	$(Q)BUILD=$(abspath $(BUILD)) bash bench/run.sh
+
+clean:
+	rm -rf build
+
+.PHONY: deps all test test-build check valgrind install demo sandbox bench clean
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

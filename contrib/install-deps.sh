@@ -1,0 +1,27 @@
+#!/bin/sh
+# contrib/install-deps.sh: installs the Debian packages genv needs to build,
+# test and run its demo, when they are missing. Run as root (or with sudo
+# available); otherwise it prints the apt-get command to run and fails.
+set -e
+pkgs="gcc make pkg-config libjansson-dev libcmocka-dev libmicrohttpd-dev
+openssh-server openssh-client tmux bash zsh fish procps valgrind hyperfine
+curl"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "genv: installing missing packages:$missing"
+if [ "$(id -u)" -eq 0 ]; then
+	run=""
+elif command -v sudo >/dev/null 2>&1; then
+	run="sudo"
+else
+	echo "genv: run as root: apt-get install -y$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$run apt-get update -q
+# shellcheck disable=SC2086
+$run apt-get install -y -q --no-install-recommends $missing

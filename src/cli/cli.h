@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli.h: the command table. Each subcommand lives in cmd-<name>.c and
+ * exports one struct cli_cmd; commands.c lists them. Only the CLI layer
+ * parses argv, prints, and chooses exit codes (0 ok, 1 failed, 2 usage).
+ */
+#ifndef GENV_CLI_CLI_H
+#define GENV_CLI_CLI_H
+
+#include <stdio.h>
+
+enum cli_cmd_flags {
+	CMD_HIDDEN      = 1 << 0,  /* not listed in `genv --help` */
+	CMD_HELP_STDERR = 1 << 1,  /* stdout is eval'ed: help goes to stderr */
+};
+
+struct cli_cmd {
+	const char *name;
+	const char *summary;   /* one line for `genv --help` */
+	const char *usage;     /* "genv attach [--count N | --index I] [-o]" */
+	const char *help;      /* option descriptions, printed after usage */
+	unsigned flags;
+	/* argv[0] is the command name; returns the exit status. */
+	int (*run)(int argc, char **argv);
+};
+
+extern const struct cli_cmd *const cli_cmds[];
+
+extern const struct cli_cmd cli_cmd_activate;
+extern const struct cli_cmd cli_cmd_attach;
+extern const struct cli_cmd cli_cmd_config;
+extern const struct cli_cmd cli_cmd_deactivate;
+extern const struct cli_cmd cli_cmd_detach;
+extern const struct cli_cmd cli_cmd_devices;
+extern const struct cli_cmd cli_cmd_enforce;
+extern const struct cli_cmd cli_cmd_envs;
+extern const struct cli_cmd cli_cmd_exec;
+extern const struct cli_cmd cli_cmd_home;
+extern const struct cli_cmd cli_cmd_lock;
+extern const struct cli_cmd cli_cmd_remote;
+extern const struct cli_cmd cli_cmd_shell;
+extern const struct cli_cmd cli_cmd_status;
+extern const struct cli_cmd cli_cmd_usage;
+extern const struct cli_cmd cli_cmd_version;
+
+const struct cli_cmd *cli_lookup(const char *name);
+
+/* Prints "<message>\n" on stderr (1.4.3 prints its errors bare). */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Prints the command's usage and "genv <name>: error: <message>" on
+ * stderr, argparse style, and returns 2.
+ */
+int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Prints usage + help (stdout, or stderr for CMD_HELP_STDERR); returns 0. */
+int cli_help(const struct cli_cmd *cmd);
+
+/*
+ * Parses a decimal integer option value; on a bad value reports
+ * "argument OPT: invalid int value: 'V'" via cli_usage_error and returns -1.
+ */
+int cli_parse_long(const struct cli_cmd *cmd, const char *opt, const char *value,
+		   long *out);
+
+/* The version string ("1.4.3-c" style is avoided: tools compare it). */
+#define GENV_VERSION "1.4.3"
+
+#endif

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * state.h: genv's data model (environments, devices and their attachments,
+ * GPU processes, snapshots) and its JSON form. The JSON is the contract
+ * with genv 1.4.3: envs.json, devices.json and `genv usage snapshot` must
+ * carry exactly these keys, in this order, so that Python genv (which
+ * recognises objects by their exact key set) and this genv read each
+ * other's files and remote answers.
+ *
+ * Parsing is strict: a wrong type or a missing key is an error that names
+ * the place ("envs[2].uid: expected an integer"), never a crash and never
+ * a silent reset. Legacy 1.4.3-era dict forms (devices.json <= 0.8.0,
+ * envs.json <= 0.9.0) are accepted and converted.
+ */
+#ifndef GENV_CORE_STATE_H
+#define GENV_CORE_STATE_H
+
+#include <stddef.h>
+#include "util/strvec.h"
+#include "util/json.h"
+
+struct strbuf;
+
+/* ----- environments (envs.json) ----- */
+
+struct env_config {
+	char *name;        /* NULL when unset (JSON null) */
+	char *gpu_memory;  /* e.g. "4g"; NULL when unset */
+	int has_gpus;      /* 0 when "gpus" is null */
+	long gpus;
+};
+#define ENV_CONFIG_INIT { NULL, NULL, 0, 0 }
+
+struct env {
+	char *eid;
+	long long uid;
+	char *creation;    /* local time "%d/%m/%Y %H:%M:%S" */
+	char *username;    /* NULL when null */
+	struct env_config config;
+	long *pids;        /* duplicates allowed, in attach order */
+	size_t pids_nr, pids_alloc;
+	struct strvec kernel_ids;
+};
+
+struct envs {
+	struct env *v;
+	size_t nr, alloc;
+};
+#define ENVS_INIT { NULL, 0, 0 }
+
+void env_config_release(struct env_config *c);
+void env_config_copy(struct env_config *dst, const struct env_config *src);
+/* Deep copy of src into dst (dst is overwritten, not released). */
+void env_copy(struct env *dst, const struct env *src);
+void env_release(struct env *e);
+void env_add_pid(struct env *e, long pid);
+void envs_release(struct envs *envs);
+struct env *envs_find(const struct envs *envs, const char *eid);
+/* Appends a zeroed env (eid copied, kernel_ids initialised) and returns it. */
+struct env *envs_append(struct envs *envs, const char *eid);
+/* Removes envs->v[i], keeping the order of the rest. */
+void envs_remove_at(struct envs *envs, size_t i);
+
+json_t *env_config_to_json(const struct env_config *c);
+json_t *env_to_json(const struct env *e);
+json_t *envs_to_json(const struct envs *envs);
+/* "what" prefixes error messages (e.g. "envs.json"). */
+int envs_from_json(struct envs *envs, const json_t *obj, const char *what,
+		   struct strbuf *err);
+
+/* ----- devices (devices.json) ----- */
+
+struct attachment {
+	char *eid;
+	char *gpu_memory;  /* NULL = the whole device */
+	char *time;        /* "%d/%m/%Y %H:%M:%S" */
+};
+
+struct device {
+	long index;
+	char *total_memory;  /* "<MiB>mi" */
+	struct attachment *att;
+	size_t att_nr, att_alloc;
+};
+
+struct devices {
+	struct device *v;
+	size_t nr, alloc;
+};
+#define DEVICES_INIT { NULL, 0, 0 }
+
+void device_release(struct device *d);
+void device_copy(struct device *dst, const struct device *src);
+/* Appends an attachment (strings copied; gpu_memory may be NULL). */
+void device_attach(struct device *d, const char *eid, const char *gpu_memory,
+		   const char *time);
+/* Removes every attachment of eid; returns how many were removed. */
+size_t device_detach(struct device *d, const char *eid);
+int device_has_eid(const struct device *d, const char *eid);
+void devices_release(struct devices *devs);
+struct device *devices_append(struct devices *devs, long index, const char *total_memory);
+/* The device whose "index" field is index, or NULL. */
+struct device *devices_find(const struct devices *devs, long index);
+
+json_t *devices_to_json(const struct devices *devs);
+int devices_from_json(struct devices *devs, const json_t *obj, const char *what,
+		      struct strbuf *err);
+
+/* ----- GPU processes (never stored; `usage snapshot`) ----- */
+
+struct process_usage {
+	long index;          /* device index */
+	char *gpu_memory;    /* "<MiB>mi" */
+};
+
+struct process {
+	long pid;
+	struct process_usage *usage;
+	size_t usage_nr, usage_alloc;
+	char *eid;           /* GENV_ENVIRONMENT_ID of the process, NULL if none */
+	/* Local knowledge only, never in JSON: */
+	long long uid;       /* real uid of the process, -1 when unknown */
+};
+
+struct processes {
+	struct process *v;
+	size_t nr, alloc;
+};
+#define PROCESSES_INIT { NULL, 0, 0 }
+
+void process_release(struct process *p);
+void process_copy(struct process *dst, const struct process *src);
+void processes_release(struct processes *ps);
+struct process *processes_find(const struct processes *ps, long pid);
+/* Appends a process with no usage (eid copied, may be NULL; uid -1). */
+struct process *processes_append(struct processes *ps, long pid, const char *eid);
+void process_add_usage(struct process *p, long index, const char *gpu_memory);
+
+json_t *process_to_json(const struct process *p);
+json_t *processes_to_json(const struct processes *ps);
+int processes_from_json(struct processes *ps, const json_t *obj, const char *what,
+			struct strbuf *err);
+
+/* ----- snapshot: {"processes": ..., "envs": ..., "devices": ...} ----- */
+
+struct snapshot {
+	struct processes processes;
+	struct envs envs;
+	struct devices devices;
+};
+#define SNAPSHOT_INIT { PROCESSES_INIT, ENVS_INIT, DEVICES_INIT }
+
+void snapshot_release(struct snapshot *s);
+json_t *snapshot_to_json(const struct snapshot *s);
+int snapshot_from_json(struct snapshot *s, const json_t *obj, const char *what,
+		       struct strbuf *err);
+
+/* ----- text helpers (parse + from_json, to_json + dump in 1.4.3 style) ----- */
+
+/* Parse text (a whole file or a remote's stdout) into the object. */
+int envs_parse(struct envs *envs, const char *text, size_t len, const char *what,
+	       struct strbuf *err);
+int devices_parse(struct devices *devs, const char *text, size_t len, const char *what,
+		  struct strbuf *err);
+int processes_parse(struct processes *ps, const char *text, size_t len,
+		    const char *what, struct strbuf *err);
+int snapshot_parse(struct snapshot *s, const char *text, size_t len, const char *what,
+		   struct strbuf *err);
+
+/* Append json.dumps(obj, indent=2) of the object, no trailing newline. */
+void envs_serialize(const struct envs *envs, struct strbuf *out);
+void devices_serialize(const struct devices *devs, struct strbuf *out);
+void processes_serialize(const struct processes *ps, struct strbuf *out);
+void snapshot_serialize(const struct snapshot *s, struct strbuf *out);
+
+#endif

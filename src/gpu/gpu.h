@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gpu.h: what genv needs to know about the machine's GPUs, read from NVML.
+ * NVML is loaded with dlopen at run time (libnvidia-ml.so.1, then
+ * libnvidia-ml.so, or the absolute path in $GENV_NVML_LIBRARY), so genv
+ * builds and runs without NVIDIA headers or libraries; only commands that
+ * really need GPU data fail when the driver is missing.
+ *
+ * NVML is initialised once per process (on the first call) and shut down
+ * by gpu_close() (registered with atexit by the first successful open).
+ */
+#ifndef GENV_GPU_GPU_H
+#define GENV_GPU_GPU_H
+
+#include <stddef.h>
+
+struct strbuf;
+
+struct gpu_device {
+	unsigned index;               /* NVML index (PCI order) */
+	char *uuid;                   /* "GPU-..." (owned) */
+	char *name;                   /* "NVIDIA A100-SXM4-40GB" (owned) */
+	unsigned long long mem_total; /* bytes */
+	unsigned long long mem_used;  /* bytes */
+};
+
+struct gpu_devices {
+	struct gpu_device *v;
+	size_t nr, alloc;
+};
+#define GPU_DEVICES_INIT { NULL, 0, 0 }
+
+struct gpu_process {
+	unsigned pid;
+	unsigned device_index;        /* NVML index of the device it runs on */
+	char *device_uuid;            /* owned */
+	int used_known;               /* 0 when NVML reports "not available" */
+	unsigned long long used;      /* bytes of GPU memory used on that device */
+};
+
+struct gpu_processes {
+	struct gpu_process *v;
+	size_t nr, alloc;
+};
+#define GPU_PROCESSES_INIT { NULL, 0, 0 }
+
+/*
+ * Loads and initialises NVML if not done yet. Returns 0, or -1 with a
+ * message such as "NVIDIA driver not found: libnvidia-ml.so.1 could not be
+ * loaded (...)" or "NVML initialisation failed: Driver Not Loaded".
+ */
+int gpu_open(struct strbuf *err);
+/* Shuts NVML down and unloads it; safe to call when not open. */
+void gpu_close(void);
+
+/*
+ * Lists the devices in index order. Devices NVML counts but refuses to
+ * give a handle for (NO_PERMISSION inside cgroups) are skipped.
+ */
+int gpu_list_devices(struct gpu_devices *out, struct strbuf *err);
+/* Lists compute processes on every device (one entry per pid and device). */
+int gpu_list_processes(struct gpu_processes *out, struct strbuf *err);
+
+void gpu_devices_release(struct gpu_devices *d);
+void gpu_processes_release(struct gpu_processes *p);
+
+#endif

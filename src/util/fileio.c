@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/* fileio.c: whole-file reads, atomic replacement, mkdir -p (fileio.h). */
+#include "compat.h"
+#include "util/fileio.h"
+#include "util/strbuf.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int
+read_file_sb(struct strbuf *sb, const char *path, struct strbuf *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t start = sb->len;
+
+	if (fd < 0) {
+		int saved = errno;
+		strbuf_addf(err, "cannot read '%s'", path);
+		strbuf_add_errno(err, saved);
+		errno = saved;
+		return -1;
+	}
+	for (;;) {
+		ssize_t n;
+
+		strbuf_grow(sb, 8192);
+		n = read(fd, sb->buf + sb->len, sb->alloc - sb->len - 1);
+		if (n < 0) {
+			int saved = errno;
+			if (saved == EINTR)
+				continue;
+			strbuf_setlen(sb, start);
+			strbuf_addf(err, "cannot read '%s'", path);
+			strbuf_add_errno(err, saved);
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		strbuf_setlen(sb, sb->len + (size_t)n);
+	}
+	close(fd);
+	return 0;
+}
+
+int
+write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		  struct strbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	const char *slash = strrchr(path, '/');
+	int fd, saved;
+
+	/* the temp file must be in the same directory for rename() to be atomic */
+	if (slash)
+		strbuf_add(&tmp, path, (size_t)(slash - path + 1));
+	strbuf_addf(&tmp, ".%s.tmp-XXXXXX", slash ? slash + 1 : path);
+	fd = mkostemp(tmp.buf, O_CLOEXEC);
+	if (fd < 0) {
+		saved = errno;
+		strbuf_addf(err, "cannot create a temporary file for '%s'", path);
+		goto fail;
+	}
+	if (write_all(fd, data, len) < 0) {
+		saved = errno;
+		strbuf_addf(err, "cannot write '%s'", tmp.buf);
+		goto fail_unlink;
+	}
+	if (fchmod(fd, mode) < 0) {
+		saved = errno;
+		strbuf_addf(err, "cannot set the mode of '%s'", tmp.buf);
+		goto fail_unlink;
+	}
+	if (fsync(fd) < 0) {
+		saved = errno;
+		strbuf_addf(err, "cannot sync '%s'", tmp.buf);
+		goto fail_unlink;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		saved = errno;
+		strbuf_addf(err, "cannot write '%s'", tmp.buf);
+		goto fail_unlink;
+	}
+	fd = -1;
+	if (rename(tmp.buf, path) < 0) {
+		saved = errno;
+		strbuf_addf(err, "cannot replace '%s'", path);
+		goto fail_unlink;
+	}
+	strbuf_release(&tmp);
+	return 0;
+
+fail_unlink:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp.buf);
+fail:
+	strbuf_add_errno(err, saved);
+	strbuf_release(&tmp);
+	errno = saved;
+	return -1;
+}
+
+int
+mkdir_p(const char *dir, mode_t mode, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+	const char *p = dir;
+	int saved;
+
+	if (!stat(dir, &st) && S_ISDIR(st.st_mode))
+		return 0;
+	while (*p) {
+		const char *slash = strchr(p + 1, '/');
+		size_t end = slash ? (size_t)(slash - dir) : strlen(dir);
+
+		strbuf_reset(&path);
+		strbuf_add(&path, dir, end);
+		p = dir + end;
+		if (mkdir(path.buf, mode) == 0) {
+			/* mkdir honours the umask; shared dirs need the exact mode */
+			if (chmod(path.buf, mode) < 0) {
+				saved = errno;
+				strbuf_addf(err, "cannot set the mode of '%s'", path.buf);
+				goto fail;
+			}
+		} else if (errno != EEXIST) {
+			saved = errno;
+			strbuf_addf(err, "cannot create directory '%s'", path.buf);
+			goto fail;
+		}
+		if (!*p || (p[0] == '/' && !p[1]))
+			break;
+	}
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		saved = errno ? errno : ENOTDIR;
+		strbuf_addf(err, "cannot create directory '%s'", dir);
+		goto fail;
+	}
+	strbuf_release(&path);
+	return 0;
+fail:
+	strbuf_add_errno(err, saved);
+	strbuf_release(&path);
+	errno = saved;
+	return -1;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fileio.h: whole-file reads, crash-safe writes and directory creation.
+ * Functions return 0 or -1; on -1 they append a message naming the path to
+ * err and leave errno set from the failing call.
+ */
+#ifndef GENV_UTIL_FILEIO_H
+#define GENV_UTIL_FILEIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct strbuf;
+
+/* Appends the contents of path to sb. */
+int read_file_sb(struct strbuf *sb, const char *path, struct strbuf *err);
+
+/*
+ * Replaces path with data: writes a temporary file in the same directory,
+ * sets mode (explicitly, ignoring the umask), fsyncs it and renames it over
+ * path, so a reader or a crash sees either the old or the new contents,
+ * never a mix. The temporary file is removed on failure.
+ */
+int write_file_atomic(const char *path, const void *data, size_t len,
+		      mode_t mode, struct strbuf *err);
+
+/*
+ * Creates dir and missing parents with mode (ignoring the umask, as genv's
+ * shared state directory must be world-writable). An existing directory is
+ * fine; its mode is left alone unless we created it.
+ */
+int mkdir_p(const char *dir, mode_t mode, struct strbuf *err);
+
+/* write(2) until done, retrying on EINTR. Returns 0 or -1 (errno set). */
+int write_all(int fd, const void *data, size_t len);
+
+#endif
