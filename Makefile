@@ -41,31 +41,56 @@ UTIL_SRC = \
 	src/util/fileio.c \
 	src/util/json.c \
 	src/util/quote.c \
+	src/util/run.c \
 	src/util/strbuf.c \
 	src/util/strvec.c \
 	src/util/xalloc.c
 
 CORE_SRC = \
-	src/core/state.c
+	src/core/devices.c \
+	src/core/enforce.c \
+	src/core/envs.c \
+	src/core/memory.c \
+	src/core/snapshot.c \
+	src/core/state.c \
+	src/core/store.c \
+	src/core/timefmt.c
 
-GPU_SRC =
+GPU_SRC = \
+	src/gpu/gpu-nvml.c
 
 SHELL_SRC =
 
-REMOTE_SRC =
+REMOTE_SRC = \
+	src/remote/fanout.c \
+	src/remote/hosts.c \
+	src/remote/ssh.c
 
 METRICS_SRC =
 
 CLI_SRC = \
 	src/cli/commands.c \
 	src/cli/main.c \
+	src/cli/options.c \
+	src/cli/shim-nvidia-smi.c \
+	src/cli/table.c \
+	src/cli/cmd-devices.c \
+	src/cli/cmd-enforce.c \
+	src/cli/cmd-envs.c \
+	src/cli/cmd-usage.c \
 	src/cli/cmd-version.c
 
 LIB_SRC = $(UTIL_SRC) $(CORE_SRC) $(GPU_SRC) $(SHELL_SRC) $(REMOTE_SRC) $(METRICS_SRC)
 
 # unit tests: t/unit/test-<module>.c, each linked with libgenv.a and cmocka
 UNIT_TESTS = \
-	test-state
+	test-enforce \
+	test-gpu \
+	test-hosts \
+	test-memory \
+	test-run \
+	test-state \
+	test-timefmt
 
 LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  = $(CLI_SRC:src/%.c=$(BUILD)/obj/%.o)

@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.." || exit 1
 passed=0
 failed=0
 failed_names=""
+# unit tests that need NVML load this fake through genv's dlopen path
+GENV_TEST_FAKE_NVML="$BUILD/t/fake-nvml/libnvidia-ml.so.1"
+export GENV_TEST_FAKE_NVML
 
 for t in "$BUILD"/t/unit/test-*; do
 	[ -x "$t" ] || continue

@@ -57,6 +57,12 @@ int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 int cli_help(const struct cli_cmd *cmd);
 
 /*
+ * genv called as "nvidia-smi" (shim-nvidia-smi.c): execs the real
+ * nvidia-smi limited to $CUDA_VISIBLE_DEVICES; returns only on failure.
+ */
+int shim_nvidia_smi_main(int argc, char **argv);
+
+/*
  * Parses a decimal integer option value; on a bad value reports
  * "argument OPT: invalid int value: 'V'" via cli_usage_error and returns -1.
  */

@@ -115,7 +115,12 @@ int
 main(int argc, char **argv)
 {
 	const struct cli_cmd *cmd;
+	const char *called_as = argc > 0 ? strrchr(argv[0], '/') : NULL;
 
+	/* multi-call binary: libexec/genv/shims/nvidia-smi is a link to genv */
+	called_as = called_as ? called_as + 1 : argc > 0 ? argv[0] : "";
+	if (!strcmp(called_as, "nvidia-smi"))
+		return finish_stdout(shim_nvidia_smi_main(argc, argv));
 	if (argc < 2) {
 		print_main_help(stdout);
 		return finish_stdout(0);

@@ -24,6 +24,12 @@ void envs_deactivate_pid(struct envs *envs, long pid);
 void envs_cleanup(struct envs *envs);
 /* 1 if pid is alive for genv's purposes (kill(pid, 0) succeeds or EPERM). */
 int pid_is_alive(long pid);
+/*
+ * 1 if Jupyter's runtime file kernel-<id>.json exists in
+ * $JUPYTER_RUNTIME_DIR, $XDG_DATA_HOME/jupyter/runtime or
+ * $HOME/.local/share/jupyter/runtime (whichever are set).
+ */
+int kernel_is_alive(const char *kernel_id);
 
 /*
  * The login name as Python's getpass.getuser() finds it: $LOGNAME, $USER,

@@ -67,4 +67,11 @@ int store_save_devices(struct store *st, const struct devices *devs,
 /* 1 if the state file exists. */
 int store_has(const struct store *st, const char *name);
 
+/*
+ * The GPU list is read from NVML once per process and reused by every
+ * store_load_devices(). This forgets it and closes NVML, so that the next
+ * load asks again (for tests and long-running commands like monitor).
+ */
+void store_forget_gpus(void);
+
 #endif

@@ -45,20 +45,40 @@ struct gpu_processes {
 #define GPU_PROCESSES_INIT { NULL, 0, 0 }
 
 /*
- * Loads and initialises NVML if not done yet. Returns 0, or -1 with a
- * message such as "NVIDIA driver not found: libnvidia-ml.so.1 could not be
- * loaded (...)" or "NVML initialisation failed: Driver Not Loaded".
+ * Loads and initialises NVML if not done yet (a failure is not remembered:
+ * the next call tries again). Returns 0, or -1 with one of:
+ *   "NVIDIA driver not found: libnvidia-ml.so.1 could not be loaded (<dlerror>)"
+ *   "NVIDIA driver not found: <path> (GENV_NVML_LIBRARY) could not be loaded (<dlerror>)"
+ *   "GENV_NVML_LIBRARY must be an absolute path, not '<value>'"
+ *   "the NVML library <name> lacks the required function '<symbol>'"
+ *   "NVML initialisation failed: <nvmlErrorString> (code <n>)",
+ *     e.g. "Driver Not Loaded (code 9)".
+ * A driver without any GPU is not an error (nvmlInitWithFlags NO_GPUS).
  */
 int gpu_open(struct strbuf *err);
-/* Shuts NVML down and unloads it; safe to call when not open. */
+/*
+ * Shuts NVML down and unloads it; safe to call when not open or twice.
+ * A forked child that will not exec must leave with _exit(), or this
+ * atexit handler shuts down the parent's NVML session state in the child.
+ */
 void gpu_close(void);
 
 /*
+ * Both listers open NVML if needed and append to *out; on error (-1 and a
+ * message naming the GPU and the NVML error) *out may hold a part of the
+ * list: release it either way.
+ *
  * Lists the devices in index order. Devices NVML counts but refuses to
- * give a handle for (NO_PERMISSION inside cgroups) are skipped.
+ * give a handle for (NO_PERMISSION inside cgroups) are skipped, so indices
+ * can have holes. mem_used is NVML's _v2 "used" (without the driver's
+ * reserved memory) when the driver has it, else v1's.
  */
 int gpu_list_devices(struct gpu_devices *out, struct strbuf *err);
-/* Lists compute processes on every device (one entry per pid and device). */
+/*
+ * Lists compute processes on every device (one entry per pid and device),
+ * in device order, then in NVML's order. A device that cannot report
+ * processes (NOT_SUPPORTED) contributes none.
+ */
 int gpu_list_processes(struct gpu_processes *out, struct strbuf *err);
 
 void gpu_devices_release(struct gpu_devices *d);

@@ -8,9 +8,13 @@
  *   proc <gpu-index> <pid> <used-MiB | na>
  *   util <gpu-index> <gpu-%> <memory-%>       (optional, default 0 0)
  *   temp <gpu-index> <celsius>                (optional, default 40)
+ *   reserved <gpu-index> <MiB>                (driver-reserved memory: counted
+ *                                              in v1 "used", apart in v2)
+ *   missing <nvml-function>                   (it returns FUNCTION_NOT_FOUND,
+ *                                              as on an older driver)
  *   init_error <nvml-code>                    (every init fails with it)
  *   noperm <gpu-index>                        (handle: NO_PERMISSION)
- *   # comment, blank lines
+ *   # comment (also after a line's content), blank lines
  * proc lines may come before their gpu line; noperm/util/temp must follow it.
  *
  * No variable or no file: init returns 9 (Driver Not Loaded), as on a
@@ -31,7 +35,7 @@ enum { OK = 0, UNINIT = 1, INVAL = 2, NOPERM = 4, INSUFF = 7, NODRIVER = 9,
 struct fgpu {
 	unsigned index, util_gpu, util_mem, temp;
 	int noperm;
-	unsigned long long total_mib;
+	unsigned long long total_mib, reserved_mib;
 	char uuid[96], name[96];
 };
 struct fproc { unsigned gpu, pid; unsigned long long used; };
@@ -41,20 +45,20 @@ typedef struct { unsigned long long total, free, used; } nvmlMemory_t;
 typedef struct { unsigned version; unsigned long long total, reserved, free, used; } nvmlMemory_v2_t;
 typedef struct { unsigned pid; unsigned long long usedGpuMemory; } nvmlProcessInfo_v1_t;
 typedef struct { unsigned pid; unsigned long long usedGpuMemory;
-		 unsigned gpuInstanceId, computeInstanceId; } nvmlProcessInfo_t;
+		 unsigned gpuInstanceId, computeInstanceId; } nvmlProcessInfo_t;  /* v2 */
 typedef struct { unsigned gpu, memory; } nvmlUtilization_t;
 
 static struct fgpu *gpus;
 static struct fproc *procs;
 static size_t nr_gpus, nr_procs;
+static char missing[1024];            /* " name name ... " */
 static int init_count;
 
 static void *grow(void *v, size_t n, size_t size)
 {
 	void *p = realloc(v, (n + 1) * size);
-	if (!p)
-		abort();
-	return p;
+
+	return p ? p : (abort(), NULL);
 }
 
 static void forget(void)
@@ -64,6 +68,7 @@ static void forget(void)
 	gpus = NULL;
 	procs = NULL;
 	nr_gpus = nr_procs = 0;
+	missing[0] = '\0';
 }
 
 static struct fgpu *gpu_at(unsigned index)
@@ -82,10 +87,16 @@ static int parse_line(char *line, int *init_error)
 	unsigned long long mib;
 	int n = 0;
 	struct fgpu *g;
+	char *end;
 
-	line[strcspn(line, "\r\n")] = '\0';
+	for (end = line; *end && *end != '\n' && *end != '\r'; end++)
+		if (*end == '#' && (end == line || end[-1] == ' ' || end[-1] == '\t'))
+			break;                  /* a comment, whole-line or trailing */
+	while (end > line && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	*end = '\0';
 	line += strspn(line, " \t");
-	if (!*line || *line == '#')
+	if (!*line)
 		return 0;
 	if (sscanf(line, "%31s", word) != 1)
 		return UNKNOWN;
@@ -119,6 +130,11 @@ static int parse_line(char *line, int *init_error)
 		*init_error = (int)a;
 		return 0;
 	}
+	if (!strcmp(word, "missing") && sscanf(line, "missing %95s %n", uuid, &n) == 1 && !line[n]) {
+		size_t len = strlen(missing);
+		return snprintf(missing + len, sizeof(missing) - len, " %s ", uuid) >=
+		       (int)(sizeof(missing) - len) ? UNKNOWN : 0;
+	}
 	/* the rest change a gpu already listed */
 	if (!strcmp(word, "noperm") && sscanf(line, "noperm %u %n", &a, &n) == 1 && !line[n] && (g = gpu_at(a)))
 		g->noperm = 1;
@@ -126,6 +142,8 @@ static int parse_line(char *line, int *init_error)
 		g->util_gpu = b, g->util_mem = c;
 	else if (!strcmp(word, "temp") && sscanf(line, "temp %u %u %n", &a, &b, &n) == 2 && !line[n] && (g = gpu_at(a)))
 		g->temp = b;
+	else if (!strcmp(word, "reserved") && sscanf(line, "reserved %u %llu %n", &a, &mib, &n) == 2 && !line[n] && (g = gpu_at(a)))
+		g->reserved_mib = mib;
 	else
 		return UNKNOWN;
 	return 0;
@@ -151,6 +169,9 @@ static nvmlReturn_t load_inventory(void)
 	for (size_t i = 0; !rc && i < nr_procs; i++)
 		if (!gpu_at(procs[i].gpu))
 			rc = UNKNOWN;
+	for (size_t i = 0; !rc && i < nr_gpus; i++)   /* indices are 0..count-1 */
+		if (gpus[i].index >= nr_gpus)
+			rc = UNKNOWN;
 	if (!rc)
 		rc = init_error;
 	if (rc)
@@ -159,6 +180,15 @@ static nvmlReturn_t load_inventory(void)
 }
 
 /* ---- the exported NVML API */
+
+static int is_missing(const char *fn)
+{
+	char key[128];
+
+	snprintf(key, sizeof(key), " %s ", fn);
+	return strstr(missing, key) != NULL;
+}
+#define FUNCTION_NOT_FOUND 13
 
 nvmlReturn_t nvmlInit_v2(void)
 {
@@ -242,10 +272,8 @@ nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned index, nvmlDevice_t *dev)
 	*dev = g;
 	return OK;
 }
-nvmlReturn_t nvmlDeviceGetHandleByIndex(unsigned index, nvmlDevice_t *dev)
-{
-	return nvmlDeviceGetHandleByIndex_v2(index, dev);
-}
+nvmlReturn_t nvmlDeviceGetHandleByIndex(unsigned i, nvmlDevice_t *dev)
+{ return nvmlDeviceGetHandleByIndex_v2(i, dev); }
 
 nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t dev, char *buf, unsigned len)
 {
@@ -266,12 +294,12 @@ nvmlReturn_t nvmlDeviceGetIndex(nvmlDevice_t dev, unsigned *index)
 	return OK;
 }
 
-/* used = what the device's processes use; "na" ones count as 0 */
+/* used = what the device's processes use ("na" ones count as 0) + reserved */
 nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t dev, nvmlMemory_t *mem)
 {
 	CHECK_DEV(dev, mem);
 	mem->total = dev->total_mib * MIB;
-	mem->used = 0;
+	mem->used = dev->reserved_mib * MIB;
 	for (size_t i = 0; i < nr_procs; i++)
 		if (procs[i].gpu == dev->index && procs[i].used != NA_VALUE)
 			mem->used += procs[i].used;
@@ -284,19 +312,24 @@ nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t dev, nvmlMemory_v2_t *mem)
 	nvmlMemory_t v1;
 
 	CHECK_DEV(dev, mem);
+	if (is_missing("nvmlDeviceGetMemoryInfo_v2"))
+		return FUNCTION_NOT_FOUND;
 	if (mem->version != MEMORY_V2_VERSION)
 		return VERSION_MISMATCH;
 	nvmlDeviceGetMemoryInfo(dev, &v1);
-	*mem = (nvmlMemory_v2_t){ MEMORY_V2_VERSION, v1.total, 0, v1.free, v1.used };
+	*mem = (nvmlMemory_v2_t){ MEMORY_V2_VERSION, v1.total, dev->reserved_mib * MIB, v1.free,
+				  v1.used - dev->reserved_mib * MIB };
 	return OK;
 }
 
 /* NVML's sizing contract: *count too small -> INSUFFICIENT_SIZE and the count. */
-static nvmlReturn_t list_procs(nvmlDevice_t dev, unsigned *count, void *infos, int v1)
+static nvmlReturn_t list_procs(const char *fn, nvmlDevice_t dev, unsigned *count, void *infos, int v1)
 {
 	unsigned n = 0, i = 0;
 
 	CHECK_DEV(dev, count);
+	if (is_missing(fn))
+		return FUNCTION_NOT_FOUND;
 	for (size_t k = 0; k < nr_procs; k++)
 		n += procs[k].gpu == dev->index;
 	if (*count < n) {
@@ -320,22 +353,17 @@ static nvmlReturn_t list_procs(nvmlDevice_t dev, unsigned *count, void *infos, i
 	return OK;
 }
 
-nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t dev, unsigned *count, nvmlProcessInfo_t *infos)
-{
-	return list_procs(dev, count, infos, 0);
-}
-nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t dev, unsigned *count, nvmlProcessInfo_t *infos)
-{
-	return list_procs(dev, count, infos, 0);
-}
-nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t dev, unsigned *count, nvmlProcessInfo_v1_t *infos)
-{
-	return list_procs(dev, count, infos, 1);
-}
+/* _v3 and _v2 fill nvmlProcessInfo_t (24 bytes), the plain one v1 (16 bytes) */
+nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t d, unsigned *n, void *infos)
+{ return list_procs(__func__, d, n, infos, 0); }
+nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t d, unsigned *n, void *infos)
+{ return list_procs(__func__, d, n, infos, 0); }
+nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t d, unsigned *n, void *infos)
+{ return list_procs(__func__, d, n, infos, 1); }
 
-nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t dev, unsigned *count, nvmlProcessInfo_t *infos)
+nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t dev, unsigned *count, void *infos)
 {
-	(void)infos;
+	(void)infos;   /* a compute-only box */
 	CHECK_DEV(dev, count);
 	*count = 0;
 	return OK;

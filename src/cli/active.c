@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * active.c: helpers shared by the per-user commands (active.h): the
+ * calling process's environment as its variables and the state describe
+ * it, the shims and `.genv` directories, and 1.4.3's set-up texts.
+ */
+#include "compat.h"
+#include "cli/active.h"
+#include "cli/cli.h"
+#include "core/devices.h"
+#include "core/state.h"
+#include "core/store.h"
+#include "shell/shell.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *
+active_eid(void)
+{
+	const char *eid = getenv("GENV_ENVIRONMENT_ID");
+
+	return eid && *eid ? eid : NULL;
+}
+
+void
+print_not_initialized(FILE *out)
+{
+	fputs("Your shell is not properly initialized at the moment.\n"
+	      "Run the following command to initialize it.\n"
+	      "You should also add it to your ~/.bashrc or any equivalent file.\n"
+	      "\n"
+	      "    eval \"$(genv shell --init)\"\n"
+	      "\n", out);
+}
+
+void
+print_no_home(FILE *out)
+{
+	fputs("Could not find any Genv configuration directory.\n"
+	      "\n"
+	      "Create a directory named '.genv' under one of the following directories:\n"
+	      "  1) Current working directory (i.e. $PWD)\n"
+	      "  2) Home directory (i.e. $HOME)\n"
+	      "\n", out);
+}
+
+int
+genv_shims_dir(struct strbuf *out)
+{
+	struct strbuf path = STRBUF_INIT;
+	char *exe, *real;
+	char *slash;
+
+	exe = realpath("/proc/self/exe", NULL);
+	if (!exe)
+		return -1;
+	slash = strrchr(exe, '/');
+	strbuf_add(&path, exe, slash ? (size_t)(slash - exe) : 0);
+	strbuf_addstr(&path, "/../libexec/genv/shims");
+	free(exe);
+	real = realpath(path.buf, NULL);
+	strbuf_release(&path);
+	if (!real)
+		return -1;
+	strbuf_addstr(out, real);
+	free(real);
+	return 0;
+}
+
+static int
+is_dir(const char *path)
+{
+	struct stat sb;
+
+	return !stat(path, &sb) && S_ISDIR(sb.st_mode);
+}
+
+int
+genv_home_dir(struct strbuf *out)
+{
+	struct strbuf path = STRBUF_INIT;
+	const char *home = getenv("HOME");
+	char *cwd = getcwd(NULL, 0);
+	int rc = -1;
+
+	if (cwd) {
+		strbuf_addf(&path, "%s/.genv", cwd);
+		free(cwd);
+		if (is_dir(path.buf)) {
+			strbuf_addbuf(out, &path);
+			rc = 0;
+			goto out;
+		}
+	}
+	if (home && *home) {
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/.genv", home);
+		if (is_dir(path.buf)) {
+			strbuf_addbuf(out, &path);
+			rc = 0;
+		}
+	}
+out:
+	strbuf_release(&path);
+	return rc;
+}
+
+int
+state_attached_list(struct store *st, const char *eid, struct strbuf *out,
+		    struct strbuf *err)
+{
+	struct devices devs = DEVICES_INIT;
+	int rc = -1;
+
+	/* no devices.json yet: nothing can be attached, and NVML is not needed */
+	if (!store_has(st, "devices.json"))
+		return 0;
+	if (store_lock(st, err) < 0)
+		return -1;
+	if (store_load_devices(st, &devs, NULL, 0, err) < 0)
+		goto out;
+	devices_attached_list(&devs, eid, out);
+	rc = 0;
+out:
+	store_unlock(st);
+	devices_release(&devs);
+	return rc;
+}
+
+int
+state_env_config(struct store *st, const char *eid, struct env_config *config,
+		 struct strbuf *err)
+{
+	struct envs envs = ENVS_INIT;
+	struct env *e;
+	int rc = -1;
+
+	if (store_lock(st, err) < 0)
+		return -1;
+	if (store_load_envs(st, &envs, 0, err) < 0)
+		goto out;
+	e = envs_find(&envs, eid);
+	if (!e) {
+		strbuf_addf(err, "Environment '%s' is not registered "
+			    "(run 'genv deactivate' and activate it again)", eid);
+		goto out;
+	}
+	env_config_copy(config, &e->config);
+	rc = 0;
+out:
+	store_unlock(st);
+	envs_release(&envs);
+	return rc;
+}
+
+static int
+cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* GENV_CONTAINER: the bind-mounted $GENV_TMPDIR/devices/<i>.lock files */
+static int
+lock_file_indices(struct store *st, long **v, size_t *nr, struct strbuf *err)
+{
+	struct strbuf dir = STRBUF_INIT;
+	size_t alloc = 0;
+	struct dirent *de;
+	DIR *d;
+
+	store_path(st, "devices", &dir);
+	d = opendir(dir.buf);
+	if (!d) {
+		int saved = errno;
+
+		if (saved == ENOENT) {
+			strbuf_release(&dir);
+			return 0;
+		}
+		strbuf_addf(err, "cannot read '%s'", dir.buf);
+		strbuf_add_errno(err, saved);
+		strbuf_release(&dir);
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		char *end;
+		long i;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		errno = 0;
+		i = strtol(de->d_name, &end, 10);
+		if (errno || strcmp(end, ".lock"))
+			continue;
+		ALLOC_GROW(*v, *nr + 1, alloc);
+		(*v)[(*nr)++] = i;
+	}
+	closedir(d);
+	strbuf_release(&dir);
+	if (*nr)
+		qsort(*v, *nr, sizeof(**v), cmp_long);
+	return 0;
+}
+
+int
+active_attached_indices(struct store *st, const char *eid, long **v, size_t *nr,
+			struct strbuf *err)
+{
+	struct strbuf list = STRBUF_INIT;
+	int rc;
+
+	*v = NULL;
+	*nr = 0;
+	if (getenv("GENV_SHELL") || getenv("GENV_PYTHON"))
+		return shell_parse_visible_devices(getenv("CUDA_VISIBLE_DEVICES"), v, nr, err);
+	if (getenv("GENV_CONTAINER"))
+		return lock_file_indices(st, v, nr, err);
+	/* 1.4.3 gives up here; the state knows (e.g. under `genv exec`) */
+	rc = state_attached_list(st, eid, &list, err);
+	if (!rc)
+		rc = shell_parse_visible_devices(list.buf, v, nr, err);
+	strbuf_release(&list);
+	return rc;
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-activate.c: register the calling shell in an environment (creating
+ * it, configuring it, attaching devices) and print the shell code that
+ * activates it. Runs through the shell function, which evaluates stdout;
+ * so errors and help go to stderr, and nothing is printed on failure.
+ * A failed activation leaves the state as it was (1.4.3 kept the env).
+ */
+#include "compat.h"
+#include "cli/active.h"
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "core/devices.h"
+#include "core/envs.h"
+#include "core/memory.h"
+#include "core/store.h"
+#include "shell/shell.h"
+#include "util/strbuf.h"
+
+#include <unistd.h>
+
+static int
+activate(const char *eid, long shell_pid, const char *name, const char *gpu_memory,
+	 long gpus, int has_config, int attach, int over, struct strbuf *err)
+{
+	struct store st = STORE_INIT;
+	struct envs envs = ENVS_INIT;
+	struct devices devs = DEVICES_INIT;
+	int rc = -1, devices_saved = 0;
+
+	if (store_init(&st, err) < 0 || store_lock(&st, err) < 0)
+		goto out;
+	if (store_load_envs(&st, &envs, STORE_CLEANUP, err) < 0)
+		goto out;
+	{
+		struct env *e = envs_activate(&envs, eid, (long long)getuid(),
+					      genv_username(), shell_pid, NULL);
+
+		if (has_config) {
+			struct env_config c = ENV_CONFIG_INIT;
+
+			c.name = (char *)name;
+			c.gpu_memory = (char *)gpu_memory;
+			c.has_gpus = gpus >= 0;
+			c.gpus = gpus >= 0 ? gpus : 0;
+			env_config_release(&e->config);
+			env_config_copy(&e->config, &c);
+		}
+	}
+	if (gpus >= 0 && attach) {
+		struct attach_request req = ATTACH_REQUEST_INIT;
+
+		req.count = gpus;
+		req.gpu_memory = gpu_memory;
+		req.over_subscribe = over;
+		if (store_load_devices(&st, &devs, &envs, STORE_CLEANUP, err) < 0 ||
+		    devices_attach(&devs, eid, &req, err) < 0 ||
+		    store_save_devices(&st, &devs, err) < 0)
+			goto out;
+		devices_saved = 1;
+	}
+	if (store_save_envs(&st, &envs, err) < 0) {
+		if (devices_saved) {
+			struct strbuf ignored = STRBUF_INIT;
+
+			/* do not leave devices attached to an env that does not exist */
+			devices_detach(&devs, eid, -1);
+			store_save_devices(&st, &devs, &ignored);
+			strbuf_release(&ignored);
+		}
+		goto out;
+	}
+	rc = 0;
+out:
+	store_release(&st);
+	envs_release(&envs);
+	devices_release(&devs);
+	return rc;
+}
+
+static int
+activate_run(int argc, char **argv)
+{
+	const char *eid_opt = NULL, *name = NULL, *gpu_memory = NULL, *syntax_name = NULL;
+	long gpus = -1, shell_pid = 0;
+	int seen_gpus = 0, no_prompt = 0, no_attach = 0, over = 0, no_load = 0;
+	const struct cli_opt opts[] = {
+		{ "--eid", "--id", CLI_OPT_STRING, &eid_opt, NULL, NULL },
+		{ "--name", NULL, CLI_OPT_STRING, &name, NULL, NULL },
+		{ "--gpu-memory", NULL, CLI_OPT_STRING, &gpu_memory, NULL, NULL },
+		{ "--gpus", NULL, CLI_OPT_LONG, &gpus, NULL, &seen_gpus },
+		{ "--no-prompt", NULL, CLI_OPT_FLAG, &no_prompt, NULL, NULL },
+		{ "--no-attach", NULL, CLI_OPT_FLAG, &no_attach, NULL, NULL },
+		{ "--over-subscribe", "-o", CLI_OPT_FLAG, &over, NULL, NULL },
+		{ "--no-load", NULL, CLI_OPT_FLAG, &no_load, NULL, NULL },
+		{ "--shell", NULL, CLI_OPT_LONG, &shell_pid, NULL, NULL },
+		{ "--syntax", NULL, CLI_OPT_STRING, &syntax_name, NULL, NULL },
+		{ NULL, NULL, 0, NULL, NULL, NULL },
+	};
+	enum shell_syntax syntax;
+	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT, shims = STRBUF_INIT;
+	struct strbuf eid = STRBUF_INIT;
+	unsigned long long bytes;
+	int rc;
+
+	rc = cli_parse_options(&cli_cmd_activate, argc, argv, opts, 0);
+	if (rc == CLI_PARSE_HELP)
+		return 0;
+	if (rc < 0)
+		return 2;
+	if (shell_pid <= 0) {
+		print_not_initialized(stderr);
+		return 1;
+	}
+	if (shell_syntax_parse(syntax_name, &syntax, &err) < 0) {
+		rc = cli_usage_error(&cli_cmd_activate, "argument --syntax: %s", err.buf);
+		goto out;
+	}
+	if (seen_gpus && gpus < 0) {
+		rc = cli_usage_error(&cli_cmd_activate,
+				     "argument --gpus: must not be negative: '%ld'", gpus);
+		goto out;
+	}
+	if (gpu_memory && memory_to_bytes(gpu_memory, &bytes, &err) < 0) {
+		rc = cli_usage_error(&cli_cmd_activate, "argument --gpu-memory: %s", err.buf);
+		goto out;
+	}
+	if (eid_opt && !*eid_opt) {
+		rc = cli_usage_error(&cli_cmd_activate, "argument --eid/--id: must not be empty");
+		goto out;
+	}
+	if (active_eid()) {
+		cli_error("Already running in an active environment");
+		rc = 1;
+		goto out;
+	}
+	if (eid_opt)
+		strbuf_addstr(&eid, eid_opt);
+	else
+		strbuf_addf(&eid, "%ld", shell_pid);
+
+	if (activate(eid.buf, shell_pid, name, gpu_memory, gpus,
+		     name || gpu_memory || seen_gpus, !no_attach, over, &err) < 0) {
+		cli_error("%s", err.buf);
+		rc = 1;
+		goto out;
+	}
+	shell_emit_activate(&out, syntax, eid.buf,
+			    genv_shims_dir(&shims) < 0 ? NULL : shims.buf, !no_prompt);
+	fwrite(out.buf, 1, out.len, stdout);
+	rc = 0;
+out:
+	strbuf_release(&err);
+	strbuf_release(&out);
+	strbuf_release(&shims);
+	strbuf_release(&eid);
+	return rc;
+}
+
+const struct cli_cmd cli_cmd_activate = {
+	.name = "activate",
+	.summary = "Activate shell environment",
+	.usage = "genv activate [-h] [--eid EID] [--name NAME] [--gpu-memory GPU_MEMORY] "
+		 "[--gpus GPUS] [--no-prompt] [--no-attach] [-o]",
+	.help =
+	"Registers this shell in an environment and activates it: the shell gets\n"
+	"GENV_ENVIRONMENT_ID, the configuration, CUDA_VISIBLE_DEVICES with the\n"
+	"attached GPUs and genv's nvidia-smi on PATH. Use it through the shell\n"
+	"function (eval \"$(genv shell --init)\"); this help goes to stderr because\n"
+	"the shell evaluates standard output.\n"
+	"\n"
+	"options:\n"
+	"  -h, --help            show this help message and exit\n"
+	"  --eid EID, --id EID   environment identifier (default: the shell's pid);\n"
+	"                        an existing id joins that environment\n"
+	"\n"
+	"configuration (replaces the environment's configuration when given):\n"
+	"  --name NAME           environment name\n"
+	"  --gpu-memory GPU_MEMORY\n"
+	"                        GPU memory per device (e.g. 4g, 512mi)\n"
+	"  --gpus GPUS           number of GPUs to attach\n"
+	"\n"
+	"behaviour:\n"
+	"  --no-prompt           do not prefix the prompt with (genv)\n"
+	"  --no-attach           configure --gpus but do not attach devices now\n"
+	"  -o, --over-subscribe  allow devices that other environments use\n"
+	"  --no-load             accepted for compatibility; does nothing\n",
+	.flags = CMD_HELP_STDERR,
+	.run = activate_run,
+};

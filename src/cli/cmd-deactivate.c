@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-deactivate.c: remove the calling shell from its environment (the
+ * environment and its devices go when its last shell goes) and print the
+ * shell code that restores the variables activation replaced.
+ */
+#include "compat.h"
+#include "cli/active.h"
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "core/devices.h"
+#include "core/envs.h"
+#include "core/store.h"
+#include "shell/shell.h"
+#include "util/strbuf.h"
+
+static int
+deactivate(long shell_pid, struct strbuf *err)
+{
+	struct store st = STORE_INIT;
+	struct envs envs = ENVS_INIT;
+	struct devices devs = DEVICES_INIT;
+	int rc = -1;
+
+	if (store_init(&st, err) < 0 || store_lock(&st, err) < 0)
+		goto out;
+	if (store_load_envs(&st, &envs, STORE_CLEANUP, err) < 0)
+		goto out;
+	envs_deactivate_pid(&envs, shell_pid);
+	if (store_save_envs(&st, &envs, err) < 0)
+		goto out;
+	/*
+	 * Without devices.json nothing is attached; creating it would need
+	 * NVML, and a missing driver must not keep a shell active.
+	 */
+	if (store_has(&st, "devices.json")) {
+		if (store_load_devices(&st, &devs, &envs, STORE_CLEANUP, err) < 0 ||
+		    store_save_devices(&st, &devs, err) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	store_release(&st);
+	envs_release(&envs);
+	devices_release(&devs);
+	return rc;
+}
+
+static int
+deactivate_run(int argc, char **argv)
+{
+	const char *syntax_name = NULL;
+	long shell_pid = 0;
+	const struct cli_opt opts[] = {
+		{ "--shell", NULL, CLI_OPT_LONG, &shell_pid, NULL, NULL },
+		{ "--syntax", NULL, CLI_OPT_STRING, &syntax_name, NULL, NULL },
+		{ NULL, NULL, 0, NULL, NULL, NULL },
+	};
+	enum shell_syntax syntax;
+	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
+	int rc;
+
+	rc = cli_parse_options(&cli_cmd_deactivate, argc, argv, opts, 0);
+	if (rc == CLI_PARSE_HELP)
+		return 0;
+	if (rc < 0)
+		return 2;
+	if (shell_pid <= 0) {
+		print_not_initialized(stderr);
+		return 1;
+	}
+	if (shell_syntax_parse(syntax_name, &syntax, &err) < 0) {
+		rc = cli_usage_error(&cli_cmd_deactivate, "argument --syntax: %s", err.buf);
+		goto out;
+	}
+	if (!active_eid()) {
+		cli_error(NOT_ACTIVE_ERROR);
+		rc = 1;
+		goto out;
+	}
+	if (deactivate(shell_pid, &err) < 0) {
+		cli_error("%s", err.buf);
+		rc = 1;
+		goto out;
+	}
+	shell_emit_deactivate(&out, syntax);
+	fwrite(out.buf, 1, out.len, stdout);
+	rc = 0;
+out:
+	strbuf_release(&err);
+	strbuf_release(&out);
+	return rc;
+}
+
+const struct cli_cmd cli_cmd_deactivate = {
+	.name = "deactivate",
+	.summary = "Deactivate shell environment",
+	.usage = "genv deactivate [-h]",
+	.help =
+	"Removes this shell from its environment and restores the variables\n"
+	"activation changed (PATH, the prompt, CUDA_VISIBLE_DEVICES, ...). The\n"
+	"environment and its devices are released when its last shell leaves.\n"
+	"Use it through the shell function; this help goes to stderr.\n"
+	"\n"
+	"options:\n"
+	"  -h, --help  show this help message and exit\n",
+	.flags = CMD_HELP_STDERR,
+	.run = deactivate_run,
+};

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-detach.c: detach the active environment from one device or from all
+ * of them. Prints nothing; the shell function then runs
+ * `genv shell --reattach`.
+ */
+#include "compat.h"
+#include "cli/active.h"
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "core/devices.h"
+#include "core/envs.h"
+#include "core/store.h"
+#include "util/strbuf.h"
+
+static int
+detach(const char *eid, long index, struct strbuf *err)
+{
+	struct store st = STORE_INIT;
+	struct envs envs = ENVS_INIT;
+	struct devices devs = DEVICES_INIT;
+	int rc = -1;
+
+	if (store_init(&st, err) < 0 || store_lock(&st, err) < 0)
+		goto out;
+	if (store_load_envs(&st, &envs, STORE_CLEANUP, err) < 0 ||
+	    store_load_devices(&st, &devs, &envs, STORE_CLEANUP, err) < 0)
+		goto out;
+	if (index >= 0 && !devices_find(&devs, index)) {
+		strbuf_addf(err, "Device %ld does not exist", index);
+		goto out;
+	}
+	devices_detach(&devs, eid, index);
+	if (store_save_devices(&st, &devs, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	store_release(&st);
+	envs_release(&envs);
+	devices_release(&devs);
+	return rc;
+}
+
+static int
+detach_run(int argc, char **argv)
+{
+	long index = -1;
+	int seen_index = 0;
+	const struct cli_opt opts[] = {
+		{ "--index", NULL, CLI_OPT_LONG, &index, NULL, &seen_index },
+		{ NULL, NULL, 0, NULL, NULL, NULL },
+	};
+	struct strbuf err = STRBUF_INIT;
+	const char *eid;
+	int rc;
+
+	rc = cli_parse_options(&cli_cmd_detach, argc, argv, opts, 0);
+	if (rc == CLI_PARSE_HELP)
+		return 0;
+	if (rc < 0)
+		return 2;
+	if (seen_index && index < 0)
+		return cli_usage_error(&cli_cmd_detach, "argument --index: must not be negative");
+	eid = active_eid();
+	if (!eid) {
+		cli_error(NOT_ACTIVE_ERROR);
+		return 1;
+	}
+	rc = 0;
+	if (detach(eid, seen_index ? index : -1, &err) < 0) {
+		cli_error("%s", err.buf);
+		rc = 1;
+	}
+	strbuf_release(&err);
+	return rc;
+}
+
+const struct cli_cmd cli_cmd_detach = {
+	.name = "detach",
+	.summary = "Detach devices from this environment",
+	.usage = "genv detach [-h] [--index INDEX]",
+	.help =
+	"Detaches the active environment from the device at INDEX, or from all\n"
+	"of its devices.\n"
+	"\n"
+	"options:\n"
+	"  -h, --help     show this help message and exit\n"
+	"  --index INDEX  detach only the device at INDEX\n",
+	.run = detach_run,
+};

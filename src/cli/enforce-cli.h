@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * enforce-cli.h: what `genv enforce`, `genv usage execute` and `genv remote
+ * enforce` share in the CLI layer (cmd-enforce.c): the enforce options as
+ * parsed from argv, GENV_TERMINATE_PROCESSES, printing and the audit log.
+ */
+#ifndef GENV_CLI_ENFORCE_CLI_H
+#define GENV_CLI_ENFORCE_CLI_H
+
+#include <stdio.h>
+#include "core/enforce.h"
+
+struct cli_cmd;
+struct store;
+struct strbuf;
+struct strvec;
+
+struct enforce_args {
+	struct enforce_options rules;
+	long interval;          /* seconds; 0 = one cycle */
+	long grace;             /* seconds between SIGTERM and SIGKILL */
+	int dry_run;
+	int no_audit_log;
+	const char *audit_log;  /* borrowed from argv; NULL = default path */
+};
+
+#define CLI_ENFORCE_HELP (-2)
+
+void enforce_args_init(struct enforce_args *a);
+void enforce_args_release(struct enforce_args *a);
+/*
+ * Parses the options of `genv enforce` (argv[0] is the command name).
+ * Returns 0, CLI_ENFORCE_HELP after printing cmd's help, or -1 after a
+ * usage error was printed.
+ */
+int enforce_parse_args(const struct cli_cmd *cmd, int argc, char **argv,
+		       struct enforce_args *a);
+/* 0 when GENV_TERMINATE_PROCESSES is an integer equal to 0 (1.4.3). */
+int enforce_send_signals(void);
+/* Prints each line followed by a newline, after prefix (may be NULL). */
+void enforce_print_lines(const struct strvec *lines, FILE *out, const char *prefix);
+/*
+ * Appends audit to --audit-log or <state dir>/enforce.log (st must be
+ * initialised) unless --no-audit-log; failures are warnings on stderr.
+ */
+void enforce_write_audit(const struct enforce_args *a, struct store *st,
+			 const struct strbuf *audit);
+
+/* `genv usage execute` (dispatched from cmd-usage.c). */
+int usage_execute_run(int argc, char **argv);
+
+#endif

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * table.c: tui/csv rows and the time column shared by the listing
+ * commands, formatted exactly as genv 1.4.3 prints them.
+ */
+#include "compat.h"
+#include "cli/table.h"
+#include "cli/options.h"
+#include "core/timefmt.h"
+#include "util/strbuf.h"
+
+const char *const table_format_choices[] = { "csv", "tui", NULL };
+
+void
+table_opts_bind(struct cli_opt *opts, struct table_opts *o)
+{
+	opts[0] = (struct cli_opt){ "--no-header", NULL, CLI_OPT_FLAG, &o->no_header, NULL, NULL };
+	opts[1] = (struct cli_opt){ "--timestamp", NULL, CLI_OPT_FLAG, &o->timestamp, NULL, NULL };
+	opts[2] = (struct cli_opt){ "--format", NULL, CLI_OPT_CHOICE, &o->format,
+				    table_format_choices, NULL };
+}
+
+enum table_format
+table_opts_format(const struct table_opts *o)
+{
+	return strcmp(o->format, "csv") ? TABLE_TUI : TABLE_CSV;
+}
+
+/* Python counts code points: skip UTF-8 continuation bytes. */
+static size_t
+utf8_width(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+void
+table_pad(struct strbuf *out, const char *s, size_t width)
+{
+	size_t n = utf8_width(s);
+
+	strbuf_addstr(out, s);
+	for (; n < width; n++)
+		strbuf_addch(out, ' ');
+}
+
+void
+table_row(struct strbuf *out, enum table_format fmt, const size_t *widths,
+	  const char *const *cells, size_t ncells)
+{
+	for (size_t i = 0; i < ncells; i++) {
+		if (fmt == TABLE_CSV) {
+			if (i)
+				strbuf_addch(out, ',');
+			strbuf_addstr(out, cells[i]);
+		} else if (i + 1 < ncells) {
+			table_pad(out, cells[i], widths[i]);
+		} else {
+			strbuf_addstr(out, cells[i]);
+		}
+	}
+	strbuf_addch(out, '\n');
+}
+
+void
+table_time(struct strbuf *out, const char *stamp, int timestamp, time_t now)
+{
+	if (timestamp)
+		strbuf_addstr(out, stamp);
+	else
+		genv_time_since(out, stamp, now);
+}
+
+void
+table_join_longs(struct strbuf *out, const long *v, size_t n, const char *sep)
+{
+	for (size_t i = 0; i < n; i++)
+		strbuf_addf(out, "%s%ld", i ? sep : "", v[i]);
+}

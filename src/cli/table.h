@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * table.h: the tables genv 1.4.3 prints (`genv devices`, `genv envs`,
+ * `genv remote ...`): "tui" rows are Python f"{x:<8}{y:<12}{z}" (each
+ * column padded to its width, never truncated, no separator, so a long
+ * value overflows into the next column) and "csv" rows are the values
+ * joined by commas without quoting. Scripts parse both, byte for byte.
+ */
+#ifndef GENV_CLI_TABLE_H
+#define GENV_CLI_TABLE_H
+
+#include <stddef.h>
+#include <time.h>
+
+struct strbuf;
+struct cli_opt;
+
+enum table_format {
+	TABLE_TUI,
+	TABLE_CSV,
+};
+
+/* The options every "ps"-like listing takes. */
+struct table_opts {
+	int no_header;
+	int timestamp;        /* raw timestamps instead of "7 seconds ago" */
+	const char *format;   /* "tui" (default) or "csv" */
+};
+#define TABLE_OPTS_INIT { 0, 0, "tui" }
+
+/* Choices of --format. */
+extern const char *const table_format_choices[];
+
+/*
+ * The cli_opt entries for --no-header, --timestamp and --format bound to
+ * o, written to opts[0..2] (the caller adds its own and the terminator).
+ */
+void table_opts_bind(struct cli_opt *opts, struct table_opts *o);
+enum table_format table_opts_format(const struct table_opts *o);
+
+/*
+ * Appends s left-justified to width characters (Python's {s:<width}:
+ * width counts characters, not bytes, and a longer s is kept whole).
+ */
+void table_pad(struct strbuf *out, const char *s, size_t width);
+
+/*
+ * Appends one row and a newline: in tui each cell but the last padded to
+ * widths[i], in csv the cells joined with ','.
+ */
+void table_row(struct strbuf *out, enum table_format fmt, const size_t *widths,
+	       const char *const *cells, size_t ncells);
+
+/* Appends stamp as is (timestamp) or as 1.4.3's "N units ago" from now. */
+void table_time(struct strbuf *out, const char *stamp, int timestamp, time_t now);
+
+/*
+ * Appends the items joined by sep; the helpers for the "a b c" and "0,2"
+ * cells of ps/query outputs.
+ */
+void table_join_longs(struct strbuf *out, const long *v, size_t n, const char *sep);
+
+#endif

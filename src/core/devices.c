@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * devices.c: attaching environments to devices (devices.h), with genv
+ * 1.4.3's availability rule and selection order, and its "ensure count"
+ * semantics for `genv devices attach` (without its over-detach bug).
+ */
+#include "compat.h"
+#include "core/devices.h"
+#include "core/memory.h"
+#include "core/timefmt.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+#include <time.h>
+
+int
+device_is_available(const struct device *d, const char *gpu_memory,
+		    int *available, struct strbuf *err)
+{
+	unsigned long long total, used = 0, want, free_bytes;
+
+	if (!gpu_memory) {
+		*available = d->att_nr == 0;
+		return 0;
+	}
+	if (memory_to_bytes(gpu_memory, &want, err) < 0)
+		return -1;
+	if (!d->total_memory || memory_to_bytes(d->total_memory, &total, err) < 0) {
+		if (!d->total_memory)
+			strbuf_addf(err, "device %ld has no total memory", d->index);
+		return -1;
+	}
+	for (size_t i = 0; i < d->att_nr; i++) {
+		unsigned long long n = total;
+
+		if (d->att[i].gpu_memory &&
+		    memory_to_bytes(d->att[i].gpu_memory, &n, err) < 0)
+			return -1;
+		used = n > ~0ULL - used ? ~0ULL : used + n;
+	}
+	free_bytes = total > used ? total - used : 0;
+	*available = free_bytes >= want;
+	return 0;
+}
+
+static int
+cmp_attachments(const void *a, const void *b)
+{
+	const struct device *x = *(struct device *const *)a;
+	const struct device *y = *(struct device *const *)b;
+
+	return (x->att_nr > y->att_nr) - (x->att_nr < y->att_nr);
+}
+
+/*
+ * 1.4.3's find_available_devices over the devices eid is not attached to:
+ * the available ones in index order, then (over-subscribing) the others,
+ * least attached first. Fills picked[] with count devices.
+ */
+static int
+find_available(struct devices *devs, const char *eid, size_t count,
+	       const char *gpu_memory, int over, struct device **picked,
+	       struct strbuf *err)
+{
+	struct device **busy = xmalloc((devs->nr + 1) * sizeof(*busy));
+	size_t nr = 0, busy_nr = 0;
+	int rc = -1;
+
+	for (size_t i = 0; i < devs->nr; i++) {
+		struct device *d = &devs->v[i];
+		int available;
+
+		if (device_has_eid(d, eid))
+			continue;
+		if (device_is_available(d, gpu_memory, &available, err) < 0)
+			goto out;
+		if (available) {
+			if (nr < count)
+				picked[nr++] = d;
+		} else {
+			busy[busy_nr++] = d;
+		}
+	}
+	if (over && nr < count) {
+		/* 1.4.3 uses a stable sort; qsort is not stable, insertion sort is */
+		for (size_t i = 1; i < busy_nr; i++)
+			for (size_t j = i; j > 0 && cmp_attachments(&busy[j - 1], &busy[j]) > 0; j--) {
+				struct device *t = busy[j];
+
+				busy[j] = busy[j - 1];
+				busy[j - 1] = t;
+			}
+		for (size_t i = 0; i < busy_nr && nr < count; i++)
+			picked[nr++] = busy[i];
+	}
+	if (nr < count) {
+		strbuf_addstr(err, "No available devices");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(busy);
+	return rc;
+}
+
+static int
+attach_index(struct devices *devs, const char *eid, const struct attach_request *req,
+	     const char *stamp, struct strbuf *err)
+{
+	struct device *d = devices_find(devs, req->index);
+	int available;
+
+	if (!d) {
+		strbuf_addf(err, "Device %ld does not exist", req->index);
+		return -1;
+	}
+	if (device_has_eid(d, eid))
+		return 0;
+	if (device_is_available(d, req->gpu_memory, &available, err) < 0)
+		return -1;
+	if (!available && !req->over_subscribe) {
+		strbuf_addf(err, "Device %ld is not available", req->index);
+		return -1;
+	}
+	device_attach(d, eid, req->gpu_memory, stamp);
+	return 0;
+}
+
+static int
+attach_more(struct devices *devs, const char *eid, const struct attach_request *req,
+	    const char *stamp, struct strbuf *err)
+{
+	size_t have = devices_attached_count(devs, eid), want;
+	struct device **picked;
+
+	if (req->count <= (long)have)
+		return 0;
+	want = (size_t)req->count - have;
+	if (want > devs->nr) {
+		/* cannot be satisfied; also keeps the allocation below bounded */
+		strbuf_addstr(err, "No available devices");
+		return -1;
+	}
+	picked = xmalloc((want + 1) * sizeof(*picked));
+	if (find_available(devs, eid, want, req->gpu_memory, req->over_subscribe,
+			   picked, err) < 0) {
+		free(picked);
+		return -1;
+	}
+	for (size_t i = 0; i < want; i++)
+		device_attach(picked[i], eid, req->gpu_memory, stamp);
+	free(picked);
+	return 0;
+}
+
+static int
+check_count(const struct attach_request *req, struct strbuf *err)
+{
+	if (req->count < -1) {
+		strbuf_addf(err, "Invalid device count %ld", req->count);
+		return -1;
+	}
+	return 0;
+}
+
+int
+devices_attach(struct devices *devs, const char *eid,
+	       const struct attach_request *req, struct strbuf *err)
+{
+	struct strbuf stamp = STRBUF_INIT;
+	int rc = 0;
+
+	if (req->index < 0 && check_count(req, err) < 0)
+		return -1;
+	genv_time_format(&stamp, time(NULL));
+	if (req->index >= 0)
+		rc = attach_index(devs, eid, req, stamp.buf, err);
+	else if (req->count >= 0)
+		rc = attach_more(devs, eid, req, stamp.buf, err);
+	strbuf_release(&stamp);
+	return rc;
+}
+
+int
+devices_ensure_count(struct devices *devs, const char *eid,
+		     const struct attach_request *req, struct strbuf *err)
+{
+	size_t have;
+
+	if (req->index >= 0 || req->count < 0)
+		return devices_attach(devs, eid, req, err);
+	if ((size_t)req->count > devs->nr) {
+		strbuf_addf(err, "Requested more devices (%ld) than total available (%zu)",
+			    req->count, devs->nr);
+		return -1;
+	}
+	have = devices_attached_count(devs, eid);
+	if (have < (size_t)req->count)
+		return devices_attach(devs, eid, req, err);
+	/* too many: give back the highest indices first */
+	for (size_t i = devs->nr; i-- > 0 && have > (size_t)req->count;)
+		if (device_detach(&devs->v[i], eid))
+			have--;
+	return 0;
+}
+
+void
+devices_detach(struct devices *devs, const char *eid, long index)
+{
+	if (index >= 0) {
+		struct device *d = devices_find(devs, index);
+
+		if (d)
+			device_detach(d, eid);
+		return;
+	}
+	for (size_t i = 0; i < devs->nr; i++)
+		device_detach(&devs->v[i], eid);
+}
+
+void
+devices_cleanup(struct devices *devs, const struct envs *live)
+{
+	for (size_t i = 0; i < devs->nr; i++) {
+		struct device *d = &devs->v[i];
+		size_t kept = 0;
+
+		for (size_t j = 0; j < d->att_nr; j++) {
+			struct attachment *a = &d->att[j];
+
+			if (envs_find(live, a->eid)) {
+				d->att[kept++] = *a;
+			} else {
+				free(a->eid);
+				free(a->gpu_memory);
+				free(a->time);
+			}
+		}
+		d->att_nr = kept;
+	}
+}
+
+void
+devices_attached_list(const struct devices *devs, const char *eid,
+		      struct strbuf *out)
+{
+	int first = 1;
+
+	for (size_t i = 0; i < devs->nr; i++) {
+		if (!device_has_eid(&devs->v[i], eid))
+			continue;
+		if (!first)
+			strbuf_addch(out, ',');
+		strbuf_addf(out, "%ld", devs->v[i].index);
+		first = 0;
+	}
+}
+
+size_t
+devices_attached_count(const struct devices *devs, const char *eid)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < devs->nr; i++)
+		n += device_has_eid(&devs->v[i], eid);
+	return n;
+}

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * envs.c: environment lifecycle (envs.h): activation, deactivation by
+ * pid, and the liveness cleanup that makes an environment disappear once
+ * its last process (or Jupyter kernel) is gone.
+ */
+#include "compat.h"
+#include "core/envs.h"
+#include "core/timefmt.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct env *
+envs_activate(struct envs *envs, const char *eid, long long uid,
+	      const char *username, long pid, const char *kernel_id)
+{
+	struct env *e = envs_find(envs, eid);
+
+	if (!e) {
+		struct strbuf now = STRBUF_INIT;
+
+		e = envs_append(envs, eid);
+		genv_time_format(&now, time(NULL));
+		e->creation = strbuf_detach(&now, NULL);
+		e->uid = uid;
+		e->username = xstrdup_or_null(username);
+	}
+	if (pid > 0)
+		env_add_pid(e, pid);
+	if (kernel_id)
+		strvec_push(&e->kernel_ids, kernel_id);
+	return e;
+}
+
+static void
+envs_drop_empty(struct envs *envs)
+{
+	for (size_t i = envs->nr; i-- > 0;)
+		if (!envs->v[i].pids_nr && !envs->v[i].kernel_ids.nr)
+			envs_remove_at(envs, i);
+}
+
+void
+envs_deactivate_pid(struct envs *envs, long pid)
+{
+	for (size_t i = 0; i < envs->nr; i++) {
+		struct env *e = &envs->v[i];
+		size_t kept = 0;
+
+		for (size_t j = 0; j < e->pids_nr; j++)
+			if (e->pids[j] != pid)
+				e->pids[kept++] = e->pids[j];
+		e->pids_nr = kept;
+	}
+	envs_drop_empty(envs);
+}
+
+int
+pid_is_alive(long pid)
+{
+	/* 0 and negatives would probe process groups, which always "live" */
+	if (pid <= 0 || pid > INT_MAX)
+		return 0;
+	return !kill((pid_t)pid, 0) || errno == EPERM;
+}
+
+/*
+ * Jupyter keeps kernel-<id>.json in its runtime directory while the kernel
+ * runs. 1.4.3 asks `jupyter --runtime-dir`; we look where Jupyter puts it
+ * ($JUPYTER_RUNTIME_DIR, else <data dir>/runtime), so that it also works
+ * when jupyter is not on PATH.
+ */
+int
+kernel_is_alive(const char *kernel_id)
+{
+	const char *runtime = getenv("JUPYTER_RUNTIME_DIR");
+	const char *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+	int alive = 0;
+
+	if (!*kernel_id || strchr(kernel_id, '/'))
+		return 0;
+	for (int i = 0; i < 3 && !alive; i++) {
+		strbuf_reset(&path);
+		if (i == 0 && runtime && *runtime)
+			strbuf_addstr(&path, runtime);
+		else if (i == 1 && xdg && *xdg)
+			strbuf_addf(&path, "%s/jupyter/runtime", xdg);
+		else if (i == 2 && home && *home)
+			strbuf_addf(&path, "%s/.local/share/jupyter/runtime", home);
+		else
+			continue;
+		strbuf_addf(&path, "/kernel-%s.json", kernel_id);
+		alive = !stat(path.buf, &st);
+	}
+	strbuf_release(&path);
+	return alive;
+}
+
+void
+envs_cleanup(struct envs *envs)
+{
+	for (size_t i = 0; i < envs->nr; i++) {
+		struct env *e = &envs->v[i];
+		size_t kept = 0;
+
+		for (size_t j = 0; j < e->pids_nr; j++)
+			if (pid_is_alive(e->pids[j]))
+				e->pids[kept++] = e->pids[j];
+		e->pids_nr = kept;
+
+		kept = 0;
+		for (size_t j = 0; j < e->kernel_ids.nr; j++) {
+			char *id = e->kernel_ids.v[j];
+
+			if (kernel_is_alive(id))
+				e->kernel_ids.v[kept++] = id;
+			else
+				free(id);
+		}
+		e->kernel_ids.nr = kept;
+		if (e->kernel_ids.alloc)
+			e->kernel_ids.v[kept] = NULL;
+	}
+	envs_drop_empty(envs);
+}
+
+const char *
+genv_username(void)
+{
+	static const char *const vars[] = { "LOGNAME", "USER", "LNAME", "USERNAME" };
+	static char *from_passwd;
+	struct passwd pw, *res = NULL;
+	char *buf;
+	long size;
+
+	for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
+		const char *v = getenv(vars[i]);
+
+		if (v && *v)
+			return v;
+	}
+	if (from_passwd)
+		return from_passwd;
+	size = sysconf(_SC_GETPW_R_SIZE_MAX);
+	if (size < 1024)
+		size = 16384;
+	buf = xmalloc((size_t)size);
+	if (!getpwuid_r(getuid(), &pw, buf, (size_t)size, &res) && res)
+		from_passwd = xstrdup(pw.pw_name);
+	free(buf);
+	return from_passwd;
+}

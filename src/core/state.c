@@ -1,0 +1,1141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * state.c: genv's data model and its JSON form (state.h). Writing emits
+ * exactly the keys and order of genv 1.4.3; reading is strict (exact key
+ * sets, exact types) and names the place of the first problem, so that a
+ * file we do not understand is reported instead of being overwritten.
+ */
+#include "compat.h"
+#include "core/state.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+#include <limits.h>
+
+/* ----- errors ----- */
+
+/*
+ * Where we are in the document while parsing ("envs[2].config"), and the
+ * name of the document ("envs.json") for messages.
+ */
+struct jpath {
+	const char *what;
+	struct strbuf at;
+};
+
+static void
+jpath_push_key(struct jpath *p, const char *key, size_t *saved)
+{
+	*saved = p->at.len;
+	if (p->at.len)
+		strbuf_addch(&p->at, '.');
+	strbuf_addstr(&p->at, key);
+}
+
+static void
+jpath_push_index(struct jpath *p, size_t i, size_t *saved)
+{
+	*saved = p->at.len;
+	strbuf_addf(&p->at, "[%zu]", i);
+}
+
+static void
+jpath_pop(struct jpath *p, size_t saved)
+{
+	strbuf_setlen(&p->at, saved);
+}
+
+static int PRINTF(3, 4)
+jfail(struct jpath *p, struct strbuf *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	strbuf_addf(err, "%s: ", p->what);
+	if (p->at.len)
+		strbuf_addf(err, "%s: ", p->at.buf);
+	va_start(ap, fmt);
+	strbuf_vaddf(err, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const char *
+json_type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "a list";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	case JSON_NULL: return "null";
+	}
+	return "something else";
+}
+
+static int
+expect_object(struct jpath *p, const json_t *v, struct strbuf *err)
+{
+	if (!json_is_object(v))
+		return jfail(p, err, "expected an object, found %s", json_type_name(v));
+	return 0;
+}
+
+static int
+expect_array(struct jpath *p, const json_t *v, struct strbuf *err)
+{
+	if (!json_is_array(v))
+		return jfail(p, err, "expected a list, found %s", json_type_name(v));
+	return 0;
+}
+
+/*
+ * obj must have exactly the keys in keys[] (nr_required first, the rest
+ * optional). Python genv recognises objects by their key set, so any
+ * difference means we are not reading what we think we are.
+ */
+static int
+check_keys(struct jpath *p, const json_t *obj, const char *const *keys,
+	   size_t nr_keys, size_t nr_required, struct strbuf *err)
+{
+	const char *key;
+	json_t *v;
+
+	for (size_t i = 0; i < nr_required; i++)
+		if (!json_object_get(obj, keys[i]))
+			return jfail(p, err, "missing key \"%s\"", keys[i]);
+	json_object_foreach((json_t *)obj, key, v) {
+		size_t i;
+
+		for (i = 0; i < nr_keys; i++)
+			if (!strcmp(key, keys[i]))
+				break;
+		if (i == nr_keys)
+			return jfail(p, err, "unexpected key \"%s\"", key);
+	}
+	return 0;
+}
+
+/* Looks up key (which check_keys has made sure of, unless optional). */
+static int
+get_string(struct jpath *p, const json_t *obj, const char *key, int nullable,
+	   char **out, struct strbuf *err)
+{
+	const json_t *v = json_object_get(obj, key);
+	size_t saved;
+	int rc = 0;
+
+	*out = NULL;
+	if (!v || (nullable && json_is_null(v)))
+		return 0;
+	jpath_push_key(p, key, &saved);
+	if (json_is_string(v))
+		*out = xstrndup(json_string_value(v), json_string_length(v));
+	else
+		rc = jfail(p, err, "expected a string%s, found %s",
+			   nullable ? " or null" : "", json_type_name(v));
+	jpath_pop(p, saved);
+	return rc;
+}
+
+static int
+int_value(struct jpath *p, const json_t *v, long long min, long long max,
+	  long long *out, struct strbuf *err)
+{
+	long long n;
+
+	if (!json_is_integer(v))
+		return jfail(p, err, "expected an integer, found %s", json_type_name(v));
+	n = json_integer_value(v);
+	if (n < min || n > max)
+		return jfail(p, err, "%lld is out of range (%lld to %lld)", n, min, max);
+	*out = n;
+	return 0;
+}
+
+static int
+get_int(struct jpath *p, const json_t *obj, const char *key, long long min,
+	long long max, long long *out, struct strbuf *err)
+{
+	size_t saved;
+	int rc;
+
+	jpath_push_key(p, key, &saved);
+	rc = int_value(p, json_object_get(obj, key), min, max, out, err);
+	jpath_pop(p, saved);
+	return rc;
+}
+
+/* ----- environments ----- */
+
+void
+env_config_release(struct env_config *c)
+{
+	free(c->name);
+	free(c->gpu_memory);
+	*c = (struct env_config)ENV_CONFIG_INIT;
+}
+
+void
+env_config_copy(struct env_config *dst, const struct env_config *src)
+{
+	dst->name = xstrdup_or_null(src->name);
+	dst->gpu_memory = xstrdup_or_null(src->gpu_memory);
+	dst->has_gpus = src->has_gpus;
+	dst->gpus = src->gpus;
+}
+
+void
+env_copy(struct env *dst, const struct env *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->eid = xstrdup(src->eid);
+	dst->uid = src->uid;
+	dst->creation = xstrdup_or_null(src->creation);
+	dst->username = xstrdup_or_null(src->username);
+	env_config_copy(&dst->config, &src->config);
+	if (src->pids_nr) {
+		dst->pids = xmalloc(src->pids_nr * sizeof(*dst->pids));
+		memcpy(dst->pids, src->pids, src->pids_nr * sizeof(*dst->pids));
+		dst->pids_nr = dst->pids_alloc = src->pids_nr;
+	}
+	strvec_init(&dst->kernel_ids);
+	for (size_t i = 0; i < src->kernel_ids.nr; i++)
+		strvec_push(&dst->kernel_ids, src->kernel_ids.v[i]);
+}
+
+void
+env_release(struct env *e)
+{
+	free(e->eid);
+	free(e->creation);
+	free(e->username);
+	env_config_release(&e->config);
+	free(e->pids);
+	strvec_clear(&e->kernel_ids);
+	memset(e, 0, sizeof(*e));
+	strvec_init(&e->kernel_ids);
+}
+
+void
+env_add_pid(struct env *e, long pid)
+{
+	ALLOC_GROW(e->pids, e->pids_nr + 1, e->pids_alloc);
+	e->pids[e->pids_nr++] = pid;
+}
+
+void
+envs_release(struct envs *envs)
+{
+	for (size_t i = 0; i < envs->nr; i++)
+		env_release(&envs->v[i]);
+	free(envs->v);
+	*envs = (struct envs)ENVS_INIT;
+}
+
+struct env *
+envs_find(const struct envs *envs, const char *eid)
+{
+	for (size_t i = 0; i < envs->nr; i++)
+		if (!strcmp(envs->v[i].eid, eid))
+			return &envs->v[i];
+	return NULL;
+}
+
+struct env *
+envs_append(struct envs *envs, const char *eid)
+{
+	struct env *e;
+
+	ALLOC_GROW(envs->v, envs->nr + 1, envs->alloc);
+	e = &envs->v[envs->nr++];
+	memset(e, 0, sizeof(*e));
+	e->eid = xstrdup(eid);
+	strvec_init(&e->kernel_ids);
+	return e;
+}
+
+void
+envs_remove_at(struct envs *envs, size_t i)
+{
+	if (i >= envs->nr)
+		return;
+	env_release(&envs->v[i]);
+	memmove(&envs->v[i], &envs->v[i + 1], (envs->nr - i - 1) * sizeof(*envs->v));
+	envs->nr--;
+}
+
+json_t *
+env_config_to_json(const struct env_config *c)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "name", json_string_or_null(c->name));
+	json_object_set_new(o, "gpu_memory", json_string_or_null(c->gpu_memory));
+	json_object_set_new(o, "gpus", c->has_gpus ? json_integer(c->gpus) : json_null());
+	return o;
+}
+
+json_t *
+env_to_json(const struct env *e)
+{
+	json_t *o = json_object();
+	json_t *pids = json_array(), *kernels = json_array();
+
+	json_object_set_new(o, "eid", json_string(e->eid));
+	json_object_set_new(o, "uid", json_integer(e->uid));
+	json_object_set_new(o, "creation", json_string_or_null(e->creation));
+	json_object_set_new(o, "username", json_string_or_null(e->username));
+	json_object_set_new(o, "config", env_config_to_json(&e->config));
+	for (size_t i = 0; i < e->pids_nr; i++)
+		json_array_append_new(pids, json_integer(e->pids[i]));
+	json_object_set_new(o, "pids", pids);
+	for (size_t i = 0; i < e->kernel_ids.nr; i++)
+		json_array_append_new(kernels, json_string(e->kernel_ids.v[i]));
+	json_object_set_new(o, "kernel_ids", kernels);
+	return o;
+}
+
+json_t *
+envs_to_json(const struct envs *envs)
+{
+	json_t *o = json_object(), *list = json_array();
+
+	for (size_t i = 0; i < envs->nr; i++)
+		json_array_append_new(list, env_to_json(&envs->v[i]));
+	json_object_set_new(o, "envs", list);
+	return o;
+}
+
+static const char *const config_keys[] = { "name", "gpu_memory", "gpus" };
+
+/* legacy: every key optional */
+static int
+config_from_json(struct jpath *p, struct env_config *c, const json_t *obj,
+		 int legacy, struct strbuf *err)
+{
+	const json_t *gpus;
+	long long n;
+	size_t saved;
+
+	if (expect_object(p, obj, err) < 0 ||
+	    check_keys(p, obj, config_keys, 3, legacy ? 0 : 3, err) < 0 ||
+	    get_string(p, obj, "name", 1, &c->name, err) < 0 ||
+	    get_string(p, obj, "gpu_memory", 1, &c->gpu_memory, err) < 0)
+		return -1;
+	gpus = json_object_get(obj, "gpus");
+	if (gpus && !json_is_null(gpus)) {
+		jpath_push_key(p, "gpus", &saved);
+		if (int_value(p, gpus, LONG_MIN, LONG_MAX, &n, err) < 0)
+			return -1;
+		jpath_pop(p, saved);
+		c->has_gpus = 1;
+		c->gpus = (long)n;
+	}
+	return 0;
+}
+
+static int
+pid_value(struct jpath *p, const json_t *v, long *pid, struct strbuf *err)
+{
+	long long n;
+
+	/* pids go to kill(): 0 and negatives would mean process groups */
+	if (int_value(p, v, 1, INT_MAX, &n, err) < 0)
+		return -1;
+	*pid = (long)n;
+	return 0;
+}
+
+static const char *const env_keys[] = {
+	"eid", "uid", "creation", "username", "config", "pids", "kernel_ids"
+};
+
+/*
+ * One env object. legacy (<= 0.9.0 dict form): only eid, uid and creation
+ * are required, and a missing eid is taken from the dict key.
+ */
+static int
+env_from_json(struct jpath *p, struct env *e, const json_t *obj,
+	      const char *legacy_key, struct strbuf *err)
+{
+	const json_t *v;
+	long long uid;
+	size_t saved;
+	int legacy = legacy_key != NULL;
+
+	if (expect_object(p, obj, err) < 0 ||
+	    check_keys(p, obj, env_keys, 7, legacy ? 0 : 7, err) < 0)
+		return -1;
+	if (!legacy || json_object_get(obj, "eid")) {
+		char *eid;
+
+		if (get_string(p, obj, "eid", 0, &eid, err) < 0)
+			return -1;
+		free(e->eid);
+		e->eid = eid;
+	} else if (!e->eid) {
+		e->eid = xstrdup(legacy_key);
+	}
+	if (!json_object_get(obj, "uid"))
+		return jfail(p, err, "missing key \"uid\"");
+	if (get_int(p, obj, "uid", LLONG_MIN, LLONG_MAX, &uid, err) < 0)
+		return -1;
+	e->uid = uid;
+	if (!json_object_get(obj, "creation"))
+		return jfail(p, err, "missing key \"creation\"");
+	if (get_string(p, obj, "creation", 0, &e->creation, err) < 0 ||
+	    get_string(p, obj, "username", 1, &e->username, err) < 0)
+		return -1;
+
+	if ((v = json_object_get(obj, "config"))) {
+		jpath_push_key(p, "config", &saved);
+		if (config_from_json(p, &e->config, v, legacy, err) < 0)
+			return -1;
+		jpath_pop(p, saved);
+	}
+
+	if ((v = json_object_get(obj, "pids"))) {
+		size_t saved_i, i;
+		const json_t *item;
+
+		jpath_push_key(p, "pids", &saved);
+		if (expect_array(p, v, err) < 0)
+			return -1;
+		json_array_foreach(v, i, item) {
+			long pid;
+
+			jpath_push_index(p, i, &saved_i);
+			if (pid_value(p, item, &pid, err) < 0)
+				return -1;
+			jpath_pop(p, saved_i);
+			env_add_pid(e, pid);
+		}
+		jpath_pop(p, saved);
+	}
+
+	if ((v = json_object_get(obj, "kernel_ids"))) {
+		size_t saved_i, i;
+		const json_t *item;
+
+		jpath_push_key(p, "kernel_ids", &saved);
+		if (expect_array(p, v, err) < 0)
+			return -1;
+		json_array_foreach(v, i, item) {
+			jpath_push_index(p, i, &saved_i);
+			if (!json_is_string(item))
+				return jfail(p, err, "expected a string, found %s",
+					     json_type_name(item));
+			jpath_pop(p, saved_i);
+			strvec_push(&e->kernel_ids, json_string_value(item));
+		}
+		jpath_pop(p, saved);
+	}
+	return 0;
+}
+
+static int
+envs_from_json_at(struct jpath *p, struct envs *envs, const json_t *obj,
+		  struct strbuf *err)
+{
+	static const char *const keys[] = { "envs" };
+	const json_t *list;
+	size_t saved, saved_i;
+
+	if (expect_object(p, obj, err) < 0 || check_keys(p, obj, keys, 1, 1, err) < 0)
+		return -1;
+	list = json_object_get(obj, "envs");
+	jpath_push_key(p, "envs", &saved);
+	if (json_is_object(list)) {
+		/* legacy <= 0.9.0: {"envs": {"<eid>": {...}}} */
+		const char *key;
+		json_t *item;
+
+		json_object_foreach((json_t *)list, key, item) {
+			size_t saved_k = p->at.len;
+
+			strbuf_addf(&p->at, "[\"%s\"]", key);
+			if (env_from_json(p, envs_append(envs, key), item, key, err) < 0)
+				return -1;
+			jpath_pop(p, saved_k);
+		}
+	} else {
+		size_t i;
+		const json_t *item;
+
+		if (expect_array(p, list, err) < 0)
+			return -1;
+		json_array_foreach(list, i, item) {
+			struct env *e;
+
+			jpath_push_index(p, i, &saved_i);
+			ALLOC_GROW(envs->v, envs->nr + 1, envs->alloc);
+			e = &envs->v[envs->nr++];
+			memset(e, 0, sizeof(*e));
+			strvec_init(&e->kernel_ids);
+			if (env_from_json(p, e, item, NULL, err) < 0)
+				return -1;
+			jpath_pop(p, saved_i);
+		}
+	}
+	for (size_t i = 0; i < envs->nr; i++)
+		for (size_t j = i + 1; j < envs->nr; j++)
+			if (!strcmp(envs->v[i].eid, envs->v[j].eid)) {
+				jpath_push_index(p, j, &saved_i);
+				return jfail(p, err, "duplicate environment \"%s\"",
+					     envs->v[j].eid);
+			}
+	jpath_pop(p, saved);
+	return 0;
+}
+
+/* Runs a parser with a fresh path; on failure the half-built object is freed. */
+#define PARSE_WITH_PATH(fn, release, obj_out, json, what, err)                \
+	do {                                                                  \
+		struct jpath p_ = { (what) ? (what) : "JSON", STRBUF_INIT };  \
+		int rc_ = fn(&p_, (obj_out), (json), (err));                  \
+		strbuf_release(&p_.at);                                       \
+		if (rc_ < 0)                                                  \
+			release(obj_out);                                     \
+		return rc_;                                                   \
+	} while (0)
+
+int
+envs_from_json(struct envs *envs, const json_t *obj, const char *what,
+	       struct strbuf *err)
+{
+	PARSE_WITH_PATH(envs_from_json_at, envs_release, envs, obj, what, err);
+}
+
+/* ----- devices ----- */
+
+void
+device_release(struct device *d)
+{
+	for (size_t i = 0; i < d->att_nr; i++) {
+		free(d->att[i].eid);
+		free(d->att[i].gpu_memory);
+		free(d->att[i].time);
+	}
+	free(d->att);
+	free(d->total_memory);
+	memset(d, 0, sizeof(*d));
+}
+
+void
+device_copy(struct device *dst, const struct device *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->index = src->index;
+	dst->total_memory = xstrdup_or_null(src->total_memory);
+	for (size_t i = 0; i < src->att_nr; i++)
+		device_attach(dst, src->att[i].eid, src->att[i].gpu_memory,
+			      src->att[i].time);
+}
+
+void
+device_attach(struct device *d, const char *eid, const char *gpu_memory,
+	      const char *time)
+{
+	struct attachment *a;
+
+	ALLOC_GROW(d->att, d->att_nr + 1, d->att_alloc);
+	a = &d->att[d->att_nr++];
+	a->eid = xstrdup(eid);
+	a->gpu_memory = xstrdup_or_null(gpu_memory);
+	a->time = xstrdup_or_null(time);
+}
+
+size_t
+device_detach(struct device *d, const char *eid)
+{
+	size_t kept = 0, removed = 0;
+
+	for (size_t i = 0; i < d->att_nr; i++) {
+		if (!strcmp(d->att[i].eid, eid)) {
+			free(d->att[i].eid);
+			free(d->att[i].gpu_memory);
+			free(d->att[i].time);
+			removed++;
+		} else {
+			d->att[kept++] = d->att[i];
+		}
+	}
+	d->att_nr = kept;
+	return removed;
+}
+
+int
+device_has_eid(const struct device *d, const char *eid)
+{
+	for (size_t i = 0; i < d->att_nr; i++)
+		if (!strcmp(d->att[i].eid, eid))
+			return 1;
+	return 0;
+}
+
+void
+devices_release(struct devices *devs)
+{
+	for (size_t i = 0; i < devs->nr; i++)
+		device_release(&devs->v[i]);
+	free(devs->v);
+	*devs = (struct devices)DEVICES_INIT;
+}
+
+struct device *
+devices_append(struct devices *devs, long index, const char *total_memory)
+{
+	struct device *d;
+
+	ALLOC_GROW(devs->v, devs->nr + 1, devs->alloc);
+	d = &devs->v[devs->nr++];
+	memset(d, 0, sizeof(*d));
+	d->index = index;
+	d->total_memory = xstrdup_or_null(total_memory);
+	return d;
+}
+
+struct device *
+devices_find(const struct devices *devs, long index)
+{
+	/* fast path: genv-made files have index == position */
+	if (index >= 0 && (size_t)index < devs->nr && devs->v[index].index == index)
+		return &devs->v[index];
+	for (size_t i = 0; i < devs->nr; i++)
+		if (devs->v[i].index == index)
+			return &devs->v[i];
+	return NULL;
+}
+
+static json_t *
+attachment_to_json(const struct attachment *a)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "eid", json_string(a->eid));
+	json_object_set_new(o, "gpu_memory", json_string_or_null(a->gpu_memory));
+	json_object_set_new(o, "time", json_string_or_null(a->time));
+	return o;
+}
+
+static json_t *
+device_to_json(const struct device *d)
+{
+	json_t *o = json_object(), *atts = json_array();
+
+	json_object_set_new(o, "index", json_integer(d->index));
+	json_object_set_new(o, "total_memory", json_string_or_null(d->total_memory));
+	for (size_t i = 0; i < d->att_nr; i++)
+		json_array_append_new(atts, attachment_to_json(&d->att[i]));
+	json_object_set_new(o, "attachments", atts);
+	return o;
+}
+
+json_t *
+devices_to_json(const struct devices *devs)
+{
+	json_t *o = json_object(), *list = json_array();
+
+	for (size_t i = 0; i < devs->nr; i++)
+		json_array_append_new(list, device_to_json(&devs->v[i]));
+	json_object_set_new(o, "devices", list);
+	return o;
+}
+
+static int
+attachment_from_json(struct jpath *p, struct device *d, const json_t *obj,
+		     struct strbuf *err)
+{
+	static const char *const keys[] = { "eid", "gpu_memory", "time" };
+	char *eid = NULL, *mem = NULL, *time = NULL;
+	struct attachment *a;
+
+	if (expect_object(p, obj, err) < 0 || check_keys(p, obj, keys, 3, 3, err) < 0)
+		return -1;
+	if (get_string(p, obj, "eid", 0, &eid, err) < 0 ||
+	    get_string(p, obj, "gpu_memory", 1, &mem, err) < 0 ||
+	    get_string(p, obj, "time", 0, &time, err) < 0) {
+		free(eid);
+		free(mem);
+		free(time);
+		return -1;
+	}
+	ALLOC_GROW(d->att, d->att_nr + 1, d->att_alloc);
+	a = &d->att[d->att_nr++];
+	a->eid = eid;
+	a->gpu_memory = mem;
+	a->time = time;
+	return 0;
+}
+
+/* legacy <= 0.8.0 attachment: {"eid": .., "gpu_memory": .. (optional), "attached": ..} */
+static int
+legacy_attachment_from_json(struct jpath *p, struct device *d, const char *key,
+			    const json_t *obj, struct strbuf *err)
+{
+	static const char *const keys[] = { "attached", "eid", "gpu_memory" };
+	char *eid = NULL, *mem = NULL, *time = NULL;
+	struct attachment *a;
+
+	if (expect_object(p, obj, err) < 0 || check_keys(p, obj, keys, 3, 1, err) < 0)
+		return -1;
+	if (get_string(p, obj, "eid", 0, &eid, err) < 0 ||
+	    get_string(p, obj, "gpu_memory", 1, &mem, err) < 0 ||
+	    get_string(p, obj, "attached", 0, &time, err) < 0) {
+		free(eid);
+		free(mem);
+		free(time);
+		return -1;
+	}
+	ALLOC_GROW(d->att, d->att_nr + 1, d->att_alloc);
+	a = &d->att[d->att_nr++];
+	a->eid = eid ? eid : xstrdup(key);
+	a->gpu_memory = mem;
+	a->time = time;
+	return 0;
+}
+
+static int
+device_from_json(struct jpath *p, struct device *d, const json_t *obj,
+		 struct strbuf *err)
+{
+	static const char *const keys[] = { "index", "total_memory", "attachments" };
+	const json_t *atts, *item;
+	long long index;
+	size_t saved, saved_i, i;
+
+	if (expect_object(p, obj, err) < 0 || check_keys(p, obj, keys, 3, 3, err) < 0 ||
+	    get_int(p, obj, "index", 0, LONG_MAX, &index, err) < 0 ||
+	    get_string(p, obj, "total_memory", 0, &d->total_memory, err) < 0)
+		return -1;
+	d->index = (long)index;
+	atts = json_object_get(obj, "attachments");
+	jpath_push_key(p, "attachments", &saved);
+	if (expect_array(p, atts, err) < 0)
+		return -1;
+	json_array_foreach(atts, i, item) {
+		jpath_push_index(p, i, &saved_i);
+		if (attachment_from_json(p, d, item, err) < 0)
+			return -1;
+		jpath_pop(p, saved_i);
+	}
+	jpath_pop(p, saved);
+	return 0;
+}
+
+static int
+legacy_device_from_json(struct jpath *p, struct device *d, const json_t *obj,
+			struct strbuf *err)
+{
+	static const char *const keys[] = { "eids", "total_memory" };
+	const json_t *eids;
+	const char *eid;
+	json_t *item;
+	size_t saved;
+
+	if (expect_object(p, obj, err) < 0 || check_keys(p, obj, keys, 2, 2, err) < 0 ||
+	    get_string(p, obj, "total_memory", 0, &d->total_memory, err) < 0)
+		return -1;
+	eids = json_object_get(obj, "eids");
+	jpath_push_key(p, "eids", &saved);
+	if (expect_object(p, eids, err) < 0)
+		return -1;
+	json_object_foreach((json_t *)eids, eid, item) {
+		size_t saved_k = p->at.len;
+
+		strbuf_addf(&p->at, "[\"%s\"]", eid);
+		if (legacy_attachment_from_json(p, d, eid, item, err) < 0)
+			return -1;
+		jpath_pop(p, saved_k);
+	}
+	jpath_pop(p, saved);
+	return 0;
+}
+
+static int
+parse_index_key(const char *key, long *index)
+{
+	char *end;
+	long n;
+
+	if (!*key || *key == '-' || *key == '+')
+		return -1;
+	errno = 0;
+	n = strtol(key, &end, 10);
+	if (errno || *end)
+		return -1;
+	*index = n;
+	return 0;
+}
+
+static int
+device_cmp_index(const void *a, const void *b)
+{
+	const struct device *x = a, *y = b;
+
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+static int
+devices_from_json_at(struct jpath *p, struct devices *devs, const json_t *obj,
+		     struct strbuf *err)
+{
+	static const char *const keys[] = { "devices" };
+	const json_t *list;
+	size_t saved, saved_i;
+
+	if (expect_object(p, obj, err) < 0 || check_keys(p, obj, keys, 1, 1, err) < 0)
+		return -1;
+	list = json_object_get(obj, "devices");
+	jpath_push_key(p, "devices", &saved);
+	if (json_is_object(list)) {
+		/* legacy <= 0.8.0: {"devices": {"0": {"eids": {...}, "total_memory": ..}}} */
+		const char *key;
+		json_t *item;
+
+		json_object_foreach((json_t *)list, key, item) {
+			size_t saved_k = p->at.len;
+			long index;
+
+			strbuf_addf(&p->at, "[\"%s\"]", key);
+			if (parse_index_key(key, &index) < 0)
+				return jfail(p, err, "expected a device index as key");
+			if (legacy_device_from_json(p, devices_append(devs, index, NULL),
+						    item, err) < 0)
+				return -1;
+			jpath_pop(p, saved_k);
+		}
+		/* positions are device indices from here on */
+		if (devs->nr)
+			qsort(devs->v, devs->nr, sizeof(*devs->v), device_cmp_index);
+	} else {
+		size_t i;
+		const json_t *item;
+
+		if (expect_array(p, list, err) < 0)
+			return -1;
+		json_array_foreach(list, i, item) {
+			jpath_push_index(p, i, &saved_i);
+			if (device_from_json(p, devices_append(devs, 0, NULL), item, err) < 0)
+				return -1;
+			jpath_pop(p, saved_i);
+		}
+	}
+	for (size_t i = 0; i < devs->nr; i++)
+		for (size_t j = i + 1; j < devs->nr; j++)
+			if (devs->v[i].index == devs->v[j].index) {
+				jpath_push_index(p, j, &saved_i);
+				return jfail(p, err, "duplicate device index %ld",
+					     devs->v[j].index);
+			}
+	jpath_pop(p, saved);
+	return 0;
+}
+
+int
+devices_from_json(struct devices *devs, const json_t *obj, const char *what,
+		  struct strbuf *err)
+{
+	PARSE_WITH_PATH(devices_from_json_at, devices_release, devs, obj, what, err);
+}
+
+/* ----- processes ----- */
+
+void
+process_release(struct process *p)
+{
+	for (size_t i = 0; i < p->usage_nr; i++)
+		free(p->usage[i].gpu_memory);
+	free(p->usage);
+	free(p->eid);
+	memset(p, 0, sizeof(*p));
+	p->uid = -1;
+}
+
+void
+process_copy(struct process *dst, const struct process *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->pid = src->pid;
+	dst->eid = xstrdup_or_null(src->eid);
+	dst->uid = src->uid;
+	for (size_t i = 0; i < src->usage_nr; i++)
+		process_add_usage(dst, src->usage[i].index, src->usage[i].gpu_memory);
+}
+
+void
+processes_release(struct processes *ps)
+{
+	for (size_t i = 0; i < ps->nr; i++)
+		process_release(&ps->v[i]);
+	free(ps->v);
+	*ps = (struct processes)PROCESSES_INIT;
+}
+
+struct process *
+processes_find(const struct processes *ps, long pid)
+{
+	for (size_t i = 0; i < ps->nr; i++)
+		if (ps->v[i].pid == pid)
+			return &ps->v[i];
+	return NULL;
+}
+
+struct process *
+processes_append(struct processes *ps, long pid, const char *eid)
+{
+	struct process *p;
+
+	ALLOC_GROW(ps->v, ps->nr + 1, ps->alloc);
+	p = &ps->v[ps->nr++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->eid = xstrdup_or_null(eid);
+	p->uid = -1;
+	return p;
+}
+
+void
+process_add_usage(struct process *p, long index, const char *gpu_memory)
+{
+	struct process_usage *u;
+
+	ALLOC_GROW(p->usage, p->usage_nr + 1, p->usage_alloc);
+	u = &p->usage[p->usage_nr++];
+	u->index = index;
+	u->gpu_memory = xstrdup_or_null(gpu_memory);
+}
+
+json_t *
+process_to_json(const struct process *p)
+{
+	json_t *o = json_object(), *usage = json_array();
+
+	json_object_set_new(o, "pid", json_integer(p->pid));
+	for (size_t i = 0; i < p->usage_nr; i++) {
+		json_t *u = json_object();
+
+		json_object_set_new(u, "index", json_integer(p->usage[i].index));
+		json_object_set_new(u, "gpu_memory", json_string_or_null(p->usage[i].gpu_memory));
+		json_array_append_new(usage, u);
+	}
+	json_object_set_new(o, "used_gpu_memory", usage);
+	json_object_set_new(o, "eid", json_string_or_null(p->eid));
+	return o;
+}
+
+json_t *
+processes_to_json(const struct processes *ps)
+{
+	json_t *o = json_object(), *list = json_array();
+
+	for (size_t i = 0; i < ps->nr; i++)
+		json_array_append_new(list, process_to_json(&ps->v[i]));
+	json_object_set_new(o, "processes", list);
+	return o;
+}
+
+static int
+usage_from_json(struct jpath *p, struct process *proc, const json_t *obj,
+		struct strbuf *err)
+{
+	static const char *const keys[] = { "index", "gpu_memory" };
+	long long index;
+	char *mem;
+
+	if (expect_object(p, obj, err) < 0 || check_keys(p, obj, keys, 2, 2, err) < 0 ||
+	    get_int(p, obj, "index", 0, LONG_MAX, &index, err) < 0 ||
+	    get_string(p, obj, "gpu_memory", 0, &mem, err) < 0)
+		return -1;
+	process_add_usage(proc, (long)index, mem);
+	free(mem);
+	return 0;
+}
+
+static int
+process_from_json(struct jpath *p, struct process *proc, const json_t *obj,
+		  struct strbuf *err)
+{
+	static const char *const keys[] = { "pid", "used_gpu_memory", "eid" };
+	const json_t *usage, *item;
+	size_t saved, saved_i, i;
+
+	if (expect_object(p, obj, err) < 0 || check_keys(p, obj, keys, 3, 3, err) < 0)
+		return -1;
+	jpath_push_key(p, "pid", &saved);
+	if (pid_value(p, json_object_get(obj, "pid"), &proc->pid, err) < 0)
+		return -1;
+	jpath_pop(p, saved);
+	if (get_string(p, obj, "eid", 1, &proc->eid, err) < 0)
+		return -1;
+	usage = json_object_get(obj, "used_gpu_memory");
+	jpath_push_key(p, "used_gpu_memory", &saved);
+	if (expect_array(p, usage, err) < 0)
+		return -1;
+	json_array_foreach(usage, i, item) {
+		jpath_push_index(p, i, &saved_i);
+		if (usage_from_json(p, proc, item, err) < 0)
+			return -1;
+		jpath_pop(p, saved_i);
+	}
+	jpath_pop(p, saved);
+	return 0;
+}
+
+static int
+processes_from_json_at(struct jpath *p, struct processes *ps, const json_t *obj,
+		       struct strbuf *err)
+{
+	static const char *const keys[] = { "processes" };
+	const json_t *list, *item;
+	size_t saved, saved_i, i;
+
+	if (expect_object(p, obj, err) < 0 || check_keys(p, obj, keys, 1, 1, err) < 0)
+		return -1;
+	list = json_object_get(obj, "processes");
+	jpath_push_key(p, "processes", &saved);
+	if (expect_array(p, list, err) < 0)
+		return -1;
+	json_array_foreach(list, i, item) {
+		jpath_push_index(p, i, &saved_i);
+		if (process_from_json(p, processes_append(ps, 0, NULL), item, err) < 0)
+			return -1;
+		jpath_pop(p, saved_i);
+	}
+	jpath_pop(p, saved);
+	return 0;
+}
+
+int
+processes_from_json(struct processes *ps, const json_t *obj, const char *what,
+		    struct strbuf *err)
+{
+	PARSE_WITH_PATH(processes_from_json_at, processes_release, ps, obj, what, err);
+}
+
+/* ----- snapshot ----- */
+
+void
+snapshot_release(struct snapshot *s)
+{
+	processes_release(&s->processes);
+	envs_release(&s->envs);
+	devices_release(&s->devices);
+}
+
+json_t *
+snapshot_to_json(const struct snapshot *s)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "processes", processes_to_json(&s->processes));
+	json_object_set_new(o, "envs", envs_to_json(&s->envs));
+	json_object_set_new(o, "devices", devices_to_json(&s->devices));
+	return o;
+}
+
+static int
+snapshot_from_json_at(struct jpath *p, struct snapshot *s, const json_t *obj,
+		      struct strbuf *err)
+{
+	static const char *const keys[] = { "processes", "envs", "devices" };
+	size_t saved;
+
+	if (expect_object(p, obj, err) < 0 || check_keys(p, obj, keys, 3, 3, err) < 0)
+		return -1;
+	jpath_push_key(p, "processes", &saved);
+	if (processes_from_json_at(p, &s->processes, json_object_get(obj, "processes"), err) < 0)
+		return -1;
+	jpath_pop(p, saved);
+	jpath_push_key(p, "envs", &saved);
+	if (envs_from_json_at(p, &s->envs, json_object_get(obj, "envs"), err) < 0)
+		return -1;
+	jpath_pop(p, saved);
+	jpath_push_key(p, "devices", &saved);
+	if (devices_from_json_at(p, &s->devices, json_object_get(obj, "devices"), err) < 0)
+		return -1;
+	jpath_pop(p, saved);
+	return 0;
+}
+
+int
+snapshot_from_json(struct snapshot *s, const json_t *obj, const char *what,
+		   struct strbuf *err)
+{
+	PARSE_WITH_PATH(snapshot_from_json_at, snapshot_release, s, obj, what, err);
+}
+
+/* ----- text helpers ----- */
+
+#define PARSE_TEXT(from_json, obj_out, text, len, what, err)                  \
+	do {                                                                  \
+		json_t *j_ = json_parse((text), (len), (what) ? (what) : "JSON", (err)); \
+		int rc_;                                                      \
+		if (!j_)                                                      \
+			return -1;                                            \
+		rc_ = from_json((obj_out), j_, (what), (err));                \
+		json_decref(j_);                                              \
+		return rc_;                                                   \
+	} while (0)
+
+int
+envs_parse(struct envs *envs, const char *text, size_t len, const char *what,
+	   struct strbuf *err)
+{
+	PARSE_TEXT(envs_from_json, envs, text, len, what, err);
+}
+
+int
+devices_parse(struct devices *devs, const char *text, size_t len, const char *what,
+	      struct strbuf *err)
+{
+	PARSE_TEXT(devices_from_json, devs, text, len, what, err);
+}
+
+int
+processes_parse(struct processes *ps, const char *text, size_t len,
+		const char *what, struct strbuf *err)
+{
+	PARSE_TEXT(processes_from_json, ps, text, len, what, err);
+}
+
+int
+snapshot_parse(struct snapshot *s, const char *text, size_t len, const char *what,
+	       struct strbuf *err)
+{
+	PARSE_TEXT(snapshot_from_json, s, text, len, what, err);
+}
+
+static void
+dump_and_free(struct strbuf *out, json_t *obj)
+{
+	json_dump_py(out, obj, JSON_STYLE_INDENT2);
+	json_decref(obj);
+}
+
+void
+envs_serialize(const struct envs *envs, struct strbuf *out)
+{
+	dump_and_free(out, envs_to_json(envs));
+}
+
+void
+devices_serialize(const struct devices *devs, struct strbuf *out)
+{
+	dump_and_free(out, devices_to_json(devs));
+}
+
+void
+processes_serialize(const struct processes *ps, struct strbuf *out)
+{
+	dump_and_free(out, processes_to_json(ps));
+}
+
+void
+snapshot_serialize(const struct snapshot *s, struct strbuf *out)
+{
+	dump_and_free(out, snapshot_to_json(s));
+}

@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store.c: the shared state directory (store.h): where it is, the global
+ * lock, loading with cleanup, atomic saves with world-writable modes, and
+ * keeping devices.json in step with the GPUs NVML reports.
+ *
+ * Besides 1.4.3's files we keep devices.uuids (a JSON list of the GPU
+ * UUIDs devices.json was last saved against, by index; Python genv ignores
+ * it) so that when another GPU now sits at an index, the attachments made
+ * to the old one are dropped instead of silently moving to the new one.
+ */
+#include "compat.h"
+#include "core/store.h"
+#include "core/devices.h"
+#include "core/envs.h"
+#include "core/state.h"
+#include "gpu/gpu.h"
+#include "util/fileio.h"
+#include "util/json.h"
+#include "util/strvec.h"
+#include "util/xalloc.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STORE_DEFAULT_DIR "/var/tmp/genv"
+#define STORE_FILE_MODE 0666
+#define STORE_DIR_MODE 0777
+#define UUIDS_FILE "devices.uuids"
+
+int
+store_init(struct store *st, struct strbuf *err)
+{
+	const char *dir = getenv("GENV_TMPDIR");
+
+	strbuf_reset(&st->dir);
+	strbuf_addstr(&st->dir, dir && *dir ? dir : STORE_DEFAULT_DIR);
+	while (st->dir.len > 1 && st->dir.buf[st->dir.len - 1] == '/')
+		strbuf_setlen(&st->dir, st->dir.len - 1);
+	if (mkdir_p(st->dir.buf, STORE_DIR_MODE, err) < 0) {
+		strbuf_addstr(err, " (the genv state directory; set GENV_TMPDIR to use another)");
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_path(const struct store *st, const char *name, struct strbuf *out)
+{
+	strbuf_addbuf(out, &st->dir);
+	strbuf_addch(out, '/');
+	strbuf_addstr(out, name);
+}
+
+int
+store_has(const struct store *st, const char *name)
+{
+	struct strbuf path = STRBUF_INIT;
+	int rc;
+
+	store_path(st, name, &path);
+	rc = !access(path.buf, F_OK);
+	strbuf_release(&path);
+	return rc;
+}
+
+/*
+ * Shared files must stay 0666 whatever the creator's umask. Only the
+ * owner may chmod; a file of another user that is not 0666 is theirs
+ * to fix, so EPERM is not our error.
+ */
+static void
+make_shared(int fd)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) < 0 || (sb.st_mode & 07777) == STORE_FILE_MODE)
+		return;
+	if (fchmod(fd, STORE_FILE_MODE) < 0 && errno != EPERM)
+		return;
+}
+
+int
+store_lock(struct store *st, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	int fd;
+
+	if (st->lock_fd >= 0)
+		return 0;
+	store_path(st, "genv.lock", &path);
+	fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC, STORE_FILE_MODE);
+	if (fd < 0 && (errno == EACCES || errno == EROFS))
+		fd = open(path.buf, O_RDONLY | O_CLOEXEC); /* flock needs no write access */
+	if (fd < 0) {
+		int saved = errno;
+
+		strbuf_addf(err, "cannot open the lock file '%s'", path.buf);
+		strbuf_add_errno(err, saved);
+		strbuf_release(&path);
+		return -1;
+	}
+	make_shared(fd);
+	while (flock(fd, LOCK_EX) < 0) {
+		int saved = errno;
+
+		if (saved == EINTR)
+			continue;
+		strbuf_addf(err, "cannot lock '%s'", path.buf);
+		strbuf_add_errno(err, saved);
+		close(fd);
+		strbuf_release(&path);
+		return -1;
+	}
+	st->lock_fd = fd;
+	strbuf_release(&path);
+	return 0;
+}
+
+void
+store_unlock(struct store *st)
+{
+	if (st->lock_fd < 0)
+		return;
+	flock(st->lock_fd, LOCK_UN);
+	close(st->lock_fd);
+	st->lock_fd = -1;
+}
+
+void
+store_release(struct store *st)
+{
+	store_unlock(st);
+	strbuf_release(&st->dir);
+}
+
+/*
+ * Atomic replacement; if the directory refuses it (a sticky directory, or
+ * one we may not write, holding a file we may), fall back to rewriting the
+ * file in place as 1.4.3 does.
+ */
+static int
+save_file(const char *path, const struct strbuf *data, struct strbuf *err)
+{
+	size_t err_len = err->len;
+	int fd, saved;
+
+	if (!write_file_atomic(path, data->buf, data->len, STORE_FILE_MODE, err))
+		return 0;
+	if (errno != EACCES && errno != EPERM)
+		return -1;
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, data->buf, data->len) < 0) {
+		saved = errno;
+		close(fd);
+		strbuf_addf(err, "; rewriting '%s' in place failed too", path);
+		strbuf_add_errno(err, saved);
+		return -1;
+	}
+	close(fd);
+	strbuf_setlen(err, err_len);
+	return 0;
+}
+
+/* Reads path into sb; *missing is set when it does not exist. */
+static int
+read_state_file(const char *path, struct strbuf *sb, int *missing, struct strbuf *err)
+{
+	struct strbuf ignored = STRBUF_INIT;
+
+	*missing = 0;
+	if (read_file_sb(sb, path, &ignored) < 0) {
+		if (errno == ENOENT) {
+			*missing = 1;
+			strbuf_release(&ignored);
+			return 0;
+		}
+		strbuf_addbuf(err, &ignored);
+		strbuf_release(&ignored);
+		return -1;
+	}
+	strbuf_release(&ignored);
+	return 0;
+}
+
+int
+store_load_envs(struct store *st, struct envs *envs, unsigned flags,
+		struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	int missing = 1, rc = -1;
+
+	store_path(st, "envs.json", &path);
+	if (!(flags & STORE_RESET) && read_state_file(path.buf, &text, &missing, err) < 0)
+		goto out;
+	if (!missing && envs_parse(envs, text.buf, text.len, path.buf, err) < 0)
+		goto out;
+	if (flags & STORE_CLEANUP)
+		envs_cleanup(envs);
+	rc = 0;
+out:
+	strbuf_release(&path);
+	strbuf_release(&text);
+	return rc;
+}
+
+int
+store_save_envs(struct store *st, const struct envs *envs, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	int rc;
+
+	store_path(st, "envs.json", &path);
+	envs_serialize(envs, &text);
+	rc = save_file(path.buf, &text, err);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	return rc;
+}
+
+/* ----- the GPU inventory: asked from NVML once per process ----- */
+
+static struct {
+	int tried, ok;
+	struct gpu_devices gpus;
+	struct strbuf err;
+} inventory = { 0, 0, GPU_DEVICES_INIT, STRBUF_INIT };
+
+static void
+inventory_release(void)
+{
+	gpu_devices_release(&inventory.gpus);
+	strbuf_release(&inventory.err);
+	inventory.tried = inventory.ok = 0;
+}
+
+void
+store_forget_gpus(void)
+{
+	inventory_release();
+	gpu_close();
+}
+
+static const struct gpu_devices *
+gpu_inventory(void)
+{
+	static int atexit_registered;
+
+	if (!inventory.tried) {
+		inventory.tried = 1;
+		if (!atexit_registered) {
+			atexit(inventory_release);
+			atexit_registered = 1;
+		}
+		inventory.ok = !gpu_open(&inventory.err) &&
+			       !gpu_list_devices(&inventory.gpus, &inventory.err);
+		if (!inventory.ok)
+			gpu_devices_release(&inventory.gpus);
+	}
+	return inventory.ok ? &inventory.gpus : NULL;
+}
+
+static void
+total_memory_string(struct strbuf *out, const struct gpu_device *g)
+{
+	strbuf_addf(out, "%llumi", g->mem_total >> 20);
+}
+
+/* The UUIDs devices.json was last saved against; empty when unknown or unreadable. */
+static void
+read_saved_uuids(struct store *st, struct strvec *uuids)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, ignored = STRBUF_INIT;
+	json_t *list;
+	size_t i;
+	json_t *item;
+
+	store_path(st, UUIDS_FILE, &path);
+	if (read_file_sb(&text, path.buf, &ignored) < 0)
+		goto out;
+	list = json_loadb(text.buf, text.len, 0, NULL);
+	if (json_is_array(list)) {
+		json_array_foreach(list, i, item) {
+			if (!json_is_string(item)) {
+				strvec_clear(uuids);
+				break;
+			}
+			strvec_push(uuids, json_string_value(item));
+		}
+	}
+	json_decref(list);
+out:
+	strbuf_release(&path);
+	strbuf_release(&text);
+	strbuf_release(&ignored);
+}
+
+/* Best effort: the sidecar only refines what devices.json already says. */
+static void
+save_uuids(struct store *st, const struct gpu_devices *gpus)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, old = STRBUF_INIT;
+	struct strbuf ignored = STRBUF_INIT;
+	json_t *list = json_array();
+
+	for (size_t i = 0; i < gpus->nr; i++)
+		json_array_append_new(list, json_string(gpus->v[i].uuid ? gpus->v[i].uuid : ""));
+	json_dump_py(&text, list, JSON_STYLE_INDENT2);
+	json_decref(list);
+	store_path(st, UUIDS_FILE, &path);
+	if (read_file_sb(&old, path.buf, &ignored) < 0 || strcmp(old.buf, text.buf))
+		save_file(path.buf, &text, &ignored);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	strbuf_release(&old);
+	strbuf_release(&ignored);
+}
+
+static void
+device_drop_attachments(struct device *d)
+{
+	for (size_t i = 0; i < d->att_nr; i++) {
+		free(d->att[i].eid);
+		free(d->att[i].gpu_memory);
+		free(d->att[i].time);
+	}
+	d->att_nr = 0;
+}
+
+/* Positions are device indices, as 1.4.3 assumes. */
+static void
+reconcile(struct store *st, struct devices *devs, const struct gpu_devices *gpus)
+{
+	struct strvec saved = STRVEC_INIT;
+	struct strbuf total = STRBUF_INIT;
+
+	read_saved_uuids(st, &saved);
+	for (size_t i = 0; i < gpus->nr; i++) {
+		const struct gpu_device *g = &gpus->v[i];
+		struct device *d;
+
+		strbuf_reset(&total);
+		total_memory_string(&total, g);
+		if (i >= devs->nr) {
+			devices_append(devs, (long)i, total.buf);
+			continue;
+		}
+		d = &devs->v[i];
+		d->index = (long)i;
+		if (!d->total_memory || strcmp(d->total_memory, total.buf)) {
+			free(d->total_memory);
+			d->total_memory = xstrdup(total.buf);
+		}
+		/* another GPU now sits here: what was attached was attached to the old one */
+		if (i < saved.nr && g->uuid && strcmp(saved.v[i], g->uuid))
+			device_drop_attachments(d);
+	}
+	while (devs->nr > gpus->nr)
+		device_release(&devs->v[--devs->nr]);
+	strvec_clear(&saved);
+	strbuf_release(&total);
+}
+
+int
+store_load_devices(struct store *st, struct devices *devs,
+		   const struct envs *live_envs, unsigned flags,
+		   struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	const struct gpu_devices *gpus;
+	int missing = 1, rc = -1;
+
+	store_path(st, "devices.json", &path);
+	if (!(flags & STORE_RESET) && read_state_file(path.buf, &text, &missing, err) < 0)
+		goto out;
+	if (!missing && devices_parse(devs, text.buf, text.len, path.buf, err) < 0)
+		goto out;
+	gpus = gpu_inventory();
+	if (gpus) {
+		reconcile(st, devs, gpus);
+	} else if (missing) {
+		strbuf_addbuf(err, &inventory.err);
+		goto out;
+	}
+	if (flags & STORE_CLEANUP) {
+		struct envs envs = ENVS_INIT;
+
+		if (!live_envs) {
+			if (store_load_envs(st, &envs, STORE_CLEANUP, err) < 0) {
+				devices_release(devs);
+				goto out;
+			}
+			live_envs = &envs;
+		}
+		devices_cleanup(devs, live_envs);
+		envs_release(&envs);
+	}
+	rc = 0;
+out:
+	strbuf_release(&path);
+	strbuf_release(&text);
+	return rc;
+}
+
+int
+store_save_devices(struct store *st, const struct devices *devs,
+		   struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	int rc;
+
+	store_path(st, "devices.json", &path);
+	devices_serialize(devs, &text);
+	rc = save_file(path.buf, &text, err);
+	/* record which GPUs these attachments belong to */
+	if (!rc && inventory.ok && devs->nr == inventory.gpus.nr)
+		save_uuids(st, &inventory.gpus);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	return rc;
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ssh.c: ssh argv vectors and remote command strings for `genv remote`
+ * (ssh.h), plus the private directory for connection-sharing sockets.
+ */
+#include "compat.h"
+#include "remote/hosts.h"
+#include "remote/ssh.h"
+#include "util/quote.h"
+#include "util/strbuf.h"
+#include "util/strvec.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+/*
+ * ssh creates "<ControlPath>.<16 random chars>" and renames it; %C is 40
+ * hex digits. Unix socket paths hold at most 107 bytes plus the NUL.
+ */
+#define SSH_SOCKET_PATH_MAX 104
+#define SSH_CONTROL_SUFFIX (1 + 40 + 1 + 16)
+
+void
+ssh_build_argv(struct strvec *argv, const struct ssh_opts *o,
+	       const struct host *h, const char *remote_cmd)
+{
+	strvec_push(argv, o->program && *o->program ? o->program : "ssh");
+	if (o->interactive) {
+		strvec_push(argv, "-t");
+	} else {
+		strvec_push(argv, "-T");
+		strvec_pushv(argv, (const char *const[]){ "-o", "BatchMode=yes", NULL });
+	}
+	if (o->connect_timeout > 0) {
+		strvec_push(argv, "-o");
+		strvec_pushf(argv, "ConnectTimeout=%ld", o->connect_timeout);
+	}
+	if (h->user)
+		strvec_pushv(argv, (const char *const[]){ "-l", h->user, NULL });
+	if (o->control_dir) {
+		strvec_pushv(argv, (const char *const[]){ "-o", "ControlMaster=auto", NULL });
+		strvec_push(argv, "-o");
+		strvec_pushf(argv, "ControlPath=%s/%%C", o->control_dir);
+		strvec_pushv(argv, (const char *const[]){ "-o", "ControlPersist=60", NULL });
+	}
+	/* "--": a host can never be taken for an option (hosts.c rejects '-' too) */
+	strvec_push(argv, "--");
+	strvec_push(argv, h->name);
+	if (remote_cmd)
+		strvec_push(argv, remote_cmd);
+}
+
+static int
+check_control_dir(const char *dir, struct strbuf *err)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) < 0) {
+		strbuf_addf(err, "cannot use '%s' for ssh connection sockets", dir);
+		strbuf_add_errno(err, errno);
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+		strbuf_addf(err, "'%s' is not a directory owned by us; "
+			    "refusing to keep ssh connection sockets there", dir);
+		return -1;
+	}
+	if ((st.st_mode & 077) && chmod(dir, 0700) < 0) {
+		strbuf_addf(err, "cannot make '%s' private", dir);
+		strbuf_add_errno(err, errno);
+		return -1;
+	}
+	return 0;
+}
+
+int
+ssh_control_dir(struct strbuf *dir, struct strbuf *err)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+	size_t start = dir->len;
+
+	if (xdg && *xdg == '/' && !stat(xdg, &st) && S_ISDIR(st.st_mode) &&
+	    strlen(xdg) + strlen("/genv-ssh") + SSH_CONTROL_SUFFIX < SSH_SOCKET_PATH_MAX)
+		strbuf_addf(dir, "%s/genv-ssh", xdg);
+	else
+		strbuf_addf(dir, "/tmp/genv-ssh-%lu", (unsigned long)geteuid());
+
+	if (dir->len - start + SSH_CONTROL_SUFFIX >= SSH_SOCKET_PATH_MAX) {
+		strbuf_addf(err, "the ssh socket directory '%s' is too long for Unix sockets",
+			    dir->buf + start);
+		strbuf_setlen(dir, start);
+		return -1;
+	}
+	if (mkdir(dir->buf + start, 0700) < 0 && errno != EEXIST) {
+		strbuf_addf(err, "cannot create '%s'", dir->buf + start);
+		strbuf_add_errno(err, errno);
+		strbuf_setlen(dir, start);
+		return -1;
+	}
+	if (check_control_dir(dir->buf + start, err) < 0) {
+		strbuf_setlen(dir, start);
+		return -1;
+	}
+	return 0;
+}
+
+void
+ssh_snapshot_command(struct strbuf *out, const char *remote_genv, const char *type)
+{
+	sq_quote_if_needed(out, remote_genv);
+	strbuf_addstr(out, " usage snapshot --type ");
+	strbuf_addstr(out, type);
+}

@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run.c: child processes (run.h). Children are started with fork + execvp,
+ * stdin from /dev/null and stdout/stderr on non-blocking pipes; one poll()
+ * loop reads every pipe, enforces deadlines and reaps children with
+ * waitpid(WNOHANG), so a grandchild that keeps a pipe open (an ssh
+ * ControlPersist master, say) never makes us wait for it.
+ */
+#include "compat.h"
+#include "util/run.h"
+#include "util/xalloc.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RUN_READ_CHUNK 65536
+#define RUN_DEFAULT_MAX_OUTPUT ((size_t)64 << 20)
+#define RUN_DEFAULT_GRACE_MS 2000
+/* How often we look for children whose pipes a grandchild still holds. */
+#define RUN_REAP_POLL_MS 100
+
+void
+run_task_init(struct run_task *t)
+{
+	struct run_task blank = RUN_TASK_INIT;
+
+	*t = blank;
+}
+
+void
+run_task_release(struct run_task *t)
+{
+	strvec_clear(&t->argv);
+	strbuf_release(&t->out);
+	strbuf_release(&t->err);
+	strbuf_release(&t->error);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/*
+ * In the child, after fork: wire up the descriptors, give back the signal
+ * dispositions genv changed (ignored signals stay ignored across exec),
+ * exec, and on failure report errno through exec_fd.
+ */
+NORETURN static void
+child_exec(const char *const *argv, int in_fd, int out_fd, int err_fd, int exec_fd)
+{
+	sigset_t none;
+	int e;
+
+	if ((in_fd >= 0 && dup2(in_fd, 0) < 0) ||
+	    (out_fd >= 0 && dup2(out_fd, 1) < 0) ||
+	    (err_fd >= 0 && dup2(err_fd, 2) < 0))
+		goto fail;
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execvp(argv[0], (char *const *)argv);
+fail:
+	e = errno;
+	if (write(exec_fd, &e, sizeof(e)) < 0) {
+		/* nothing left to tell anyone */
+	}
+	_exit(127);
+}
+
+/*
+ * Waits for the child to exec (the exec pipe closes) or to report why it
+ * could not. Returns 0, or -1 with err filled and the child reaped.
+ */
+static int
+wait_exec(pid_t pid, int exec_fd, const char *prog, struct strbuf *err)
+{
+	int e = 0;
+	ssize_t got;
+
+	do {
+		got = read(exec_fd, &e, sizeof(e));
+	} while (got < 0 && errno == EINTR);
+	if (got != (ssize_t)sizeof(e))
+		return 0;
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	strbuf_addf(err, "cannot run '%s'", prog);
+	strbuf_add_errno(err, e);
+	return -1;
+}
+
+static int
+set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static void
+task_fail(struct run_task *t, const char *what, int errnum)
+{
+	strbuf_addf(&t->error, "cannot run '%s': %s", t->argv.nr ? t->argv.v[0] : "",
+		    what);
+	if (errnum)
+		strbuf_add_errno(&t->error, errnum);
+	t->state = RUN_FAILED;
+}
+
+static void
+task_start(struct run_task *t, const struct run_opts *opts, int64_t now)
+{
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, ex[2] = { -1, -1 };
+	int devnull = -1;
+	pid_t pid;
+
+	if (!t->argv.nr) {
+		task_fail(t, "empty command", 0);
+		return;
+	}
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (devnull < 0) {
+		task_fail(t, "cannot open /dev/null", errno);
+		return;
+	}
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+	    pipe2(ex, O_CLOEXEC) < 0) {
+		task_fail(t, "cannot create a pipe", errno);
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		task_fail(t, "cannot fork", errno);
+		goto out;
+	}
+	if (pid == 0)
+		child_exec((const char *const *)t->argv.v, devnull, out[1], err[1], ex[1]);
+	close_fd(&ex[1]);
+	close_fd(&out[1]);
+	close_fd(&err[1]);
+	if (wait_exec(pid, ex[0], t->argv.v[0], &t->error) < 0) {
+		t->state = RUN_FAILED;
+		goto out;
+	}
+	/* stdin is /dev/null: ssh would otherwise compete for the terminal */
+	t->pid = pid;
+	t->out_fd = out[0];
+	t->err_fd = err[0];
+	out[0] = err[0] = -1;
+	set_nonblock(t->out_fd);
+	set_nonblock(t->err_fd);
+	t->state = RUN_RUNNING;
+	t->deadline_ms = opts->timeout_ms > 0 ? now + opts->timeout_ms : INT64_MAX;
+	t->kill_ms = INT64_MAX;
+out:
+	close_fd(&devnull);
+	close_fd(&out[0]);
+	close_fd(&out[1]);
+	close_fd(&err[0]);
+	close_fd(&err[1]);
+	close_fd(&ex[0]);
+	close_fd(&ex[1]);
+}
+
+/* Reads what fd has now into sb (at most max bytes kept); closes it on EOF. */
+static void
+drain(int *fd, struct strbuf *sb, size_t max, struct run_task *t)
+{
+	while (*fd >= 0) {
+		ssize_t got;
+
+		strbuf_grow(sb, RUN_READ_CHUNK);
+		got = read(*fd, sb->buf + sb->len, RUN_READ_CHUNK);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (got <= 0) {
+			close_fd(fd);
+			return;
+		}
+		if (sb->len + (size_t)got > max) {
+			/* keep the first max bytes, read and drop the rest */
+			if (sb->len < max)
+				strbuf_setlen(sb, max);
+			t->truncated = 1;
+		} else {
+			strbuf_setlen(sb, sb->len + (size_t)got);
+		}
+	}
+}
+
+static int
+task_reap(struct run_task *t, size_t max)
+{
+	int status;
+	pid_t got = waitpid(t->pid, &status, WNOHANG);
+
+	if (got == 0 || (got < 0 && errno == EINTR))
+		return 0;
+	if (got < 0)
+		status = 0x7f00;   /* not our child any more: report exit 127 */
+	/* everything the child wrote is in the pipes now */
+	drain(&t->out_fd, &t->out, max, t);
+	drain(&t->err_fd, &t->err, max, t);
+	close_fd(&t->out_fd);
+	close_fd(&t->err_fd);
+	t->status = status;
+	t->state = RUN_EXITED;
+	t->pid = -1;
+	return 1;
+}
+
+static void
+task_check_deadline(struct run_task *t, const struct run_opts *opts, int64_t now)
+{
+	if (!t->term_sent && now >= t->deadline_ms) {
+		kill(t->pid, SIGTERM);
+		t->term_sent = 1;
+		t->timed_out = 1;
+		t->kill_ms = now + (opts->kill_grace_ms > 0 ? opts->kill_grace_ms
+							    : RUN_DEFAULT_GRACE_MS);
+	} else if (t->term_sent && now >= t->kill_ms) {
+		kill(t->pid, SIGKILL);
+		t->kill_ms = INT64_MAX;
+	}
+}
+
+size_t
+run_parallel(struct run_task *tasks, size_t n, const struct run_opts *opts)
+{
+	size_t max_parallel = opts->max_parallel ? opts->max_parallel : 1;
+	size_t max_out = opts->max_output ? opts->max_output : RUN_DEFAULT_MAX_OUTPUT;
+	size_t next = 0, running = 0, finished = 0, failed = 0;
+	struct pollfd *pfd = xcalloc(2 * max_parallel + 1, sizeof(*pfd));
+	struct sigaction ign, old_pipe;
+
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, &old_pipe);
+
+	while (finished < n) {
+		int64_t now = now_ms(), wake = INT64_MAX;
+		size_t np = 0;
+		int timeout;
+
+		while (running < max_parallel && next < n) {
+			struct run_task *t = &tasks[next++];
+
+			task_start(t, opts, now);
+			if (t->state == RUN_RUNNING) {
+				running++;
+				continue;
+			}
+			finished++;
+			if (opts->done)
+				opts->done(t, opts->cb_data);
+		}
+		if (finished == n)
+			break;
+
+		for (size_t i = 0; i < next; i++) {
+			struct run_task *t = &tasks[i];
+
+			if (t->state != RUN_RUNNING)
+				continue;
+			if (t->out_fd >= 0)
+				pfd[np++] = (struct pollfd){ .fd = t->out_fd, .events = POLLIN };
+			if (t->err_fd >= 0)
+				pfd[np++] = (struct pollfd){ .fd = t->err_fd, .events = POLLIN };
+			if (t->deadline_ms < wake && !t->term_sent)
+				wake = t->deadline_ms;
+			if (t->kill_ms < wake)
+				wake = t->kill_ms;
+		}
+		/* wake up now and then to reap children whose pipes stay open */
+		if (wake > now + RUN_REAP_POLL_MS)
+			wake = now + RUN_REAP_POLL_MS;
+		timeout = wake > now ? (int)(wake - now) : 0;
+		if (poll(pfd, np, timeout) < 0 && errno != EINTR)
+			break;   /* cannot happen with valid fds; deadlines still apply below */
+
+		now = now_ms();
+		for (size_t i = 0; i < next; i++) {
+			struct run_task *t = &tasks[i];
+
+			if (t->state != RUN_RUNNING)
+				continue;
+			drain(&t->out_fd, &t->out, max_out, t);
+			drain(&t->err_fd, &t->err, max_out, t);
+			if (task_reap(t, max_out)) {
+				running--;
+				finished++;
+				if (opts->done)
+					opts->done(t, opts->cb_data);
+				continue;
+			}
+			task_check_deadline(t, opts, now);
+		}
+	}
+
+	sigaction(SIGPIPE, &old_pipe, NULL);
+	free(pfd);
+	for (size_t i = 0; i < n; i++)
+		if (!run_task_succeeded(&tasks[i]))
+			failed++;
+	return failed;
+}
+
+int
+run_task_succeeded(const struct run_task *t)
+{
+	return t->state == RUN_EXITED && !t->timed_out && WIFEXITED(t->status) &&
+	       WEXITSTATUS(t->status) == 0;
+}
+
+int
+run_task_exit_code(const struct run_task *t)
+{
+	if (t->state != RUN_EXITED || !WIFEXITED(t->status))
+		return -1;
+	return WEXITSTATUS(t->status);
+}
+
+int
+run_interactive(const char *const *argv, int *status, struct strbuf *err)
+{
+	struct sigaction ign, old_int, old_quit;
+	int ex[2];
+	pid_t pid;
+	int rc = -1;
+
+	if (!argv[0]) {
+		strbuf_addstr(err, "cannot run an empty command");
+		return -1;
+	}
+	if (pipe2(ex, O_CLOEXEC) < 0) {
+		strbuf_addf(err, "cannot run '%s': cannot create a pipe", argv[0]);
+		strbuf_add_errno(err, errno);
+		return -1;
+	}
+	/* like system(3): the terminal's ^C and ^\ are for the child */
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
+
+	pid = fork();
+	if (pid < 0) {
+		strbuf_addf(err, "cannot run '%s': cannot fork", argv[0]);
+		strbuf_add_errno(err, errno);
+		goto out;
+	}
+	if (pid == 0)
+		child_exec(argv, -1, -1, -1, ex[1]);
+	close(ex[1]);
+	ex[1] = -1;
+	if (wait_exec(pid, ex[0], argv[0], err) < 0)
+		goto out;
+	while (waitpid(pid, status, 0) < 0) {
+		if (errno != EINTR) {
+			strbuf_addf(err, "cannot wait for '%s'", argv[0]);
+			strbuf_add_errno(err, errno);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	if (ex[1] >= 0)
+		close(ex[1]);
+	close(ex[0]);
+	return rc;
+}

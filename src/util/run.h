@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run.h: running child processes without a shell. Two shapes:
+ *
+ *  - run_parallel(): many captured children (genv remote's ssh fan-out) with
+ *    at most N at once, stdin from /dev/null, stdout and stderr of each
+ *    child captured into its own strbufs (never interleaved), and a
+ *    deadline per task after which the child gets SIGTERM and, if it still
+ *    lingers, SIGKILL. One poll() loop, no threads, no SIGCHLD handler.
+ *  - run_interactive(): one child that inherits the terminal (ssh -t into
+ *    a login shell); the caller waits for it and gets its status.
+ *
+ * argv[0] is looked up on PATH (execvp). Every descriptor genv opens for a
+ * child is O_CLOEXEC, so children never inherit each other's pipes.
+ */
+#ifndef GENV_UTIL_RUN_H
+#define GENV_UTIL_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "util/strbuf.h"
+#include "util/strvec.h"
+
+enum run_state {
+	RUN_PENDING = 0,   /* not started yet */
+	RUN_RUNNING,
+	RUN_EXITED,        /* exited or was killed: see status / timed_out */
+	RUN_FAILED,        /* could not be started: see error */
+};
+
+struct run_task {
+	/* Filled by the caller: */
+	struct strvec argv;       /* argv[0] is the program (PATH lookup) */
+	void *data;               /* anything; run.c never touches it */
+
+	/* Results, valid once state is RUN_EXITED or RUN_FAILED: */
+	enum run_state state;
+	int status;               /* waitpid() status (RUN_EXITED) */
+	unsigned timed_out : 1;   /* the deadline passed and we signalled it */
+	unsigned truncated : 1;   /* output beyond max_output was discarded */
+	struct strbuf out;        /* captured stdout */
+	struct strbuf err;        /* captured stderr */
+	struct strbuf error;      /* RUN_FAILED: why it could not start */
+
+	/* Private to run.c: */
+	pid_t pid;
+	int out_fd, err_fd;
+	int64_t deadline_ms, kill_ms;
+	unsigned term_sent : 1;
+};
+#define RUN_TASK_INIT { STRVEC_INIT, NULL, RUN_PENDING, 0, 0, 0, \
+			STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, -1, -1, -1, 0, 0, 0 }
+
+void run_task_init(struct run_task *t);
+/* Frees argv and the buffers. The task must not be running. */
+void run_task_release(struct run_task *t);
+
+/* Called as each task finishes (in completion order, not task order). */
+typedef void (*run_done_fn)(struct run_task *t, void *cb_data);
+
+struct run_opts {
+	size_t max_parallel;      /* at most this many children at once; 0 = 1 */
+	long timeout_ms;          /* per task, from its start; <= 0 = none */
+	long kill_grace_ms;       /* SIGTERM -> SIGKILL delay; <= 0 = 2000 */
+	size_t max_output;        /* per stream, bytes; 0 = 64 MiB */
+	run_done_fn done;         /* may be NULL */
+	void *cb_data;
+};
+#define RUN_OPTS_INIT { 32, 0, 0, 0, NULL, NULL }
+
+/*
+ * Runs every task in tasks[0..n) and returns when all have finished.
+ * Tasks start in array order. A task that cannot be started (fork or
+ * pipe failure, program not found) ends as RUN_FAILED with a message in
+ * t->error; it does not stop the others. SIGPIPE is ignored while the
+ * loop runs. Returns the number of tasks that did not exit with status 0
+ * (failed to start, killed, timed out, or non-zero exit).
+ */
+size_t run_parallel(struct run_task *tasks, size_t n, const struct run_opts *opts);
+
+/* Whether t ran and exited with status 0 (and was not timed out). */
+int run_task_succeeded(const struct run_task *t);
+/* The exit code of t, or -1 if it was killed by a signal or never ran. */
+int run_task_exit_code(const struct run_task *t);
+
+/*
+ * Runs argv with the caller's stdin, stdout and stderr (a terminal
+ * session), waiting for it with SIGINT and SIGQUIT ignored in genv (the
+ * terminal delivers them to the child, as system(3) does). Sets *status
+ * to the waitpid() status. Returns 0, or -1 with a message in err when
+ * the program could not be started.
+ */
+int run_interactive(const char *const *argv, int *status, struct strbuf *err);
+
+#endif

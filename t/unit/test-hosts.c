@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: MIT */
+/* test-hosts.c: -H lists and hostfiles (remote/hosts.h), ssh argv (remote/ssh.h). */
+#include "compat.h"
+#include <setjmp.h>
+#include <cmocka.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "remote/fanout.h"
+#include "remote/hosts.h"
+#include "remote/ssh.h"
+#include "util/strbuf.h"
+#include "util/strvec.h"
+
+static void
+list_with_users_and_blanks(void **state)
+{
+	struct hostlist hl = HOSTLIST_INIT;
+	struct strbuf err = STRBUF_INIT;
+
+	(void)state;
+	assert_int_equal(hostlist_parse_list(&hl, " a , bob@b,c ", "alice", &err), 0);
+	assert_int_equal(hl.nr, 3);
+	assert_string_equal(hl.v[0].name, "a");
+	assert_string_equal(hl.v[0].user, "alice");
+	assert_string_equal(hl.v[1].name, "b");
+	assert_string_equal(hl.v[1].user, "bob");
+	assert_string_equal(hl.v[2].name, "c");
+	assert_string_equal(err.buf, "");
+	hostlist_release(&hl);
+
+	assert_int_equal(hostlist_parse_list(&hl, "solo", NULL, &err), 0);
+	assert_int_equal(hl.nr, 1);
+	assert_null(hl.v[0].user);
+	hostlist_release(&hl);
+	strbuf_release(&err);
+}
+
+static void
+expect_list_error(const char *spec, const char *needle)
+{
+	struct hostlist hl = HOSTLIST_INIT;
+	struct strbuf err = STRBUF_INIT;
+
+	assert_int_equal(hostlist_parse_list(&hl, spec, NULL, &err), -1);
+	assert_int_equal(hl.nr, 0);
+	if (!strstr(err.buf, needle))
+		fail_msg("'%s': got '%s', want '%s'", spec, err.buf, needle);
+	hostlist_release(&hl);
+	strbuf_release(&err);
+}
+
+static void
+list_errors(void **state)
+{
+	(void)state;
+	expect_list_error("", "empty host name");
+	expect_list_error("a,,b", "empty host name in the host list 'a,,b' (item 2)");
+	expect_list_error("a,", "(item 2)");
+	expect_list_error("a b", "blank inside the host name 'a b'");
+	expect_list_error("x@y@z", "more than one '@' in 'x@y@z'");
+	expect_list_error("@h", "empty user name in '@h'");
+	expect_list_error("u@", "empty host name in 'u@'");
+	expect_list_error("-oProxyCommand=x", "starts with '-'");
+	expect_list_error("-l@h", "user name in '-l@h' starts with '-'");
+	expect_list_error("a,b,a", "host 'a' is listed twice (host list item 3)");
+	expect_list_error("h\x01", "control character");
+}
+
+static void
+same_host_other_users(void **state)
+{
+	struct hostlist hl = HOSTLIST_INIT;
+	struct strbuf err = STRBUF_INIT;
+
+	(void)state;
+	assert_int_equal(hostlist_parse_list(&hl, "a@h,b@h,h", NULL, &err), 0);
+	assert_int_equal(hl.nr, 3);
+	hostlist_release(&hl);
+	strbuf_release(&err);
+}
+
+static void
+hostfile_text(void **state)
+{
+	static const char text[] =
+		"# cluster\r\n"
+		"\n"
+		"  gpu-server-1  \r\n"
+		"\t# indented comment\n"
+		"root@gpu-server-2 # trailing comment\n"
+		"gpu-server-3";            /* no final newline */
+	struct hostlist hl = HOSTLIST_INIT;
+	struct strbuf err = STRBUF_INIT;
+
+	(void)state;
+	assert_int_equal(hostlist_parse_text(&hl, text, strlen(text), "hosts.txt", "me", &err), 0);
+	assert_int_equal(hl.nr, 3);
+	assert_string_equal(hl.v[0].name, "gpu-server-1");
+	assert_string_equal(hl.v[0].user, "me");
+	assert_string_equal(hl.v[1].name, "gpu-server-2");
+	assert_string_equal(hl.v[1].user, "root");
+	assert_string_equal(hl.v[2].name, "gpu-server-3");
+	hostlist_release(&hl);
+	strbuf_release(&err);
+}
+
+static void
+expect_text_error(const char *text, const char *needle)
+{
+	struct hostlist hl = HOSTLIST_INIT;
+	struct strbuf err = STRBUF_INIT;
+
+	assert_int_equal(hostlist_parse_text(&hl, text, strlen(text), "f.txt", NULL, &err), -1);
+	assert_int_equal(hl.nr, 0);
+	if (!strstr(err.buf, needle))
+		fail_msg("got '%s', want '%s'", err.buf, needle);
+	hostlist_release(&hl);
+	strbuf_release(&err);
+}
+
+static void
+hostfile_errors(void **state)
+{
+	(void)state;
+	expect_text_error("", "f.txt: no hosts in the file");
+	expect_text_error("# only\n\n  \r\n", "f.txt: no hosts in the file");
+	expect_text_error("a\nb c\n", "f.txt:2: blank inside the host name 'b c'");
+	expect_text_error("a\n\nx@y@z\n", "f.txt:3: more than one '@'");
+	expect_text_error("@h\n", "f.txt:1: empty user name");
+	expect_text_error("u@\r\n", "f.txt:1: empty host name in 'u@'");
+	expect_text_error("a\na\n", "f.txt:2: host 'a' is listed twice");
+}
+
+static void
+hostfile_read(void **state)
+{
+	char dir[] = "/tmp/test-hosts.XXXXXX";
+	struct hostlist hl = HOSTLIST_INIT;
+	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	strbuf_addf(&path, "%s/missing.txt", dir);
+	assert_int_equal(hostlist_read_file(&hl, path.buf, NULL, &err), -1);
+	assert_non_null(strstr(err.buf, "missing.txt"));
+	assert_non_null(strstr(err.buf, "No such file"));
+
+	strbuf_reset(&err);
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/hosts.txt", dir);
+	f = fopen(path.buf, "w");
+	assert_non_null(f);
+	fputs("h1\nh2\n", f);
+	fclose(f);
+	assert_int_equal(hostlist_read_file(&hl, path.buf, NULL, &err), 0);
+	assert_int_equal(hl.nr, 2);
+	unlink(path.buf);
+	rmdir(dir);
+	hostlist_release(&hl);
+	strbuf_release(&err);
+	strbuf_release(&path);
+}
+
+static void
+ssh_argv(void **state)
+{
+	struct ssh_opts o = SSH_OPTS_INIT;
+	struct host h = { (char *)"gpu-server-1", (char *)"bob" };
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf cmd = STRBUF_INIT, joined = STRBUF_INIT;
+
+	(void)state;
+	ssh_snapshot_command(&cmd, "genv", "devices");
+	assert_string_equal(cmd.buf, "genv usage snapshot --type devices");
+	ssh_build_argv(&argv, &o, &h, cmd.buf);
+	for (size_t i = 0; i < argv.nr; i++)
+		strbuf_addf(&joined, "%s[%s]", i ? " " : "", argv.v[i]);
+	assert_string_equal(joined.buf,
+			    "[ssh] [-T] [-o] [BatchMode=yes] [-o] [ConnectTimeout=10] [-l] [bob] "
+			    "[--] [gpu-server-1] [genv usage snapshot --type devices]");
+	strvec_clear(&argv);
+
+	strbuf_reset(&cmd);
+	ssh_snapshot_command(&cmd, "/opt/my genv/genv", "envs");
+	assert_string_equal(cmd.buf, "'/opt/my genv/genv' usage snapshot --type envs");
+
+	o.connect_timeout = 0;
+	o.interactive = 1;
+	o.control_dir = "/tmp/d";
+	h.user = NULL;
+	ssh_build_argv(&argv, &o, &h, NULL);
+	strbuf_reset(&joined);
+	for (size_t i = 0; i < argv.nr; i++)
+		strbuf_addf(&joined, "%s%s", i ? " " : "", argv.v[i]);
+	assert_string_equal(joined.buf,
+			    "ssh -t -o ControlMaster=auto -o ControlPath=/tmp/d/%C "
+			    "-o ControlPersist=60 -- gpu-server-1");
+	strvec_clear(&argv);
+	strbuf_release(&cmd);
+	strbuf_release(&joined);
+}
+
+static void
+control_dir(void **state)
+{
+	char dir[] = "/tmp/test-cd.XXXXXX";
+	struct strbuf got = STRBUF_INIT, err = STRBUF_INIT, want = STRBUF_INIT;
+	struct stat st;
+	const char *old = getenv("XDG_RUNTIME_DIR");
+	char *saved = old ? strdup(old) : NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	setenv("XDG_RUNTIME_DIR", dir, 1);
+	assert_int_equal(ssh_control_dir(&got, &err), 0);
+	strbuf_addf(&want, "%s/genv-ssh", dir);
+	assert_string_equal(got.buf, want.buf);
+	assert_int_equal(stat(got.buf, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	/* again: an existing private directory is fine, a public one is fixed */
+	chmod(got.buf, 0755);
+	strbuf_reset(&got);
+	assert_int_equal(ssh_control_dir(&got, &err), 0);
+	assert_int_equal(stat(got.buf, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	rmdir(got.buf);
+	rmdir(dir);
+	if (saved)
+		setenv("XDG_RUNTIME_DIR", saved, 1);
+	else
+		unsetenv("XDG_RUNTIME_DIR");
+	free(saved);
+	strbuf_release(&got);
+	strbuf_release(&err);
+	strbuf_release(&want);
+}
+
+static void
+judge(void **state)
+{
+	struct host h = { (char *)"hx", NULL };
+	struct fanout_result r;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	const char *cmd = "genv usage snapshot --type devices";
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.host = &h;
+	strbuf_init(&r.error, 0);
+
+	strbuf_addstr(&err, "ssh: connect to host hx port 22: Connection refused\r\n");
+	fanout_judge(&r, FANOUT_DEVICES, cmd, 255, 0, 60, &out, &err);
+	assert_false(r.ok);
+	assert_string_equal(r.error.buf, "Failed running SSH command on hx "
+			    "(ssh: connect to host hx port 22: Connection refused)");
+	fanout_result_release(&r);
+
+	strbuf_init(&r.error, 0);
+	strbuf_reset(&err);
+	strbuf_addstr(&err, "bash: line 1: genv: command not found\n");
+	fanout_judge(&r, FANOUT_DEVICES, cmd, 127, 0, 60, &out, &err);
+	assert_false(r.ok);
+	assert_non_null(strstr(r.error.buf, "genv is not installed on hx"));
+	fanout_result_release(&r);
+
+	strbuf_init(&r.error, 0);
+	strbuf_reset(&err);
+	fanout_judge(&r, FANOUT_DEVICES, cmd, -1, 1, 7, &out, &err);
+	assert_string_equal(r.error.buf,
+			    "Failed running SSH command on hx (no answer within 7 seconds)");
+	fanout_result_release(&r);
+
+	strbuf_init(&r.error, 0);
+	strbuf_addstr(&err, "line one\nline two\n");
+	fanout_judge(&r, FANOUT_DEVICES, cmd, 3, 0, 7, &out, &err);
+	assert_string_equal(r.error.buf,
+			    "Failed running SSH command on hx (line one; line two)");
+	fanout_result_release(&r);
+
+	strbuf_init(&r.error, 0);
+	strbuf_reset(&err);
+	fanout_judge(&r, FANOUT_DEVICES, cmd, 3, 0, 7, &out, &err);
+	assert_string_equal(r.error.buf, "Failed running SSH command on hx (exit status 3)");
+	fanout_result_release(&r);
+
+	strbuf_init(&r.error, 0);
+	strbuf_addstr(&out, "hello, I am not JSON\n");
+	fanout_judge(&r, FANOUT_DEVICES, cmd, 0, 0, 7, &out, &err);
+	assert_false(r.ok);
+	assert_non_null(strstr(r.error.buf, "Invalid answer from hx to "
+			       "'genv usage snapshot --type devices' ("));
+	fanout_result_release(&r);
+
+	strbuf_init(&r.error, 0);
+	strbuf_reset(&out);
+	strbuf_addstr(&out, "{\"devices\": [{\"index\": 0, \"total_memory\": \"16384mi\", "
+		      "\"attachments\": []}]}\n");
+	strbuf_addstr(&err, "[DEBUG] one\n[DEBUG] two\n");
+	fanout_judge(&r, FANOUT_DEVICES, cmd, 0, 0, 7, &out, &err);
+	assert_true(r.ok);
+	assert_int_equal(r.devices.nr, 1);
+	assert_int_equal(r.warnings.nr, 2);
+	assert_string_equal(r.warnings.v[1], "[DEBUG] two");
+	fanout_result_release(&r);
+
+	/* an envs answer is not a devices answer */
+	strbuf_init(&r.error, 0);
+	strbuf_reset(&out);
+	strbuf_addstr(&out, "{\"envs\": []}");
+	fanout_judge(&r, FANOUT_DEVICES, cmd, 0, 0, 7, &out, &err);
+	assert_false(r.ok);
+	fanout_result_release(&r);
+
+	strbuf_release(&out);
+	strbuf_release(&err);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(list_with_users_and_blanks),
+		cmocka_unit_test(list_errors),
+		cmocka_unit_test(same_host_other_users),
+		cmocka_unit_test(hostfile_text),
+		cmocka_unit_test(hostfile_errors),
+		cmocka_unit_test(hostfile_read),
+		cmocka_unit_test(ssh_argv),
+		cmocka_unit_test(control_dir),
+		cmocka_unit_test(judge),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MIT */
+/* test-run.c: run_parallel() and run_interactive() with /bin/sh -c children. */
+#include "compat.h"
+#include <setjmp.h>
+#include <cmocka.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/run.h"
+#include "util/strbuf.h"
+
+static int64_t
+ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sh_task(struct run_task *t, const char *script)
+{
+	run_task_init(t);
+	strvec_pushv(&t->argv, (const char *const[]){ "/bin/sh", "-c", script, NULL });
+}
+
+static void
+exit_codes_and_streams(void **state)
+{
+	struct run_task t[3];
+	struct run_opts o = RUN_OPTS_INIT;
+
+	(void)state;
+	sh_task(&t[0], "echo out; echo err >&2");
+	sh_task(&t[1], "printf 'partial'; exit 3");
+	sh_task(&t[2], "kill -9 $$");
+	assert_int_equal(run_parallel(t, 3, &o), 2);
+
+	assert_int_equal(t[0].state, RUN_EXITED);
+	assert_true(run_task_succeeded(&t[0]));
+	assert_string_equal(t[0].out.buf, "out\n");
+	assert_string_equal(t[0].err.buf, "err\n");
+	assert_int_equal(run_task_exit_code(&t[1]), 3);
+	assert_string_equal(t[1].out.buf, "partial");
+	assert_false(run_task_succeeded(&t[1]));
+	assert_int_equal(run_task_exit_code(&t[2]), -1);
+	assert_true(WIFSIGNALED(t[2].status));
+	assert_int_equal(WTERMSIG(t[2].status), 9);
+	for (int i = 0; i < 3; i++)
+		run_task_release(&t[i]);
+}
+
+static void
+stdin_is_dev_null(void **state)
+{
+	struct run_task t;
+	struct run_opts o = RUN_OPTS_INIT;
+
+	(void)state;
+	/* reading stdin must see EOF at once, not the test's terminal */
+	sh_task(&t, "cat; echo done");
+	assert_int_equal(run_parallel(&t, 1, &o), 0);
+	assert_string_equal(t.out.buf, "done\n");
+	run_task_release(&t);
+}
+
+static void
+missing_program(void **state)
+{
+	struct run_task t[2];
+	struct run_opts o = RUN_OPTS_INIT;
+
+	(void)state;
+	run_task_init(&t[0]);
+	strvec_push(&t[0].argv, "/nonexistent/genv-no-such-program");
+	sh_task(&t[1], "echo fine");
+	assert_int_equal(run_parallel(t, 2, &o), 1);
+	assert_int_equal(t[0].state, RUN_FAILED);
+	assert_non_null(strstr(t[0].error.buf, "cannot run '/nonexistent/genv-no-such-program'"));
+	assert_non_null(strstr(t[0].error.buf, "No such file or directory"));
+	assert_true(run_task_succeeded(&t[1]));
+	run_task_release(&t[0]);
+	run_task_release(&t[1]);
+}
+
+static void
+large_outputs(void **state)
+{
+	struct run_task t[2];
+	struct run_opts o = RUN_OPTS_INIT;
+
+	(void)state;
+	/* 4 MiB on each stream, interleaved: no deadlock, nothing lost */
+	sh_task(&t[0], "i=0; while [ $i -lt 4 ]; do head -c 1048576 /dev/zero; "
+		"head -c 1048576 /dev/zero >&2; i=$((i+1)); done");
+	sh_task(&t[1], "head -c 3000000 /dev/zero | tr '\\0' x");
+	assert_int_equal(run_parallel(t, 2, &o), 0);
+	assert_int_equal(t[0].out.len, 4 << 20);
+	assert_int_equal(t[0].err.len, 4 << 20);
+	assert_int_equal(t[1].out.len, 3000000);
+	assert_int_equal(t[1].out.buf[2999999], 'x');
+	run_task_release(&t[0]);
+	run_task_release(&t[1]);
+}
+
+static void
+output_cap(void **state)
+{
+	struct run_task t;
+	struct run_opts o = RUN_OPTS_INIT;
+
+	(void)state;
+	o.max_output = 1000;
+	sh_task(&t, "head -c 100000 /dev/zero; echo ok >&2");
+	assert_int_equal(run_parallel(&t, 1, &o), 0);   /* it exited 0, but ... */
+	assert_true(run_task_exit_code(&t) == 0);
+	assert_true(t.truncated);
+	assert_int_equal(t.out.len, 1000);
+	assert_string_equal(t.err.buf, "ok\n");
+	run_task_release(&t);
+}
+
+static void
+timeout_sigterm(void **state)
+{
+	struct run_task t[2];
+	struct run_opts o = RUN_OPTS_INIT;
+	int64_t start = ms_now(), took;
+
+	(void)state;
+	o.timeout_ms = 300;
+	sh_task(&t[0], "echo started; exec sleep 30");
+	sh_task(&t[1], "echo quick");
+	run_parallel(t, 2, &o);
+	took = ms_now() - start;
+	assert_true(took >= 300);
+	assert_true(took < 3000);
+	assert_true(t[0].timed_out);
+	assert_true(WIFSIGNALED(t[0].status));
+	assert_int_equal(WTERMSIG(t[0].status), SIGTERM);
+	assert_string_equal(t[0].out.buf, "started\n");
+	assert_false(run_task_succeeded(&t[0]));
+	assert_true(run_task_succeeded(&t[1]));
+	run_task_release(&t[0]);
+	run_task_release(&t[1]);
+}
+
+static void
+timeout_sigkill(void **state)
+{
+	struct run_task t;
+	struct run_opts o = RUN_OPTS_INIT;
+	int64_t start = ms_now(), took;
+
+	(void)state;
+	o.timeout_ms = 200;
+	o.kill_grace_ms = 200;
+	/* ignores SIGTERM: SIGKILL follows after the grace period */
+	sh_task(&t, "trap '' TERM; echo armed; while :; do sleep 0.05; done");
+	run_parallel(&t, 1, &o);
+	took = ms_now() - start;
+	assert_true(took >= 400);
+	assert_true(took < 3000);
+	assert_true(t.timed_out);
+	assert_true(WIFSIGNALED(t.status));
+	assert_int_equal(WTERMSIG(t.status), SIGKILL);
+	run_task_release(&t);
+}
+
+static void
+grandchild_keeps_pipe(void **state)
+{
+	struct run_task t;
+	struct run_opts o = RUN_OPTS_INIT;
+	int64_t start = ms_now();
+
+	(void)state;
+	/* the child exits at once; a background grandchild holds stdout */
+	sh_task(&t, "sleep 2 & echo parent-done");
+	assert_int_equal(run_parallel(&t, 1, &o), 0);
+	assert_true(ms_now() - start < 1500);
+	assert_string_equal(t.out.buf, "parent-done\n");
+	run_task_release(&t);
+}
+
+struct order {
+	int seen[8];
+	int nr;
+};
+
+static void
+record_done(struct run_task *t, void *cb)
+{
+	struct order *o = cb;
+
+	o->seen[o->nr++] = (int)(intptr_t)t->data;
+}
+
+static void
+parallel_bound(void **state)
+{
+	struct run_task t[4];
+	struct run_opts o = RUN_OPTS_INIT;
+	struct order ord = { { 0 }, 0 };
+	int64_t start = ms_now(), took;
+
+	(void)state;
+	/* with one slot, a slow first task delays the fast ones: serial order */
+	sh_task(&t[0], "sleep 0.3; echo 0");
+	sh_task(&t[1], "echo 1");
+	sh_task(&t[2], "sleep 0.1; echo 2");
+	sh_task(&t[3], "echo 3");
+	for (int i = 0; i < 4; i++)
+		t[i].data = (void *)(intptr_t)i;
+	o.max_parallel = 1;
+	o.done = record_done;
+	o.cb_data = &ord;
+	assert_int_equal(run_parallel(t, 4, &o), 0);
+	took = ms_now() - start;
+	assert_true(took >= 400);
+	assert_int_equal(ord.nr, 4);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(ord.seen[i], i);
+
+	/* with four slots they overlap: the fast ones finish first */
+	for (int i = 0; i < 4; i++) {
+		strbuf_reset(&t[i].out);
+		t[i].state = RUN_PENDING;
+	}
+	ord.nr = 0;
+	o.max_parallel = 4;
+	start = ms_now();
+	assert_int_equal(run_parallel(t, 4, &o), 0);
+	took = ms_now() - start;
+	assert_true(took < 400);
+	assert_int_equal(ord.seen[3], 0);
+	for (int i = 0; i < 4; i++)
+		run_task_release(&t[i]);
+}
+
+static void
+many_tasks(void **state)
+{
+	enum { N = 64 };
+	struct run_task *t = calloc(N, sizeof(*t));
+	struct run_opts o = RUN_OPTS_INIT;
+	struct strbuf want = STRBUF_INIT, script = STRBUF_INIT;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		strbuf_reset(&script);
+		strbuf_addf(&script, "echo task-%d; exit %d", i, i % 2);
+		sh_task(&t[i], script.buf);
+	}
+	o.max_parallel = 8;
+	assert_int_equal(run_parallel(t, N, &o), N / 2);
+	for (int i = 0; i < N; i++) {
+		strbuf_reset(&want);
+		strbuf_addf(&want, "task-%d\n", i);
+		assert_string_equal(t[i].out.buf, want.buf);
+		assert_int_equal(run_task_exit_code(&t[i]), i % 2);
+		run_task_release(&t[i]);
+	}
+	free(t);
+	strbuf_release(&want);
+	strbuf_release(&script);
+}
+
+static void
+interactive(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	int status = -1;
+
+	(void)state;
+	assert_int_equal(run_interactive((const char *const[]){ "/bin/sh", "-c", "exit 75", NULL },
+					 &status, &err), 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 75);
+	assert_int_equal(run_interactive((const char *const[]){ "/nonexistent/x", NULL },
+					 &status, &err), -1);
+	assert_non_null(strstr(err.buf, "cannot run '/nonexistent/x'"));
+	strbuf_release(&err);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(exit_codes_and_streams),
+		cmocka_unit_test(stdin_is_dev_null),
+		cmocka_unit_test(missing_program),
+		cmocka_unit_test(large_outputs),
+		cmocka_unit_test(output_cap),
+		cmocka_unit_test(timeout_sigterm),
+		cmocka_unit_test(timeout_sigkill),
+		cmocka_unit_test(grandchild_keeps_pipe),
+		cmocka_unit_test(parallel_bound),
+		cmocka_unit_test(many_tasks),
+		cmocka_unit_test(interactive),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
