@@ -59,7 +59,9 @@ CORE_SRC = \
 GPU_SRC = \
 	src/gpu/gpu-nvml.c
 
-SHELL_SRC =
+SHELL_SRC = \
+	src/shell/init.c \
+	src/shell/shell.c
 
 REMOTE_SRC = \
 	src/remote/fanout.c \
@@ -69,14 +71,26 @@ REMOTE_SRC = \
 METRICS_SRC =
 
 CLI_SRC = \
+	src/cli/active.c \
 	src/cli/commands.c \
 	src/cli/main.c \
 	src/cli/options.c \
 	src/cli/shim-nvidia-smi.c \
 	src/cli/table.c \
+	src/cli/cmd-activate.c \
+	src/cli/cmd-attach.c \
+	src/cli/cmd-config.c \
+	src/cli/cmd-deactivate.c \
+	src/cli/cmd-detach.c \
 	src/cli/cmd-devices.c \
 	src/cli/cmd-enforce.c \
 	src/cli/cmd-envs.c \
+	src/cli/cmd-exec.c \
+	src/cli/cmd-home.c \
+	src/cli/cmd-lock.c \
+	src/cli/cmd-remote.c \
+	src/cli/cmd-shell.c \
+	src/cli/cmd-status.c \
 	src/cli/cmd-usage.c \
 	src/cli/cmd-version.c
 
@@ -84,12 +98,14 @@ LIB_SRC = $(UTIL_SRC) $(CORE_SRC) $(GPU_SRC) $(SHELL_SRC) $(REMOTE_SRC) $(METRIC
 
 # unit tests: t/unit/test-<module>.c, each linked with libgenv.a and cmocka
 UNIT_TESTS = \
+	test-devices \
 	test-enforce \
 	test-gpu \
 	test-hosts \
 	test-memory \
 	test-run \
 	test-state \
+	test-store \
 	test-timefmt
 
 LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)

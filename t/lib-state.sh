@@ -92,6 +92,44 @@ devices_file() {
 	printf '\n  ]\n}'
 }
 
+# process_json PID EID [INDEX MiB]...: one process of a processes snapshot.
+process_json() {
+	local pid=$1 eid=$2 usages=() u
+	shift 2
+	while [ $# -ge 2 ]; do
+		u=$(printf '{\n          "index": %s,\n          "gpu_memory": "%smi"\n        }' "$1" "$2")
+		usages+=("$u")
+		shift 2
+	done
+	printf '    {\n'
+	printf '      "pid": %s,\n' "$pid"
+	printf '      "used_gpu_memory": %s,\n' "$(json_list '      ' "${usages[@]}")"
+	printf '      "eid": %s\n' "$(jv "$eid")"
+	printf '    }'
+}
+
+# processes_file PROCESS_JSON...
+processes_file() {
+	local first=1 p
+	if [ $# -eq 0 ]; then printf '{\n  "processes": []\n}'; return; fi
+	printf '{\n  "processes": [\n'
+	for p in "$@"; do
+		[ $first -eq 1 ] || printf ',\n'
+		first=0
+		printf '%s' "$p"
+	done
+	printf '\n  ]\n}'
+}
+
+# snapshot_file PROCESSES ENVS DEVICES: the full `genv usage snapshot`
+# object (without the final newline the command adds).
+snapshot_file() {
+	printf '{\n  "processes": %s,\n  "envs": %s,\n  "devices": %s\n}' \
+		"$(printf '%s' "$1" | sed '2,$s/^/  /')" \
+		"$(printf '%s' "$2" | sed '2,$s/^/  /')" \
+		"$(printf '%s' "$3" | sed '2,$s/^/  /')"
+}
+
 # spawn_sleeper VAR: starts `sleep 1000`, tracks it, stores its pid in VAR.
 # Call at the top level of a script (not inside a test body, which runs in
 # a subshell) so that the pid is killed at exit.

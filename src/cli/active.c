@@ -11,10 +11,14 @@
 #include "core/state.h"
 #include "core/store.h"
 #include "shell/shell.h"
+#include "util/fileio.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -114,6 +118,7 @@ state_attached_list(struct store *st, const char *eid, struct strbuf *out,
 		    struct strbuf *err)
 {
 	struct devices devs = DEVICES_INIT;
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
 	int rc = -1;
 
 	/* no devices.json yet: nothing can be attached, and NVML is not needed */
@@ -121,13 +126,22 @@ state_attached_list(struct store *st, const char *eid, struct strbuf *out,
 		return 0;
 	if (store_lock(st, err) < 0)
 		return -1;
-	if (store_load_devices(st, &devs, NULL, 0, err) < 0)
+	/*
+	 * Only the attachments matter here: read the file as it is instead of
+	 * reconciling it with NVML, which costs more than the rest of the
+	 * command (this runs after every activate, attach and detach).
+	 */
+	store_path(st, "devices.json", &path);
+	if (read_file_sb(&text, path.buf, err) < 0 ||
+	    devices_parse(&devs, text.buf, text.len, path.buf, err) < 0)
 		goto out;
 	devices_attached_list(&devs, eid, out);
 	rc = 0;
 out:
 	store_unlock(st);
 	devices_release(&devs);
+	strbuf_release(&path);
+	strbuf_release(&text);
 	return rc;
 }
 
@@ -227,4 +241,94 @@ active_attached_indices(struct store *st, const char *eid, long **v, size_t *nr,
 		rc = shell_parse_visible_devices(list.buf, v, nr, err);
 	strbuf_release(&list);
 	return rc;
+}
+
+static volatile sig_atomic_t foreground_pid;
+
+static void
+forward_signal(int sig, siginfo_t *si, void *ucontext)
+{
+	(void)ucontext;
+	/* a terminal signals its whole foreground group: the child has it */
+	if (si && si->si_code == SI_KERNEL)
+		return;
+	if (foreground_pid > 0)
+		kill((pid_t)foreground_pid, sig);
+}
+
+static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
+int
+run_foreground(char *const *argv)
+{
+	struct sigaction old[ARRAY_SIZE(forwarded_signals)], sa;
+	sigset_t block, saved_mask;
+	int pipefd[2], status = 0, child_errno = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		cli_error("genv: cannot create a pipe: %s", strerror(errno));
+		return 1;
+	}
+	sigemptyset(&block);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++)
+		sigaddset(&block, forwarded_signals[i]);
+	sigprocmask(SIG_BLOCK, &block, &saved_mask);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = forward_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++) {
+		sigaction(forwarded_signals[i], NULL, &old[i]);
+		/* a signal the caller ignores (nohup) stays ignored */
+		if (old[i].sa_handler != SIG_IGN)
+			sigaction(forwarded_signals[i], &sa, NULL);
+	}
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++)
+			sigaction(forwarded_signals[i], &old[i], NULL);
+		sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+		close(pipefd[0]);
+		execvp(argv[0], argv);
+		child_errno = errno;
+		if (write(pipefd[1], &child_errno, sizeof(child_errno)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	if (pid < 0) {
+		cli_error("genv: cannot fork: %s", strerror(errno));
+		status = -1;
+	} else {
+		foreground_pid = pid;
+	}
+	sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+	close(pipefd[1]);
+	if (pid > 0) {
+		do
+			n = read(pipefd[0], &child_errno, sizeof(child_errno));
+		while (n < 0 && errno == EINTR);
+		if (n != (ssize_t)sizeof(child_errno))
+			child_errno = 0;
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	close(pipefd[0]);
+	foreground_pid = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++)
+		sigaction(forwarded_signals[i], &old[i], NULL);
+
+	if (pid < 0)
+		return 1;
+	if (child_errno) {
+		cli_error("genv: %s: %s", argv[0], strerror(child_errno));
+		return child_errno == ENOENT ? 127 : 126;
+	}
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
 }

@@ -57,6 +57,16 @@ int state_env_config(struct store *st, const char *eid, struct env_config *confi
 int active_attached_indices(struct store *st, const char *eid, long **v, size_t *nr,
 			    struct strbuf *err);
 
+/*
+ * Runs argv (looked up on PATH, no shell) in the foreground and returns
+ * the status genv should exit with: the child's exit code, 128+N when a
+ * signal N killed it, 127 when the program was not found and 126 when it
+ * could not be executed (both reported on stderr). SIGINT, SIGTERM and
+ * SIGHUP sent to genv are passed on to the child; the terminal's ^C
+ * reaches the child directly and is not sent twice.
+ */
+int run_foreground(char *const *argv);
+
 /* "Not running in an active environment", the error of commands that need one. */
 #define NOT_ACTIVE_ERROR "Not running in an active environment"
 

@@ -15,34 +15,82 @@
 /* ----- errors ----- */
 
 /*
- * Where we are in the document while parsing ("envs[2].config"), and the
- * name of the document ("envs.json") for messages.
+ * Where we are in the document while parsing (envs[2].config), and the
+ * name of the document ("envs.json") for messages. Only references are
+ * stacked; the text is built when there is an error to report, so that
+ * parsing a good file costs no formatting.
  */
+enum jseg_kind { JSEG_KEY, JSEG_INDEX, JSEG_DICT_KEY };
+
 struct jpath {
 	const char *what;
-	struct strbuf at;
+	struct jseg {
+		enum jseg_kind kind;
+		const char *key;
+		size_t index;
+	} seg[16];          /* the depth is fixed by the schemas, not by the input */
+	size_t depth;
 };
+#define JPATH_INIT(what) { (what), { { JSEG_KEY, NULL, 0 } }, 0 }
+
+static void
+jpath_push(struct jpath *p, enum jseg_kind kind, const char *key, size_t index,
+	   size_t *saved)
+{
+	*saved = p->depth;
+	if (p->depth == ARRAY_SIZE(p->seg))
+		abort();  /* a schema deeper than this is a bug here */
+	p->seg[p->depth].kind = kind;
+	p->seg[p->depth].key = key;
+	p->seg[p->depth].index = index;
+	p->depth++;
+}
 
 static void
 jpath_push_key(struct jpath *p, const char *key, size_t *saved)
 {
-	*saved = p->at.len;
-	if (p->at.len)
-		strbuf_addch(&p->at, '.');
-	strbuf_addstr(&p->at, key);
+	jpath_push(p, JSEG_KEY, key, 0, saved);
 }
 
 static void
 jpath_push_index(struct jpath *p, size_t i, size_t *saved)
 {
-	*saved = p->at.len;
-	strbuf_addf(&p->at, "[%zu]", i);
+	jpath_push(p, JSEG_INDEX, NULL, i, saved);
+}
+
+/* a key of a legacy dict form: envs["e1"] */
+static void
+jpath_push_dict_key(struct jpath *p, const char *key, size_t *saved)
+{
+	jpath_push(p, JSEG_DICT_KEY, key, 0, saved);
 }
 
 static void
 jpath_pop(struct jpath *p, size_t saved)
 {
-	strbuf_setlen(&p->at, saved);
+	p->depth = saved;
+}
+
+static void
+jpath_format(const struct jpath *p, struct strbuf *out)
+{
+	for (size_t i = 0; i < p->depth; i++) {
+		const struct jseg *s = &p->seg[i];
+
+		switch (s->kind) {
+		case JSEG_KEY:
+			if (i)
+				strbuf_addch(out, '.');
+			strbuf_addstr(out, s->key);
+			break;
+		case JSEG_INDEX:
+			strbuf_addf(out, "[%zu]", s->index);
+			break;
+		case JSEG_DICT_KEY:
+			strbuf_addf(out, "[\"%s\"]", s->key);
+			break;
+		}
+	}
 }
 
 static int PRINTF(3, 4)
@@ -51,8 +99,10 @@ jfail(struct jpath *p, struct strbuf *err, const char *fmt, ...)
 	va_list ap;
 
 	strbuf_addf(err, "%s: ", p->what);
-	if (p->at.len)
-		strbuf_addf(err, "%s: ", p->at.buf);
+	if (p->depth) {
+		jpath_format(p, err);
+		strbuf_addstr(err, ": ");
+	}
 	va_start(ap, fmt);
 	strbuf_vaddf(err, fmt, ap);
 	va_end(ap);
@@ -168,6 +218,68 @@ get_int(struct jpath *p, const json_t *obj, const char *key, long long min,
 	return rc;
 }
 
+/* ----- writing ----- */
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not one. */
+static size_t
+utf8_sequence(const unsigned char *s)
+{
+	unsigned c = s[0];
+	size_t n;
+	unsigned cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/*
+ * A JSON string (or null). jansson refuses invalid UTF-8 (a name typed in
+ * a Latin-1 terminal, say), which would silently drop the key and make the
+ * file unreadable to both genvs; such bytes become U+FFFD instead.
+ */
+static json_t *
+jstring(const char *s)
+{
+	struct strbuf fixed = STRBUF_INIT;
+	json_t *j;
+
+	if (!s)
+		return json_null();
+	if ((j = json_string(s)))
+		return j;
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t n = utf8_sequence(p);
+
+		if (n) {
+			strbuf_add(&fixed, p, n);
+			p += n;
+		} else {
+			strbuf_addstr(&fixed, "\xef\xbf\xbd");
+			p++;
+		}
+	}
+	j = json_string(fixed.buf);
+	strbuf_release(&fixed);
+	return j;
+}
+
 /* ----- environments ----- */
 
 void
@@ -272,8 +384,8 @@ env_config_to_json(const struct env_config *c)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "name", json_string_or_null(c->name));
-	json_object_set_new(o, "gpu_memory", json_string_or_null(c->gpu_memory));
+	json_object_set_new(o, "name", jstring(c->name));
+	json_object_set_new(o, "gpu_memory", jstring(c->gpu_memory));
 	json_object_set_new(o, "gpus", c->has_gpus ? json_integer(c->gpus) : json_null());
 	return o;
 }
@@ -284,16 +396,16 @@ env_to_json(const struct env *e)
 	json_t *o = json_object();
 	json_t *pids = json_array(), *kernels = json_array();
 
-	json_object_set_new(o, "eid", json_string(e->eid));
+	json_object_set_new(o, "eid", jstring(e->eid));
 	json_object_set_new(o, "uid", json_integer(e->uid));
-	json_object_set_new(o, "creation", json_string_or_null(e->creation));
-	json_object_set_new(o, "username", json_string_or_null(e->username));
+	json_object_set_new(o, "creation", jstring(e->creation));
+	json_object_set_new(o, "username", jstring(e->username));
 	json_object_set_new(o, "config", env_config_to_json(&e->config));
 	for (size_t i = 0; i < e->pids_nr; i++)
 		json_array_append_new(pids, json_integer(e->pids[i]));
 	json_object_set_new(o, "pids", pids);
 	for (size_t i = 0; i < e->kernel_ids.nr; i++)
-		json_array_append_new(kernels, json_string(e->kernel_ids.v[i]));
+		json_array_append_new(kernels, jstring(e->kernel_ids.v[i]));
 	json_object_set_new(o, "kernel_ids", kernels);
 	return o;
 }
@@ -454,9 +566,9 @@ envs_from_json_at(struct jpath *p, struct envs *envs, const json_t *obj,
 		json_t *item;
 
 		json_object_foreach((json_t *)list, key, item) {
-			size_t saved_k = p->at.len;
+			size_t saved_k;
 
-			strbuf_addf(&p->at, "[\"%s\"]", key);
+			jpath_push_dict_key(p, key, &saved_k);
 			if (env_from_json(p, envs_append(envs, key), item, key, err) < 0)
 				return -1;
 			jpath_pop(p, saved_k);
@@ -494,9 +606,8 @@ envs_from_json_at(struct jpath *p, struct envs *envs, const json_t *obj,
 /* Runs a parser with a fresh path; on failure the half-built object is freed. */
 #define PARSE_WITH_PATH(fn, release, obj_out, json, what, err)                \
 	do {                                                                  \
-		struct jpath p_ = { (what) ? (what) : "JSON", STRBUF_INIT };  \
+		struct jpath p_ = JPATH_INIT((what) ? (what) : "JSON");        \
 		int rc_ = fn(&p_, (obj_out), (json), (err));                  \
-		strbuf_release(&p_.at);                                       \
 		if (rc_ < 0)                                                  \
 			release(obj_out);                                     \
 		return rc_;                                                   \
@@ -615,9 +726,9 @@ attachment_to_json(const struct attachment *a)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "eid", json_string(a->eid));
-	json_object_set_new(o, "gpu_memory", json_string_or_null(a->gpu_memory));
-	json_object_set_new(o, "time", json_string_or_null(a->time));
+	json_object_set_new(o, "eid", jstring(a->eid));
+	json_object_set_new(o, "gpu_memory", jstring(a->gpu_memory));
+	json_object_set_new(o, "time", jstring(a->time));
 	return o;
 }
 
@@ -627,7 +738,7 @@ device_to_json(const struct device *d)
 	json_t *o = json_object(), *atts = json_array();
 
 	json_object_set_new(o, "index", json_integer(d->index));
-	json_object_set_new(o, "total_memory", json_string_or_null(d->total_memory));
+	json_object_set_new(o, "total_memory", jstring(d->total_memory));
 	for (size_t i = 0; i < d->att_nr; i++)
 		json_array_append_new(atts, attachment_to_json(&d->att[i]));
 	json_object_set_new(o, "attachments", atts);
@@ -744,9 +855,9 @@ legacy_device_from_json(struct jpath *p, struct device *d, const json_t *obj,
 	if (expect_object(p, eids, err) < 0)
 		return -1;
 	json_object_foreach((json_t *)eids, eid, item) {
-		size_t saved_k = p->at.len;
+		size_t saved_k;
 
-		strbuf_addf(&p->at, "[\"%s\"]", eid);
+		jpath_push_dict_key(p, eid, &saved_k);
 		if (legacy_attachment_from_json(p, d, eid, item, err) < 0)
 			return -1;
 		jpath_pop(p, saved_k);
@@ -797,10 +908,10 @@ devices_from_json_at(struct jpath *p, struct devices *devs, const json_t *obj,
 		json_t *item;
 
 		json_object_foreach((json_t *)list, key, item) {
-			size_t saved_k = p->at.len;
+			size_t saved_k;
 			long index;
 
-			strbuf_addf(&p->at, "[\"%s\"]", key);
+			jpath_push_dict_key(p, key, &saved_k);
 			if (parse_index_key(key, &index) < 0)
 				return jfail(p, err, "expected a device index as key");
 			if (legacy_device_from_json(p, devices_append(devs, index, NULL),
@@ -919,11 +1030,11 @@ process_to_json(const struct process *p)
 		json_t *u = json_object();
 
 		json_object_set_new(u, "index", json_integer(p->usage[i].index));
-		json_object_set_new(u, "gpu_memory", json_string_or_null(p->usage[i].gpu_memory));
+		json_object_set_new(u, "gpu_memory", jstring(p->usage[i].gpu_memory));
 		json_array_append_new(usage, u);
 	}
 	json_object_set_new(o, "used_gpu_memory", usage);
-	json_object_set_new(o, "eid", json_string_or_null(p->eid));
+	json_object_set_new(o, "eid", jstring(p->eid));
 	return o;
 }
 

@@ -64,7 +64,13 @@ void envs_remove_at(struct envs *envs, size_t i);
 json_t *env_config_to_json(const struct env_config *c);
 json_t *env_to_json(const struct env *e);
 json_t *envs_to_json(const struct envs *envs);
-/* "what" prefixes error messages (e.g. "envs.json"). */
+/*
+ * "what" prefixes error messages (e.g. "envs.json"). Every *_from_json and
+ * *_parse fills an empty object; on failure it is released again (left
+ * empty) and err says where the problem is. pids must be 1..INT_MAX
+ * (they go to kill()); device indices must be >= 0; duplicate eids or
+ * device indices are errors.
+ */
 int envs_from_json(struct envs *envs, const json_t *obj, const char *what,
 		   struct strbuf *err);
 
@@ -167,7 +173,11 @@ int processes_parse(struct processes *ps, const char *text, size_t len,
 int snapshot_parse(struct snapshot *s, const char *text, size_t len, const char *what,
 		   struct strbuf *err);
 
-/* Append json.dumps(obj, indent=2) of the object, no trailing newline. */
+/*
+ * Append json.dumps(obj, indent=2) of the object, no trailing newline.
+ * Strings that are not valid UTF-8 are written with U+FFFD in place of
+ * the bad bytes (jansson would otherwise drop the key).
+ */
 void envs_serialize(const struct envs *envs, struct strbuf *out);
 void devices_serialize(const struct devices *devs, struct strbuf *out);
 void processes_serialize(const struct processes *ps, struct strbuf *out);

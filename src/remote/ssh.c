@@ -112,3 +112,59 @@ ssh_snapshot_command(struct strbuf *out, const char *remote_genv, const char *ty
 	strbuf_addstr(out, " usage snapshot --type ");
 	strbuf_addstr(out, type);
 }
+
+/* Appends printf '%s\n' MESSAGE >&2 (echo would expand backslashes in dash). */
+static void
+add_complaint(struct strbuf *script, const char *message)
+{
+	strbuf_addstr(script, "printf '%s\\n' ");
+	sq_quote(script, message);
+	strbuf_addstr(script, " >&2");
+}
+
+void
+ssh_activate_command(struct strbuf *out, const struct remote_activate *a)
+{
+	struct strbuf script = STRBUF_INIT, msg = STRBUF_INIT;
+
+	strbuf_addstr(&script, "G=");
+	sq_quote(&script, a->remote_genv ? a->remote_genv : "genv");
+	strbuf_addstr(&script, "; command -v \"$G\" >/dev/null 2>&1 || { ");
+	strbuf_addf(&msg, "genv is not installed on %s or not on its non-interactive PATH; "
+		    "install it or pass --remote-genv /path/to/genv", a->host);
+	add_complaint(&script, msg.buf);
+	strbuf_addstr(&script, "; exit 127; }; ");
+	/* variables of a genv session the client may have sent (SendEnv GENV_*) */
+	strbuf_addstr(&script, "unset GENV_ENVIRONMENT_ID GENV_SHELL GENV_ENVS "
+		      "GENV_BACKUP_ENVS GENV_ENVIRONMENT_NAME GENV_GPUS GENV_GPU_MEMORY; ");
+	strbuf_addstr(&script, "E=$$; \"$G\" envs activate --eid \"$E\" --uid \"$(id -u)\" "
+		      "--username \"$(id -un)\" --pid \"$E\"");
+	if (a->name) {
+		strbuf_addstr(&script, " && \"$G\" envs config --eid \"$E\" name --name ");
+		sq_quote(&script, a->name);
+	}
+	if (a->gpu_memory) {
+		strbuf_addstr(&script,
+			      " && \"$G\" envs config --eid \"$E\" gpu-memory --gpu-memory ");
+		sq_quote(&script, a->gpu_memory);
+	}
+	if (a->gpus > 0) {
+		strbuf_addf(&script, " && \"$G\" envs config --eid \"$E\" gpus --count %ld"
+			    " && \"$G\" devices attach --eid \"$E\" --count %ld >/dev/null",
+			    a->gpus, a->gpus);
+	}
+	strbuf_addstr(&script, " || { ");
+	strbuf_reset(&msg);
+	strbuf_addf(&msg, "genv: could not reserve GPUs on %s (taken meanwhile)", a->host);
+	add_complaint(&script, msg.buf);
+	strbuf_addf(&script, "; \"$G\" envs deactivate --pid \"$E\" >/dev/null 2>&1; exit %d; }; ",
+		    SSH_ACTIVATE_TAKEN);
+	strbuf_addf(&script, "exec env GENV_PREACTIVATE=1 GENV_PREACTIVATE_PROMPT=%d "
+		    "\"${SHELL:-/bin/sh}\" -l", a->prompt ? 1 : 0);
+
+	/* whatever the login shell (sh, bash, zsh, csh), the script runs in sh */
+	strbuf_addstr(out, "exec /bin/sh -c ");
+	sq_quote(out, script.buf);
+	strbuf_release(&script);
+	strbuf_release(&msg);
+}

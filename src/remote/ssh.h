@@ -46,4 +46,42 @@ int ssh_control_dir(struct strbuf *dir, struct strbuf *err);
 void ssh_snapshot_command(struct strbuf *out, const char *remote_genv,
 			  const char *type);
 
+/* ssh's exit status when the remote reservation lost a race (EX_TEMPFAIL). */
+#define SSH_ACTIVATE_TAKEN 75
+
+struct remote_activate {
+	const char *remote_genv;   /* "genv" unless configured */
+	const char *host;          /* named in the "taken meanwhile" message */
+	long gpus;                 /* devices to reserve; <= 0: none */
+	const char *gpu_memory;    /* per-device memory, or NULL */
+	const char *name;          /* environment name, or NULL */
+	int prompt;                /* 0: --no-prompt */
+};
+
+/*
+ * Appends the remote command of `genv remote activate`: it reserves the
+ * environment atomically on the remote host, then becomes the user's
+ * login shell in the same connection (no AcceptEnv needed):
+ *
+ *   exec /bin/sh -c '<script>'
+ *
+ * where the script, with the remote shell's pid E ($$, kept by every exec)
+ * as the environment id, runs `genv envs activate --eid E --pid E`, sets
+ * the configuration (`genv envs config`), attaches with `genv devices
+ * attach --eid E --count N` (each under the remote genv's lock, so two
+ * clients can never both get the last GPU), and execs
+ * `env GENV_PREACTIVATE=1 GENV_PREACTIVATE_PROMPT=1|0 $SHELL -l`. The login
+ * shell's genv init then runs `genv activate`, which joins environment E
+ * (its own pid) and picks up the configuration and devices from the
+ * state. The preactivation variables for --gpus and --name are left out
+ * on purpose: 1.4.3's `genv activate --gpus N` would replace the whole
+ * configuration and drop the memory limit. The commands used all exist
+ * in genv 1.4.3, so Python hosts work too.
+ *
+ * When the reservation fails (another client was faster) the environment
+ * is removed again and the command exits with SSH_ACTIVATE_TAKEN; when the
+ * remote genv is missing, with 127. Every value is single-quoted.
+ */
+void ssh_activate_command(struct strbuf *out, const struct remote_activate *a);
+
 #endif

@@ -267,6 +267,15 @@ static const char fish_init[] =
 "    set -e GENV_BACKUP_ENVS\n"
 "    _genv_prompt_off\n"
 "end\n"
+/*
+ * Evaluated through a pipe, not a command substitution: fish does not
+ * apply a function's redirections to the stderr of a substitution.
+ * genv prints nothing on failure, so its status decides.
+ */
+"function _genv_pipestatus\n"
+"    test $argv[1] -eq 0; or return $argv[1]\n"
+"    return $argv[2]\n"
+"end\n"
 "function _genv_return\n"
 "    return $argv[1]\n"
 "end\n"
@@ -299,20 +308,19 @@ static const char fish_init[] =
 "    set -e argv[1]\n"
 "    switch \"$cmd\"\n"
 "        case activate deactivate\n"
-"            set -l out (command genv $cmd --shell $fish_pid --syntax fish $argv)\n"
-"            or return\n"
-"            string join \\n -- $out | source\n"
+"            command genv $cmd --shell $fish_pid --syntax fish $argv | source\n"
+"            _genv_pipestatus $pipestatus\n"
 "        case attach detach\n"
 "            command genv $cmd $argv; or return\n"
 "            if set -q GENV_ENVIRONMENT_ID\n"
-"                set -l out (command genv shell --reattach fish); or return\n"
-"                string join \\n -- $out | source\n"
+"                command genv shell --reattach fish | source\n"
+"                _genv_pipestatus $pipestatus\n"
 "            end\n"
 "        case config\n"
 "            command genv $cmd $argv; or return\n"
 "            if set -q GENV_ENVIRONMENT_ID\n"
-"                set -l out (command genv shell --reconfigure fish); or return\n"
-"                string join \\n -- $out | source\n"
+"                command genv shell --reconfigure fish | source\n"
+"                _genv_pipestatus $pipestatus\n"
 "            end\n"
 "        case shell\n"
 "            if test (count $argv) -eq 0\n"
@@ -341,7 +349,7 @@ static const char *const fish_functions[] = {
 	"genv", "_genv_valid_name", "_genv_list_has", "_genv_append_to_env",
 	"_genv_remove_from_env", "_genv_backup_env", "_genv_set_env",
 	"_genv_replace_env", "_genv_unset_env", "_genv_unset_envs",
-	"_genv_restore_env", "_genv_restore_envs", "_genv_return",
+	"_genv_restore_env", "_genv_restore_envs", "_genv_pipestatus", "_genv_return",
 	"_genv_prompt_on", "_genv_prompt_off",
 };
 

@@ -270,6 +270,60 @@ fakehosts_print() {
 	echo 'export FAKEHOSTS_DIR FAKEHOSTS_SSH_CONFIG FAKEHOSTS_BIN FAKEHOSTS_HOSTS FAKEHOSTS_PORT FAKEHOSTS_PTY'
 }
 
+# ---- for tests (sourced): a cluster per script, always torn down ----
+
+# fakehosts_setup N: starts N hosts in this shell, puts the ssh shim first
+# on PATH and arranges the teardown through t/lib.sh's test_cleanup_hook.
+fakehosts_setup() {
+	FAKEHOSTS_DIR=
+	test_cleanup_hook='fakehosts_teardown'
+	if ! fakehosts_start "$1"; then
+		echo "Bail out! cannot start the fake hosts"
+		exit 1
+	fi
+	FAKEHOSTS_PORT=$FAKEHOSTS_PORT_USED
+	export FAKEHOSTS_DIR FAKEHOSTS_SSH_CONFIG FAKEHOSTS_BIN FAKEHOSTS_HOSTS FAKEHOSTS_PTY FAKEHOSTS_PORT
+	export PATH="$FAKEHOSTS_BIN:$PATH"
+}
+
+fakehosts_teardown() {
+	if [ -S "$FAKEHOSTS_DIR/tmux.sock" ]; then
+		tmux -S "$FAKEHOSTS_DIR/tmux.sock" kill-server 2>/dev/null
+	fi
+	fakehosts_stop
+}
+
+# fakehosts_can_tty: whether interactive (pty) sessions work here.
+fakehosts_can_tty() {
+	[ "${FAKEHOSTS_PTY:-0}" = 1 ] && command -v tmux >/dev/null
+}
+
+fh_tmux() { tmux -S "$FAKEHOSTS_DIR/tmux.sock" "$@"; }
+
+# tmux_run NAME COMMAND: runs COMMAND in a new detached terminal; when it
+# ends, the screen shows "EXIT=<status>" and the session stays.
+tmux_run() {
+	fh_tmux new-session -d -s "$1" -x 160 -y 40 \
+		"$2; echo EXIT=\$?; exec sleep 600"
+}
+
+tmux_screen() { fh_tmux capture-pane -p -t "$1" -S -200; }
+
+# tmux_wait NAME TEXT [SECONDS]: until TEXT (fixed string) is on the screen.
+tmux_wait() {
+	local deadline=$(($(date +%s%N) + ${3:-10} * 1000000000))
+	until tmux_screen "$1" | grep -qF -- "$2"; do
+		if [ "$(date +%s%N)" -ge $deadline ]; then
+			echo "tmux_wait: no '$2' on the screen of $1:" >&2
+			tmux_screen "$1" | sed '/^$/d' >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+tmux_send() { fh_tmux send-keys -t "$1" "$2" Enter; }
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	case "${1:-}" in
 	start)

@@ -501,6 +501,27 @@ corrupt_snapshot(void **state UNUSED)
 }
 
 static void
+invalid_utf8_is_replaced(void **state UNUSED)
+{
+	struct envs envs = ENVS_INIT, back = ENVS_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct env *e = envs_append(&envs, "e\xff");
+
+	e->creation = strdup("c");
+	e->config.name = strdup("caf\xe9 \xc3\xa9 \xed\xa0\x80");  /* Latin-1, UTF-8, a surrogate */
+	envs_serialize(&envs, &out);
+	assert_non_null(strstr(out.buf, "\"eid\": \"e\\ufffd\""));
+	assert_non_null(strstr(out.buf, "\"name\": \"caf\\ufffd \\u00e9 \\ufffd\\ufffd\\ufffd\""));
+	/* and every key is still there: the file reads back */
+	assert_int_equal(envs_parse(&back, out.buf, out.len, "envs.json", &err), 0);
+	assert_int_equal(back.nr, 1);
+	envs_release(&back);
+	envs_release(&envs);
+	strbuf_release(&out);
+	strbuf_release(&err);
+}
+
+static void
 helpers(void **state UNUSED)
 {
 	struct envs envs = ENVS_INIT;
@@ -546,6 +567,7 @@ main(void)
 		cmocka_unit_test(huge_numbers),
 		cmocka_unit_test(corrupt_devices),
 		cmocka_unit_test(corrupt_snapshot),
+		cmocka_unit_test(invalid_utf8_is_replaced),
 		cmocka_unit_test(helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,83 @@
+#!/bin/bash
+# bench/local.sh: how long the everyday local commands take on a busy
+# machine: 8 fake GPUs (the fake NVML through the real dlopen path) and 50
+# live environments, some sharing devices by memory. Measures the
+# optimised build ($BUILD/bin/genv) with hyperfine and compares each
+# median with the target (GENV_BENCH_TARGET_MS, default 5 ms); exits 1 if
+# one is slower.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+: "${BUILD:=$PWD/build}"
+GENV=$BUILD/bin/genv
+FAKE_NVML=$BUILD/t/fake-nvml/libnvidia-ml.so.1
+TARGET_MS=${GENV_BENCH_TARGET_MS:-5}
+RUNS=${GENV_BENCH_RUNS:-300}
+for f in "$GENV" "$FAKE_NVML"; do
+	[ -e "$f" ] || { echo "bench/local.sh: $f missing (run 'make all $FAKE_NVML')" >&2; exit 1; }
+done
+command -v hyperfine >/dev/null || { echo "bench/local.sh: hyperfine not installed" >&2; exit 1; }
+
+WORK=$(mktemp -d /tmp/genv-bench-local.XXXXXX)
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+for v in $(env | sed -n 's/^\(GENV_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
+unset CUDA_VISIBLE_DEVICES
+export GENV_TMPDIR=$WORK/state GENV_NVML_LIBRARY=$FAKE_NVML GENV_FAKE_NVML_CONFIG=$WORK/gpus.conf
+export LC_ALL=C
+for ((i = 0; i < 8; i++)); do
+	printf 'gpu %d GPU-%08x-0000-4000-8000-%012d 81920 NVIDIA Fake A100\n' "$i" "$$" "$i"
+done >"$GENV_FAKE_NVML_CONFIG"
+
+# 50 environments, each with a live pid of its own; the first 24 attached
+# (8 whole devices' worth: 16 memory-sharing envs plus 4 whole-device ones)
+uid=$(id -u)
+for ((i = 0; i < 50; i++)); do
+	sleep 1000 &
+	PIDS+=($!)
+	"$GENV" envs activate --eid "env-$i" --uid "$uid" --username bench --pid $! || exit 1
+	"$GENV" envs config --eid "env-$i" name --name "project-$i" || exit 1
+	if [ $i -lt 16 ]; then
+		"$GENV" envs config --eid "env-$i" gpu-memory --gpu-memory 20g || exit 1
+		"$GENV" devices attach --eid "env-$i" --count 1 >/dev/null || exit 1
+		printf 'proc %d %d %d\n' $((i % 8)) "$!" 2048 >>"$GENV_FAKE_NVML_CONFIG"
+	elif [ $i -lt 20 ]; then
+		"$GENV" devices attach --eid "env-$i" --count 1 >/dev/null || exit 1
+	fi
+done
+"$GENV" devices ps --no-header | wc -l | sed 's/^/attachment rows: /'
+
+export GENV_SHELL=1 GENV_ENVIRONMENT_ID=env-0 CUDA_VISIBLE_DEVICES=0 \
+	GENV_ENVIRONMENT_NAME=project-0 GENV_GPU_MEMORY=20g
+
+# the last one is the floor (exec + dynamic linking), reported, not judged
+names=("genv devices" "genv envs" "genv status" "genv usage snapshot"
+       "genv usage snapshot --type devices" "(baseline) genv version")
+cmds=("$GENV devices" "$GENV envs" "$GENV status" "$GENV usage snapshot"
+      "$GENV usage snapshot --type devices" "$GENV version")
+for c in "${cmds[@]}"; do $c >/dev/null || { echo "bench/local.sh: '$c' fails" >&2; exit 1; }; done
+
+hyperfine -N --warmup 20 --runs "$RUNS" --export-json "$WORK/result.json" \
+	"${cmds[@]}" >"$WORK/hyperfine.txt" 2>&1 || { cat "$WORK/hyperfine.txt"; exit 1; }
+
+status=0
+printf '\n%-38s %10s %10s   (target %s ms, %s runs, 8 GPUs, 50 envs)\n' command median mean "$TARGET_MS" "$RUNS"
+for ((k = 0; k < ${#cmds[@]}; k++)); do
+	median=$(jq ".results[$k].median * 1000" "$WORK/result.json")
+	mean=$(jq ".results[$k].mean * 1000" "$WORK/result.json")
+	verdict=ok
+	if [ $k -eq $((${#cmds[@]} - 1)) ]; then
+		verdict=
+	elif awk -v m="$median" -v t="$TARGET_MS" 'BEGIN { exit !(m > t) }'; then
+		verdict=SLOW
+		status=1
+	fi
+	printf '%-38s %8.2f ms %7.2f ms   %s\n' "${names[$k]}" "$median" "$mean" "$verdict"
+done
+exit $status

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-exec.c: run one command in a fresh environment without any shell
+ * integration: register an environment for this process, attach devices,
+ * run the command with GENV_ENVIRONMENT_ID, CUDA_VISIBLE_DEVICES and the
+ * configuration in its environment, and release everything when it ends.
+ * If genv itself is killed, its pid dies and the usual cleanup releases
+ * the environment at the next state load.
+ */
+#include "compat.h"
+#include "cli/active.h"
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "core/devices.h"
+#include "core/envs.h"
+#include "core/memory.h"
+#include "core/store.h"
+#include "util/strbuf.h"
+
+#include <unistd.h>
+
+struct exec_opts {
+	const char *eid, *name, *gpu_memory;
+	long gpus;
+	int has_config, over;
+};
+
+/*
+ * Registers eid with our pid, configures it and attaches; on success sets
+ * config (the env's configuration) and indices. On failure the state is
+ * left unchanged.
+ */
+static int
+exec_register(const struct exec_opts *o, struct env_config *config,
+	      struct strbuf *indices, struct strbuf *err)
+{
+	struct store st = STORE_INIT;
+	struct envs envs = ENVS_INIT;
+	struct devices devs = DEVICES_INIT;
+	struct env *e;
+	int rc = -1, devices_saved = 0;
+
+	if (store_init(&st, err) < 0 || store_lock(&st, err) < 0)
+		goto out;
+	if (store_load_envs(&st, &envs, STORE_CLEANUP, err) < 0)
+		goto out;
+	e = envs_activate(&envs, o->eid, (long long)getuid(), genv_username(),
+			  (long)getpid(), NULL);
+	if (o->has_config) {
+		struct env_config c = ENV_CONFIG_INIT;
+
+		c.name = (char *)o->name;
+		c.gpu_memory = (char *)o->gpu_memory;
+		c.has_gpus = o->gpus >= 0;
+		c.gpus = o->gpus >= 0 ? o->gpus : 0;
+		env_config_release(&e->config);
+		env_config_copy(&e->config, &c);
+	}
+	env_config_copy(config, &e->config);
+	if (o->gpus >= 0 || store_has(&st, "devices.json")) {
+		if (store_load_devices(&st, &devs, &envs, STORE_CLEANUP, err) < 0)
+			goto out;
+		if (o->gpus >= 0) {
+			struct attach_request req = ATTACH_REQUEST_INIT;
+
+			req.count = o->gpus;
+			req.gpu_memory = o->gpu_memory;
+			req.over_subscribe = o->over;
+			if (devices_attach(&devs, o->eid, &req, err) < 0 ||
+			    store_save_devices(&st, &devs, err) < 0)
+				goto out;
+			devices_saved = 1;
+		}
+		devices_attached_list(&devs, o->eid, indices);
+	}
+	if (store_save_envs(&st, &envs, err) < 0) {
+		if (devices_saved) {
+			struct strbuf ignored = STRBUF_INIT;
+
+			devices_detach(&devs, o->eid, -1);
+			store_save_devices(&st, &devs, &ignored);
+			strbuf_release(&ignored);
+		}
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		env_config_release(config);
+	store_release(&st);
+	envs_release(&envs);
+	devices_release(&devs);
+	return rc;
+}
+
+/* Removes our pid; the env and its devices go when no other pid is left. */
+static int
+exec_release(struct strbuf *err)
+{
+	struct store st = STORE_INIT;
+	struct envs envs = ENVS_INIT;
+	struct devices devs = DEVICES_INIT;
+	int rc = -1;
+
+	if (store_init(&st, err) < 0 || store_lock(&st, err) < 0)
+		goto out;
+	if (store_load_envs(&st, &envs, STORE_CLEANUP, err) < 0)
+		goto out;
+	envs_deactivate_pid(&envs, (long)getpid());
+	if (store_save_envs(&st, &envs, err) < 0)
+		goto out;
+	if (store_has(&st, "devices.json") &&
+	    (store_load_devices(&st, &devs, &envs, STORE_CLEANUP, err) < 0 ||
+	     store_save_devices(&st, &devs, err) < 0))
+		goto out;
+	rc = 0;
+out:
+	store_release(&st);
+	envs_release(&envs);
+	devices_release(&devs);
+	return rc;
+}
+
+static void
+set_or_unset(const char *name, const char *value)
+{
+	if (value)
+		setenv(name, value, 1);
+	else
+		unsetenv(name);
+}
+
+static int
+exec_run(int argc, char **argv)
+{
+	struct exec_opts o = { NULL, NULL, NULL, -1, 0, 0 };
+	int seen_gpus = 0;
+	const struct cli_opt opts[] = {
+		{ "--gpus", NULL, CLI_OPT_LONG, &o.gpus, NULL, &seen_gpus },
+		{ "--gpu-memory", NULL, CLI_OPT_STRING, &o.gpu_memory, NULL, NULL },
+		{ "--name", NULL, CLI_OPT_STRING, &o.name, NULL, NULL },
+		{ "--id", "--eid", CLI_OPT_STRING, &o.eid, NULL, NULL },
+		{ "--over-subscribe", "-o", CLI_OPT_FLAG, &o.over, NULL, NULL },
+		{ NULL, NULL, 0, NULL, NULL, NULL },
+	};
+	struct env_config config = ENV_CONFIG_INIT;
+	struct strbuf err = STRBUF_INIT, eid = STRBUF_INIT, indices = STRBUF_INIT;
+	struct strbuf gpus = STRBUF_INIT;
+	unsigned long long bytes;
+	int pos, rc = 1;
+
+	pos = cli_parse_options(&cli_cmd_exec, argc, argv, opts, CLI_PARSE_STOP_AT_POSITIONAL);
+	if (pos == CLI_PARSE_HELP)
+		return 0;
+	if (pos < 0)
+		return 2;
+	if (pos >= argc)
+		return cli_usage_error(&cli_cmd_exec, "the following arguments are required: COMMAND");
+	if (seen_gpus && o.gpus < 0)
+		return cli_usage_error(&cli_cmd_exec, "argument --gpus: must not be negative: '%ld'",
+				       o.gpus);
+	if (o.gpu_memory && memory_to_bytes(o.gpu_memory, &bytes, &err) < 0) {
+		rc = cli_usage_error(&cli_cmd_exec, "argument --gpu-memory: %s", err.buf);
+		goto out;
+	}
+	if (o.eid && !*o.eid) {
+		rc = cli_usage_error(&cli_cmd_exec, "argument --id/--eid: must not be empty");
+		goto out;
+	}
+	if (o.eid)
+		strbuf_addstr(&eid, o.eid);
+	else
+		strbuf_addf(&eid, "%ld", (long)getpid());
+	o.eid = eid.buf;
+	o.has_config = o.name || o.gpu_memory || seen_gpus;
+
+	if (exec_register(&o, &config, &indices, &err) < 0) {
+		cli_error("%s", err.buf);
+		goto out;
+	}
+	if (config.has_gpus)
+		strbuf_addf(&gpus, "%ld", config.gpus);
+	setenv("GENV_ENVIRONMENT_ID", eid.buf, 1);
+	set_or_unset("GENV_ENVIRONMENT_NAME", config.name);
+	set_or_unset("GENV_GPU_MEMORY", config.gpu_memory);
+	set_or_unset("GENV_GPUS", config.has_gpus ? gpus.buf : NULL);
+	setenv("CUDA_VISIBLE_DEVICES", indices.len ? indices.buf : "-1", 1);
+	setenv("CUDA_DEVICE_ORDER", "PCI_BUS_ID", 1);
+
+	rc = run_foreground(argv + pos);
+
+	strbuf_reset(&err);
+	if (exec_release(&err) < 0)
+		cli_error("genv exec: could not release environment '%s': %s", eid.buf, err.buf);
+out:
+	env_config_release(&config);
+	strbuf_release(&err);
+	strbuf_release(&eid);
+	strbuf_release(&indices);
+	strbuf_release(&gpus);
+	return rc;
+}
+
+const struct cli_cmd cli_cmd_exec = {
+	.name = "exec",
+	.summary = "Run a command in a new environment",
+	.usage = "genv exec [-h] [--gpus GPUS] [--gpu-memory GPU_MEMORY] [--name NAME] "
+		 "[--id EID] [-o] [--] COMMAND [ARG ...]",
+	.help =
+	"Runs COMMAND (no shell) in an environment of its own, without any shell\n"
+	"set-up: registers the environment, attaches GPUS devices, runs COMMAND\n"
+	"with GENV_ENVIRONMENT_ID, CUDA_VISIBLE_DEVICES (-1 when none),\n"
+	"CUDA_DEVICE_ORDER=PCI_BUS_ID and the configuration variables, and\n"
+	"releases the environment and its devices when COMMAND ends. Exits with\n"
+	"COMMAND's status (128+N if signal N killed it, 127 if not found).\n"
+	"SIGINT, SIGTERM and SIGHUP are passed on to COMMAND.\n"
+	"\n"
+	"positional arguments:\n"
+	"  COMMAND               the program to run and its arguments\n"
+	"\n"
+	"options:\n"
+	"  -h, --help            show this help message and exit\n"
+	"  --gpus GPUS           number of GPUs to attach\n"
+	"  --gpu-memory GPU_MEMORY\n"
+	"                        GPU memory per device (e.g. 4g, 512mi)\n"
+	"  --name NAME           environment name\n"
+	"  --id EID, --eid EID   environment identifier (default: genv's pid); an\n"
+	"                        existing id joins that environment\n"
+	"  -o, --over-subscribe  allow devices that other environments use\n",
+	.run = exec_run,
+};

@@ -1,0 +1,612 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-remote.c: `genv remote`, genv across many machines over ssh: list
+ * their devices and environments, query environments by name, and open
+ * a shell in a new environment on a host that has the GPUs asked for.
+ * Command lines and outputs are those of genv 1.4.3; hosts are queried in
+ * parallel (bounded), each with a timeout, and a failing host never hides
+ * the others' answers.
+ */
+#include "compat.h"
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "cli/table.h"
+#include "core/devices.h"
+#include "core/memory.h"
+#include "core/state.h"
+#include "remote/fanout.h"
+#include "remote/hosts.h"
+#include "remote/ssh.h"
+#include "util/run.h"
+#include "util/strbuf.h"
+#include "util/strvec.h"
+#include "util/xalloc.h"
+
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REMOTE_DEFAULT_CONNECT_TIMEOUT 10
+#define REMOTE_DEFAULT_COMMAND_TIMEOUT 60
+#define REMOTE_DEFAULT_PARALLEL 32
+
+/* Everything the global options decide. */
+struct remote_ctx {
+	struct hostlist hosts;
+	struct fanout_opts fan;
+	struct strbuf control_dir;
+	int exit_on_error;
+	int quiet;
+};
+
+static const char *const remote_sub_names[] = {
+	"activate", "devices", "envs", "query", NULL
+};
+
+static const struct cli_cmd remote_devices_cmd = {
+	.name = "remote devices",
+	.summary = "Query devices on the hosts",
+	.usage = "genv remote ... devices [-h] [--no-header] [--no-summary] [--format {csv,tui}]",
+	.help = "options:\n"
+		"  -h, --help            show this help message and exit\n"
+		"  --no-header           Do not print column headers\n"
+		"  --no-summary          Do not print the summary line\n"
+		"  --format {csv,tui}    Output format; tui is the default\n",
+};
+
+static const struct cli_cmd remote_envs_cmd = {
+	.name = "remote envs",
+	.summary = "Query environments on the hosts",
+	.usage = "genv remote ... envs [-h] [--no-header] [--no-summary] [--timestamp] "
+		 "[--format {csv,tui}]",
+	.help = "options:\n"
+		"  -h, --help            show this help message and exit\n"
+		"  --no-header           Do not print column headers\n"
+		"  --no-summary          Do not print the summary line\n"
+		"  --timestamp           Print the creation time instead of its age\n"
+		"  --format {csv,tui}    Output format; tui is the default\n",
+};
+
+static const struct cli_cmd remote_query_cmd = {
+	.name = "remote query",
+	.summary = "Query environments by name on the hosts",
+	.usage = "genv remote ... query [-h] --name NAME --query {hostname,eid,creation} "
+		 "[{hostname,eid,creation} ...]",
+	.help = "options:\n"
+		"  -h, --help            show this help message and exit\n"
+		"  --name NAME           Environment name\n"
+		"  --query, --queries {hostname,eid,creation} [...]\n"
+		"                        Fields to print, comma-separated, one line per\n"
+		"                        environment\n",
+};
+
+static const struct cli_cmd remote_activate_cmd = {
+	.name = "remote activate",
+	.summary = "Open a shell in a new environment on a host with enough resources",
+	.usage = "genv remote ... activate [-h] [--gpus GPUS] [--gpu-memory GPU_MEMORY] "
+		 "[--name NAME] [--no-prompt]",
+	.help = "options:\n"
+		"  -h, --help            show this help message and exit\n"
+		"  --gpus GPUS           Number of devices to reserve\n"
+		"  --gpu-memory GPU_MEMORY\n"
+		"                        Memory per device (e.g. 4g); devices with that much\n"
+		"                        unreserved memory count as available\n"
+		"  --name NAME           Environment name\n"
+		"  --no-prompt           Do not change the shell prompt\n"
+		"\nThe host with the fewest available devices that still has enough is\n"
+		"chosen (ties: host order). The devices are reserved on the host in the\n"
+		"same ssh connection that opens the login shell; if another user took\n"
+		"them in the meantime, the next host is tried.\n",
+};
+
+/* ---- output of per-host problems (host order) ---- */
+
+/*
+ * Prints each failed host's message (unless -q) and each answering host's
+ * stderr lines as "[host] line". With -e, stops at the first failure and
+ * returns -1. Returns the number of failed hosts otherwise.
+ */
+static int
+report_hosts(const struct remote_ctx *ctx, const struct fanout_result *res, size_t n)
+{
+	int failed = 0;
+
+	fflush(stdout);
+	for (size_t i = 0; i < n; i++) {
+		if (!res[i].ok) {
+			failed++;
+			if (ctx->exit_on_error) {
+				fprintf(stderr, "%s\n", res[i].error.buf);
+				return -1;
+			}
+			if (!ctx->quiet)
+				fprintf(stderr, "%s\n", res[i].error.buf);
+			continue;
+		}
+		for (size_t j = 0; j < res[i].warnings.nr; j++)
+			fprintf(stderr, "[%s] %s\n", res[i].host->name, res[i].warnings.v[j]);
+	}
+	return failed;
+}
+
+static struct fanout_result *
+query_hosts(const struct remote_ctx *ctx, enum fanout_type type, int *failed,
+	    size_t *answered)
+{
+	struct fanout_result *res;
+	size_t nfailed;
+
+	res = fanout_snapshot(&ctx->hosts, type, &ctx->fan, &nfailed);
+	*failed = report_hosts(ctx, res, ctx->hosts.nr);
+	*answered = ctx->hosts.nr - nfailed;
+	return res;
+}
+
+/* ---- devices ---- */
+
+static int
+remote_devices(struct remote_ctx *ctx, int argc, char **argv)
+{
+	int no_header = 0, no_summary = 0, failed;
+	const char *format = "tui";
+	const struct cli_opt opts[] = {
+		{ "--no-header", NULL, CLI_OPT_FLAG, &no_header, NULL, NULL },
+		{ "--no-summary", NULL, CLI_OPT_FLAG, &no_summary, NULL, NULL },
+		{ "--format", NULL, CLI_OPT_CHOICE, &format, table_format_choices, NULL },
+		{ NULL },
+	};
+	static const size_t widths[] = { 25, 9 };
+	struct fanout_result *res;
+	struct strbuf out = STRBUF_INIT, total_s = STRBUF_INIT, free_s = STRBUF_INIT;
+	enum table_format fmt;
+	size_t answered, total = 0, available = 0;
+	int r = cli_parse_options(&remote_devices_cmd, argc, argv, opts, 0);
+
+	if (r < 0)
+		return r == CLI_PARSE_HELP ? 0 : 2;
+	fmt = strcmp(format, "csv") ? TABLE_TUI : TABLE_CSV;
+
+	res = query_hosts(ctx, FANOUT_DEVICES, &failed, &answered);
+	if (failed < 0)
+		goto out;
+	if (!no_header)
+		table_row(&out, fmt, widths,
+			  (const char *const[]){ "HOST", "TOTAL", "AVAILABLE" }, 3);
+	for (size_t i = 0; i < ctx->hosts.nr; i++) {
+		const struct devices *devs = &res[i].devices;
+		size_t free_nr = 0;
+
+		if (!res[i].ok)
+			continue;
+		for (size_t d = 0; d < devs->nr; d++)
+			free_nr += devs->v[d].att_nr == 0;   /* 1.4.3: no attachment at all */
+		strbuf_reset(&total_s);
+		strbuf_reset(&free_s);
+		strbuf_addf(&total_s, "%zu", devs->nr);
+		strbuf_addf(&free_s, "%zu", free_nr);
+		table_row(&out, fmt, widths,
+			  (const char *const[]){ res[i].host->name, total_s.buf, free_s.buf }, 3);
+		total += devs->nr;
+		available += free_nr;
+	}
+	if (!no_summary)
+		strbuf_addf(&out, "\nTotal %zu devices with %zu available on %zu hosts\n",
+			    total, available, answered);
+	fwrite(out.buf, 1, out.len, stdout);
+out:
+	fanout_results_free(res, ctx->hosts.nr);
+	strbuf_release(&out);
+	strbuf_release(&total_s);
+	strbuf_release(&free_s);
+	return failed ? 1 : 0;
+}
+
+/* ---- envs ---- */
+
+static int
+remote_envs(struct remote_ctx *ctx, int argc, char **argv)
+{
+	int no_header = 0, no_summary = 0, timestamp = 0, failed;
+	const char *format = "tui";
+	const struct cli_opt opts[] = {
+		{ "--no-header", NULL, CLI_OPT_FLAG, &no_header, NULL, NULL },
+		{ "--no-summary", NULL, CLI_OPT_FLAG, &no_summary, NULL, NULL },
+		{ "--timestamp", NULL, CLI_OPT_FLAG, &timestamp, NULL, NULL },
+		{ "--format", NULL, CLI_OPT_CHOICE, &format, table_format_choices, NULL },
+		{ NULL },
+	};
+	static const size_t widths[] = { 25, 8, 16, 16 };
+	struct fanout_result *res;
+	struct strbuf out = STRBUF_INIT, created = STRBUF_INIT;
+	enum table_format fmt;
+	size_t answered, count = 0;
+	time_t now;
+	int r = cli_parse_options(&remote_envs_cmd, argc, argv, opts, 0);
+
+	if (r < 0)
+		return r == CLI_PARSE_HELP ? 0 : 2;
+	fmt = strcmp(format, "csv") ? TABLE_TUI : TABLE_CSV;
+
+	res = query_hosts(ctx, FANOUT_ENVS, &failed, &answered);
+	if (failed < 0)
+		goto out;
+	now = time(NULL);
+	if (!no_header)
+		table_row(&out, fmt, widths,
+			  (const char *const[]){ "HOST", "ID", "USER", "NAME", "CREATED" }, 5);
+	for (size_t i = 0; i < ctx->hosts.nr; i++) {
+		if (!res[i].ok)
+			continue;
+		for (size_t e = 0; e < res[i].envs.nr; e++) {
+			const struct env *env = &res[i].envs.v[e];
+
+			strbuf_reset(&created);
+			table_time(&created, env->creation, timestamp, now);
+			table_row(&out, fmt, widths,
+				  (const char *const[]){ res[i].host->name, env->eid,
+							 env->username ? env->username : "",
+							 env->config.name ? env->config.name : "",
+							 created.buf }, 5);
+			count++;
+		}
+	}
+	if (!no_summary)
+		strbuf_addf(&out, "\nTotal %zu environments on %zu hosts\n", count, answered);
+	fwrite(out.buf, 1, out.len, stdout);
+out:
+	fanout_results_free(res, ctx->hosts.nr);
+	strbuf_release(&out);
+	strbuf_release(&created);
+	return failed ? 1 : 0;
+}
+
+/* ---- query ---- */
+
+static const char *const query_choices[] = { "hostname", "eid", "creation", NULL };
+
+static int
+remote_query(struct remote_ctx *ctx, int argc, char **argv)
+{
+	const char *name = NULL;
+	struct strvec queries = STRVEC_INIT;
+	const struct cli_opt opts[] = {
+		{ "--name", NULL, CLI_OPT_STRING, &name, NULL, NULL },
+		{ "--query", "--queries", CLI_OPT_LIST, &queries, query_choices, NULL },
+		{ NULL },
+	};
+	struct fanout_result *res;
+	struct strbuf out = STRBUF_INIT;
+	size_t answered;
+	int failed;
+	int r = cli_parse_options(&remote_query_cmd, argc, argv, opts, 0);
+
+	if (r >= 0 && (!name || !queries.nr)) {
+		cli_usage_error(&remote_query_cmd, "the following arguments are required: %s",
+				!name && !queries.nr ? "--name, --query/--queries"
+				: !name ? "--name" : "--query/--queries");
+		r = CLI_PARSE_ERROR;
+	}
+	if (r < 0) {
+		strvec_clear(&queries);
+		return r == CLI_PARSE_HELP ? 0 : 2;
+	}
+
+	res = query_hosts(ctx, FANOUT_ENVS, &failed, &answered);
+	if (failed < 0)
+		goto out;
+	for (size_t i = 0; i < ctx->hosts.nr; i++) {
+		if (!res[i].ok)
+			continue;
+		for (size_t e = 0; e < res[i].envs.nr; e++) {
+			const struct env *env = &res[i].envs.v[e];
+
+			if (!env->config.name || strcmp(env->config.name, name))
+				continue;
+			for (size_t q = 0; q < queries.nr; q++) {
+				const char *field = queries.v[q];
+
+				if (q)
+					strbuf_addch(&out, ',');
+				if (!strcmp(field, "hostname"))
+					strbuf_addstr(&out, res[i].host->name);
+				else if (!strcmp(field, "eid"))
+					strbuf_addstr(&out, env->eid);
+				else
+					strbuf_addstr(&out, env->creation);
+			}
+			strbuf_addch(&out, '\n');
+		}
+	}
+	fwrite(out.buf, 1, out.len, stdout);
+out:
+	fanout_results_free(res, ctx->hosts.nr);
+	strvec_clear(&queries);
+	strbuf_release(&out);
+	return failed ? 1 : 0;
+}
+
+/* ---- activate ---- */
+
+struct candidate {
+	size_t host;       /* index into the host list */
+	size_t usable;     /* devices that can take the request */
+};
+
+/* Fewest usable devices first (best fit), then host order. */
+static int
+candidate_cmp(const void *a, const void *b)
+{
+	const struct candidate *x = a, *y = b;
+
+	if (x->usable != y->usable)
+		return x->usable < y->usable ? -1 : 1;
+	return x->host < y->host ? -1 : x->host > y->host;
+}
+
+static int
+remote_activate(struct remote_ctx *ctx, int argc, char **argv)
+{
+	long gpus = 0;
+	const char *gpu_memory = NULL, *name = NULL;
+	int no_prompt = 0, has_gpus = 0, failed, rc = 1;
+	const struct cli_opt opts[] = {
+		{ "--gpus", NULL, CLI_OPT_LONG, &gpus, NULL, &has_gpus },
+		{ "--gpu-memory", NULL, CLI_OPT_STRING, &gpu_memory, NULL, NULL },
+		{ "--name", NULL, CLI_OPT_STRING, &name, NULL, NULL },
+		{ "--no-prompt", NULL, CLI_OPT_FLAG, &no_prompt, NULL, NULL },
+		{ NULL },
+	};
+	struct fanout_result *res = NULL;
+	struct candidate *cand = NULL;
+	size_t ncand = 0, answered;
+	struct strbuf err = STRBUF_INIT;
+	unsigned long long bytes;
+	int r = cli_parse_options(&remote_activate_cmd, argc, argv, opts, 0);
+
+	if (r < 0)
+		return r == CLI_PARSE_HELP ? 0 : 2;
+	if (has_gpus && gpus < 0)
+		return cli_usage_error(&remote_activate_cmd,
+				       "argument --gpus: must not be negative: '%ld'", gpus);
+	if (gpu_memory && memory_to_bytes(gpu_memory, &bytes, &err) < 0) {
+		r = cli_usage_error(&remote_activate_cmd, "argument --gpu-memory: %s", err.buf);
+		strbuf_release(&err);
+		return r;
+	}
+
+	res = query_hosts(ctx, FANOUT_DEVICES, &failed, &answered);
+	if (failed < 0)
+		goto out;
+	cand = xcalloc(ctx->hosts.nr ? ctx->hosts.nr : 1, sizeof(*cand));
+	for (size_t i = 0; i < ctx->hosts.nr; i++) {
+		const struct devices *devs = &res[i].devices;
+		size_t usable = 0;
+
+		if (!res[i].ok)
+			continue;
+		for (size_t d = 0; d < devs->nr; d++) {
+			int ok = 0;
+
+			strbuf_reset(&err);
+			if (device_is_available(&devs->v[d], gpu_memory, &ok, &err) < 0) {
+				/* a remote attachment with a memory string we cannot read */
+				if (!ctx->quiet)
+					fprintf(stderr, "[%s] %s\n", res[i].host->name, err.buf);
+				ok = 0;
+			}
+			usable += ok != 0;
+		}
+		if (gpus > 0 && usable < (size_t)gpus)
+			continue;
+		cand[ncand].host = i;
+		cand[ncand].usable = usable;
+		ncand++;
+	}
+	/* without --gpus any host will do: take them in host order, as 1.4.3 */
+	if (gpus > 0)
+		qsort(cand, ncand, sizeof(*cand), candidate_cmp);
+
+	for (size_t c = 0; c < ncand; c++) {
+		const struct host *h = &ctx->hosts.v[cand[c].host];
+		struct remote_activate ra = {
+			.remote_genv = ctx->fan.remote_genv,
+			.host = h->name,
+			.gpus = gpus,
+			.gpu_memory = gpu_memory,
+			.name = name,
+			.prompt = !no_prompt,
+		};
+		struct ssh_opts so = ctx->fan.ssh;
+		struct strvec cmd = STRVEC_INIT;
+		struct strbuf remote_cmd = STRBUF_INIT;
+		int status = 0, started;
+
+		/* a terminal gets one remotely too; a pipe (a script) stays a pipe */
+		so.interactive = isatty(STDIN_FILENO);
+		ssh_activate_command(&remote_cmd, &ra);
+		ssh_build_argv(&cmd, &so, h, remote_cmd.buf);
+		fflush(stdout);
+		fflush(stderr);
+		strbuf_reset(&err);
+		started = run_interactive((const char *const *)cmd.v, &status, &err);
+		strvec_clear(&cmd);
+		strbuf_release(&remote_cmd);
+		if (started < 0) {
+			cli_error("%s", err.buf);
+			rc = 1;
+			goto out;
+		}
+		if (WIFEXITED(status) && WEXITSTATUS(status) == SSH_ACTIVATE_TAKEN) {
+			if (!ctx->quiet && c + 1 < ncand)
+				fprintf(stderr, "genv: trying the next host\n");
+			continue;
+		}
+		/* the session is over: its status is ours, as if we had exec'ed ssh */
+		rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		goto out;
+	}
+	cli_error("Cannot find a host with enough available resources");
+	rc = 1;
+out:
+	fanout_results_free(res, ctx->hosts.nr);
+	free(cand);
+	strbuf_release(&err);
+	return rc;
+}
+
+/* ---- global options ---- */
+
+static int
+env_true(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v && strcmp(v, "0") && strcasecmp(v, "false") && strcasecmp(v, "no");
+}
+
+static int
+remote_run(int argc, char **argv)
+{
+	const char *hosts_spec = NULL, *hostfile = NULL, *user = NULL, *remote_genv = NULL;
+	long timeout = REMOTE_DEFAULT_CONNECT_TIMEOUT, parallel = REMOTE_DEFAULT_PARALLEL;
+	long command_timeout = REMOTE_DEFAULT_COMMAND_TIMEOUT;
+	int exit_on_error = 0, quiet = 0, reuse = 0;
+	int seen_host = 0, seen_hostfile = 0;
+	const struct cli_opt opts[] = {
+		{ "-H", "-host", CLI_OPT_STRING, &hosts_spec, NULL, &seen_host },
+		{ "--host", NULL, CLI_OPT_STRING, &hosts_spec, NULL, &seen_host },
+		{ "-hostfile", "--hostfile", CLI_OPT_STRING, &hostfile, NULL, &seen_hostfile },
+		{ "-l", "--username", CLI_OPT_STRING, &user, NULL, NULL },
+		{ "-t", "--timeout", CLI_OPT_LONG, &timeout, NULL, NULL },
+		{ "-e", "--exit-on-error", CLI_OPT_FLAG, &exit_on_error, NULL, NULL },
+		{ "-q", "--quiet", CLI_OPT_FLAG, &quiet, NULL, NULL },
+		{ "--parallel", NULL, CLI_OPT_LONG, &parallel, NULL, NULL },
+		{ "--command-timeout", NULL, CLI_OPT_LONG, &command_timeout, NULL, NULL },
+		{ "--reuse-connections", NULL, CLI_OPT_FLAG, &reuse, NULL, NULL },
+		{ "--remote-genv", NULL, CLI_OPT_STRING, &remote_genv, NULL, NULL },
+		{ NULL },
+	};
+	struct remote_ctx ctx = { HOSTLIST_INIT, FANOUT_OPTS_INIT, STRBUF_INIT, 0, 0 };
+	struct strbuf err = STRBUF_INIT;
+	const char *ssh_program = getenv("GENV_SSH");
+	int i, sub, rc = 2;
+
+	i = cli_parse_options(&cli_cmd_remote, argc, argv, opts, CLI_PARSE_STOP_AT_POSITIONAL);
+	if (i < 0)
+		return i == CLI_PARSE_HELP ? 0 : 2;
+	if (seen_host && seen_hostfile)
+		return cli_usage_error(&cli_cmd_remote, "argument -hostfile/--hostfile: "
+				       "not allowed with argument -H/-host/--host");
+	if (!seen_host && !seen_hostfile)
+		return cli_usage_error(&cli_cmd_remote, "one of the arguments -H/-host/--host "
+				       "-hostfile/--hostfile is required");
+	if (timeout < 0)
+		return cli_usage_error(&cli_cmd_remote,
+				       "argument -t/--timeout: must not be negative: '%ld'", timeout);
+	if (command_timeout < 0)
+		return cli_usage_error(&cli_cmd_remote,
+				       "argument --command-timeout: must not be negative: '%ld'",
+				       command_timeout);
+	if (parallel < 1)
+		return cli_usage_error(&cli_cmd_remote,
+				       "argument --parallel: must be at least 1: '%ld'", parallel);
+	if (user && (!*user || *user == '-' || strpbrk(user, "@ \t\n")))
+		return cli_usage_error(&cli_cmd_remote,
+				       "argument -l/--username: invalid user name '%s'", user);
+	if (!remote_genv)
+		remote_genv = getenv("GENV_REMOTE_GENV");
+	if (!remote_genv || !*remote_genv)
+		remote_genv = "genv";
+	if (i >= argc)
+		return 0;   /* 1.4.3: no subcommand, nothing to do */
+	sub = cli_find_subcommand(&cli_cmd_remote, remote_sub_names, argv[i]);
+	if (sub < 0)
+		return 2;
+
+	if ((hosts_spec ? hostlist_parse_list(&ctx.hosts, hosts_spec, user, &err)
+			: hostlist_read_file(&ctx.hosts, hostfile, user, &err)) < 0) {
+		fflush(stdout);
+		fprintf(stderr, "genv remote: error: %s\n", err.buf);
+		goto out;
+	}
+	ctx.exit_on_error = exit_on_error;
+	ctx.quiet = quiet;
+	ctx.fan.remote_genv = remote_genv;
+	ctx.fan.parallel = (size_t)parallel;
+	ctx.fan.command_timeout = command_timeout;
+	ctx.fan.ssh.connect_timeout = timeout;
+	if (ssh_program && *ssh_program)
+		ctx.fan.ssh.program = ssh_program;
+	if (reuse || env_true("GENV_SSH_REUSE")) {
+		if (ssh_control_dir(&ctx.control_dir, &err) < 0) {
+			/* sharing is an optimisation: go on without it */
+			if (!quiet)
+				fprintf(stderr, "genv remote: not reusing connections: %s\n", err.buf);
+		} else {
+			ctx.fan.ssh.control_dir = ctx.control_dir.buf;
+		}
+	}
+
+	argc -= i;
+	argv += i;
+	switch (sub) {
+	case 0:
+		rc = remote_activate(&ctx, argc, argv);
+		break;
+	case 1:
+		rc = remote_devices(&ctx, argc, argv);
+		break;
+	case 2:
+		rc = remote_envs(&ctx, argc, argv);
+		break;
+	default:
+		rc = remote_query(&ctx, argc, argv);
+		break;
+	}
+out:
+	hostlist_release(&ctx.hosts);
+	strbuf_release(&ctx.control_dir);
+	strbuf_release(&err);
+	return rc;
+}
+
+const struct cli_cmd cli_cmd_remote = {
+	.name = "remote",
+	.summary = "Run genv commands on remote hosts over ssh",
+	.usage = "genv remote [-h] (-H HOSTNAMES | --hostfile HOSTFILE) [-l USERNAME] "
+		 "[-t TIMEOUT] [-e] [-q] [--parallel N] [--command-timeout SECONDS] "
+		 "[--reuse-connections] [--remote-genv PATH] {activate,devices,envs,query} ...",
+	.help = "options:\n"
+		"  -h, --help            show this help message and exit\n"
+		"  -H HOSTNAMES, -host HOSTNAMES, --host HOSTNAMES\n"
+		"                        Comma-separated hosts, each HOST or USER@HOST\n"
+		"  -hostfile HOSTFILE, --hostfile HOSTFILE\n"
+		"                        File with one HOST or USER@HOST per line ('#'\n"
+		"                        starts a comment)\n"
+		"  -l USERNAME, --username USERNAME\n"
+		"                        Login name for hosts given without USER@\n"
+		"  -t TIMEOUT, --timeout TIMEOUT\n"
+		"                        ssh connect timeout in seconds (default 10; 0: ssh's\n"
+		"                        own)\n"
+		"  -e, --exit-on-error   Stop at the first host that fails (host order)\n"
+		"  -q, --quiet           Do not report hosts that fail\n"
+		"  --parallel N          Query at most N hosts at once (default 32)\n"
+		"  --command-timeout SECONDS\n"
+		"                        Give up on a host that has not answered after\n"
+		"                        SECONDS (default 60; 0: never)\n"
+		"  --reuse-connections   Share one ssh connection per host between genv\n"
+		"                        calls (ControlMaster; sockets in $XDG_RUNTIME_DIR/\n"
+		"                        genv-ssh or /tmp/genv-ssh-UID, kept 60 s); also\n"
+		"                        GENV_SSH_REUSE=1\n"
+		"  --remote-genv PATH    genv on the hosts (default: genv on their PATH;\n"
+		"                        also GENV_REMOTE_GENV)\n"
+		"\nsubcommands:\n"
+		"    activate            Open a shell in a new environment on a host\n"
+		"    devices             Query devices on the hosts\n"
+		"    envs                Query environments on the hosts\n"
+		"    query               Query environments by name\n"
+		"\nExit status: 0 when every host answered, 1 when any failed, 2 on usage\n"
+		"errors. ssh runs with BatchMode=yes and stdin from /dev/null; $GENV_SSH\n"
+		"names another ssh program.\n",
+	.run = remote_run,
+};

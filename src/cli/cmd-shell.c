@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-shell.c: the shell integration's entry points: the init code
+ * (`eval "$(genv shell --init)"`, or `genv shell --init fish | source`),
+ * and the code the shell function evaluates to refresh the shell from the
+ * state after attach/detach/config (--reattach, --reconfigure).
+ */
+#include "compat.h"
+#include "cli/active.h"
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "core/state.h"
+#include "core/store.h"
+#include "shell/shell.h"
+#include "util/strbuf.h"
+
+static int
+reattach(const char *eid, enum shell_syntax syntax, struct strbuf *out,
+	 struct strbuf *err)
+{
+	struct store st = STORE_INIT;
+	struct strbuf list = STRBUF_INIT;
+	int rc = -1;
+
+	if (store_init(&st, err) < 0 || state_attached_list(&st, eid, &list, err) < 0)
+		goto out;
+	shell_emit_reattach(out, syntax, list.buf);
+	rc = 0;
+out:
+	store_release(&st);
+	strbuf_release(&list);
+	return rc;
+}
+
+static int
+reconfigure(const char *eid, enum shell_syntax syntax, struct strbuf *out,
+	    struct strbuf *err)
+{
+	struct store st = STORE_INIT;
+	struct env_config c = ENV_CONFIG_INIT;
+	struct strbuf gpus = STRBUF_INIT;
+	int rc = -1;
+
+	if (store_init(&st, err) < 0 || state_env_config(&st, eid, &c, err) < 0)
+		goto out;
+	if (c.has_gpus)
+		strbuf_addf(&gpus, "%ld", c.gpus);
+	shell_emit_reconfigure(out, syntax, c.name, c.gpu_memory,
+			       c.has_gpus ? gpus.buf : NULL);
+	rc = 0;
+out:
+	store_release(&st);
+	env_config_release(&c);
+	strbuf_release(&gpus);
+	return rc;
+}
+
+static int
+shell_run(int argc, char **argv)
+{
+	int init = 0, deinit = 0, ok = 0, do_reattach = 0, do_reconfigure = 0;
+	const struct cli_opt opts[] = {
+		{ "--init", NULL, CLI_OPT_FLAG, &init, NULL, NULL },
+		{ "--deinit", NULL, CLI_OPT_FLAG, &deinit, NULL, NULL },
+		{ "--ok", NULL, CLI_OPT_FLAG, &ok, NULL, NULL },
+		{ "--reattach", NULL, CLI_OPT_FLAG, &do_reattach, NULL, NULL },
+		{ "--reconfigure", NULL, CLI_OPT_FLAG, &do_reconfigure, NULL, NULL },
+		{ NULL, NULL, 0, NULL, NULL, NULL },
+	};
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	enum shell_syntax syntax = SHELL_SYNTAX_POSIX;
+	const char *shell_name = NULL, *eid;
+	int rc, pos;
+
+	pos = cli_parse_options(&cli_cmd_shell, argc, argv, opts,
+				CLI_PARSE_STOP_AT_POSITIONAL);
+	if (pos == CLI_PARSE_HELP)
+		return 0;
+	if (pos < 0)
+		return 2;
+	if (pos < argc) {
+		/* options may follow the shell name: genv shell fish --init */
+		int more = cli_parse_options(&cli_cmd_shell, argc - pos, argv + pos, opts, 0);
+
+		if (more == CLI_PARSE_HELP)
+			return 0;
+		if (more < 0)
+			return 2;
+		shell_name = argv[pos];
+	}
+	if (init + deinit + ok + do_reattach + do_reconfigure > 1)
+		return cli_usage_error(&cli_cmd_shell, "arguments --init, --deinit, --ok, "
+				       "--reattach and --reconfigure are mutually exclusive");
+	if (shell_syntax_parse(shell_name, &syntax, &err) < 0) {
+		rc = cli_usage_error(&cli_cmd_shell, "argument SHELL: %s", err.buf);
+		goto out;
+	}
+
+	rc = 0;
+	if (init) {
+		shell_init_script(&out, syntax);
+	} else if (deinit) {
+		shell_deinit_script(&out, syntax);
+	} else if (ok) {
+		strbuf_addstr(&out,
+			"Your shell is initialized properly and you are all set.\n"
+			"Run the following command to check the status of your environment:\n"
+			"\n"
+			"    genv status\n"
+			"\n"
+			"If you are not sure how to continue from here, check out the quick "
+			"start tutorial at https://docs.genv.dev/overview/quickstart.html.\n"
+			"\n");
+	} else if (do_reattach || do_reconfigure) {
+		eid = active_eid();
+		if (!eid) {
+			cli_error(NOT_ACTIVE_ERROR);
+			rc = 1;
+			goto out;
+		}
+		if ((do_reattach ? reattach : reconfigure)(eid, syntax, &out, &err) < 0) {
+			cli_error("%s", err.buf);
+			rc = 1;
+			goto out;
+		}
+	} else {
+		/* the binary itself, not the shell function, was run */
+		print_not_initialized(stdout);
+	}
+	fwrite(out.buf, 1, out.len, stdout);
+out:
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return rc;
+}
+
+const struct cli_cmd cli_cmd_shell = {
+	.name = "shell",
+	.summary = "Shell support",
+	.usage = "genv shell [-h] [--init | --deinit | --ok | --reattach | --reconfigure] "
+		 "[bash|zsh|fish]",
+	.help =
+	"Set up a shell for genv. Add this line to ~/.bashrc or ~/.zshrc:\n"
+	"\n"
+	"    command -v genv >/dev/null && eval \"$(genv shell --init)\"\n"
+	"\n"
+	"and this one to ~/.config/fish/config.fish:\n"
+	"\n"
+	"    command -v genv >/dev/null; and genv shell --init fish | source\n"
+	"\n"
+	"positional arguments:\n"
+	"  bash|zsh|fish  the language of the printed code (default: bash, which\n"
+	"                 zsh understands too)\n"
+	"\n"
+	"options:\n"
+	"  -h, --help     show this help message and exit\n"
+	"  --init         print the code that defines the genv shell function\n"
+	"  --deinit       print the code that removes it\n"
+	"  --ok           tell whether the shell is set up\n"
+	"  --reattach     print the code that updates CUDA_VISIBLE_DEVICES\n"
+	"  --reconfigure  print the code that updates the configuration variables\n",
+	.run = shell_run,
+};
