@@ -75,6 +75,7 @@ CLI_SRC = \
 	src/cli/commands.c \
 	src/cli/main.c \
 	src/cli/options.c \
+	src/cli/remote-enforce.c \
 	src/cli/shim-nvidia-smi.c \
 	src/cli/table.c \
 	src/cli/cmd-activate.c \
@@ -104,6 +105,7 @@ UNIT_TESTS = \
 	test-hosts \
 	test-memory \
 	test-run \
+	test-shell \
 	test-state \
 	test-store \
 	test-timefmt
@@ -173,6 +175,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/genv/shims
 	install -m 0755 $(GENV_BIN) $(DESTDIR)$(PREFIX)/bin/genv
 	ln -sf ../../../bin/genv $(DESTDIR)$(PREFIX)/libexec/genv/shims/nvidia-smi
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' contrib/genv-enforce.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/genv-enforce.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/genv-enforce.service
 
 # ---- demo, sandbox, benchmarks
 

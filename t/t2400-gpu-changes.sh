@@ -65,6 +65,20 @@ test_expect_success 'another GPU at an index: its attachments are dropped' '
 	test_cmp expect out
 '
 
+test_expect_success 'a swap is noticed even when devices.json came from a genv without the sidecar' '
+	rm -f "$GENV_TMPDIR/devices.uuids" &&
+	genv devices query --query index eids >out &&
+	test -s "$GENV_TMPDIR/devices.uuids" &&
+	head -n 1 "$GENV_FAKE_NVML_CONFIG" >swapped2 &&
+	gpu_line 1 GPU-00000000-2222-4000-8000-000000000001 >>swapped2 &&
+	cp swapped2 "$GENV_FAKE_NVML_CONFIG" &&
+	genv devices query --query index eids >out &&
+	printf "0,a\n1,\n" >expect &&
+	test_cmp expect out &&
+	cp swapped "$GENV_FAKE_NVML_CONFIG" &&
+	genv devices attach --eid b --index 1 >out
+'
+
 test_expect_success 'total memory follows the GPU' '
 	head -n 1 "$GENV_FAKE_NVML_CONFIG" >cfg &&
 	gpu_line 1 GPU-00000000-1111-4000-8000-000000000001 8192 >>cfg &&

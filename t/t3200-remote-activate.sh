@@ -18,6 +18,11 @@ test_must_be_empty() {
 	if [ -s "$1" ]; then echo "$1 is not empty:"; cat "$1"; return 1; fi
 }
 
+# race_client N: a background `remote activate` reading its session from inN
+race_client() {
+	{ genv remote -H gpu-server-1 activate --gpus 1 <in$1 >o$1 2>e$1; echo $? >rc$1; } &
+}
+
 sleep 600 &
 THIEF=$!
 test_track_pid $THIEF
@@ -55,7 +60,7 @@ test_expect_success 'taken meanwhile: the loser of a race moves on to the next h
 		if [ ! -e "$TRASH/stolen" ]; then
 			: >"$TRASH/stolen"
 			ssh gpu-server-1 "genv envs activate --eid thief --uid 0 --pid $THIEF &&
-				genv devices attach --eid thief --count 1" >/dev/null
+				genv devices attach --eid thief --count 1" </dev/null >/dev/null
 		fi ;;
 	esac
 	exec ssh "\$@"
@@ -66,7 +71,8 @@ test_expect_success 'taken meanwhile: the loser of a race moves on to the next h
 		<session >out 2>err &&
 	echo "landed on gpu-server-2" >expect &&
 	test_cmp expect out &&
-	printf "%s\n" "genv: could not reserve GPUs on gpu-server-1 (taken meanwhile)" \
+	printf "%s\n" "No available devices" \
+		"genv: could not reserve GPUs on gpu-server-1 (taken meanwhile)" \
 		"genv: trying the next host" >expect.err &&
 	test_cmp expect.err err &&
 	# the thief keeps its GPU; our half-made environment is gone
@@ -81,7 +87,8 @@ test_expect_success 'taken meanwhile and no other host: fail cleanly' '
 	ssh gpu-server-1 genv envs deactivate --pid $THIEF &&
 	test_expect_code 1 env GENV_SSH=$TRASH/thief-ssh genv remote -H gpu-server-1 activate \
 		--gpus 1 </dev/null >out 2>err &&
-	printf "%s\n" "genv: could not reserve GPUs on gpu-server-1 (taken meanwhile)" \
+	printf "%s\n" "No available devices" \
+		"genv: could not reserve GPUs on gpu-server-1 (taken meanwhile)" \
 		"Cannot find a host with enough available resources" >expect.err &&
 	test_cmp expect.err err &&
 	ssh gpu-server-1 genv envs deactivate --pid $THIEF
@@ -89,8 +96,8 @@ test_expect_success 'taken meanwhile and no other host: fail cleanly' '
 
 test_expect_success 'two clients race for the only GPU: exactly one gets it' '
 	mkfifo in1 in2 &&
-	{ genv remote -H gpu-server-1 activate --gpus 1 <in1 >o1 2>e1; echo $? >rc1; } &
-	{ genv remote -H gpu-server-1 activate --gpus 1 <in2 >o2 2>e2; echo $? >rc2; } &
+	race_client 1 &&
+	race_client 2 &&
 	exec 7>in1 8>in2 &&
 	echo "echo session 1 on \$GENV_TEST_HOST" >&7 &&
 	echo "echo session 2 on \$GENV_TEST_HOST" >&8 &&
@@ -119,7 +126,7 @@ test_expect_success '--gpu-memory: a GPU shared by memory-limited environments' 
 	test_expect_code 1 genv remote -H gpu-server-1 activate --gpus 1 </dev/null 2>err &&
 	test_expect_code 1 genv remote -H gpu-server-1 activate --gpus 1 --gpu-memory 10g \
 		</dev/null 2>err &&
-	echo "genv devices --format csv --no-header | cut -d, -f1,2; genv envs query --eid \$\$ --query config.gpu_memory" >session &&
+	echo "genv devices ps --format csv --no-header | cut -d, -f1,2; genv envs query --eid \$\$ --query config.gpu_memory" >session &&
 	genv remote -H gpu-server-1 activate --gpus 1 --gpu-memory 4g <session >out 2>err &&
 	printf "%s\n" 0,half "0,[0-9]*" 4g >expect &&
 	grep -c -x -f expect out >n &&

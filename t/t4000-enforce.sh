@@ -26,6 +26,8 @@ spawn() {
 	fi
 	test_track_pid $!
 	printf -v "$1" '%s' $!
+	# /proc/PID/environ shows the new environment only once sleep runs
+	test_wait_for 5 grep -q '^sleep$' "/proc/$!/comm"
 }
 
 # alive PID: the process exists and is not a zombie waiting to be reaped.
@@ -243,8 +245,9 @@ test_expect_success '--non-env-processes catches the spoofer and the orphan' '
 scenario E
 mkenv e2 bob "" 2 >/dev/null
 spawn E_VICTIM e2
-spawn E_GONE
-kill "$E_GONE"; wait "$E_GONE" 2>/dev/null
+true &               # a pid that is gone by the time the report names it
+E_GONE=$!
+wait "$E_GONE"
 
 test_expect_success 'usage execute: a 1.4.3 report from stdin terminates and detaches' '
 	printf "%s" "{\"terminate\": {\"processes\": [{\"pid\": $E_VICTIM, \"used_gpu_memory\": [{\"index\": 2, \"gpu_memory\": \"2048mi\"}], \"eid\": \"e2\"}, {\"pid\": $E_GONE, \"used_gpu_memory\": [{\"index\": 1, \"gpu_memory\": \"1mi\"}], \"eid\": null}]}, \"detach\": {\"2\": {\"envs\": [{\"eid\": \"e2\", \"uid\": $ME, \"creation\": \"24/11/2026 01:16:47\", \"username\": \"bob\", \"config\": {\"name\": null, \"gpu_memory\": null, \"gpus\": null}, \"pids\": [1], \"kernel_ids\": []}]}}}" >report &&

@@ -274,8 +274,8 @@ on_stop_signal(int sig)
 	errno = saved;
 }
 
-static void
-install_stop_handlers(void)
+void
+enforce_install_stop_handlers(void)
 {
 	struct sigaction sa;
 
@@ -289,9 +289,14 @@ install_stop_handlers(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-/* Sleeps seconds, or less when a stop signal arrives. Returns 1 to stop. */
-static int
-wait_between_cycles(long seconds)
+int
+enforce_stop_requested(void)
+{
+	return stop_requested;
+}
+
+int
+enforce_wait_between_cycles(long seconds)
 {
 	struct timespec start, now;
 	long long left_ms = (long long)seconds * 1000;
@@ -327,20 +332,23 @@ enforce_cycle(const struct enforce_args *a, struct store *st, int send_signals)
 	int rc = -1, taken;
 
 	taken = !store_lock(st, &err) && !snapshot_take(st, &snap, SNAPSHOT_ALL, &warnings, &err);
-	survey_init(&sv, NULL, &snap);
-	/* start times now, while the pids surely name the processes NVML saw */
-	if (taken)
-		survey_read_start_times(&sv);
 	store_unlock(st);
+	survey_init(&sv, NULL, &snap);
 	enforce_print_lines(&warnings, stderr, NULL);
+	strvec_clear(&warnings);
 	if (!taken) {
 		cli_error("%s", err.buf);
 		goto out;
 	}
 
 	enforce_run_rules(&sv, 1, &a->rules, &out, &warnings);
+	/* start times now, while the pids surely name the processes NVML saw */
+	if (!a->dry_run)
+		survey_read_start_times(&sv);
 	survey_report(&sv, &r);
 	enforce_print_lines(&out, stdout, NULL);
+	fflush(stdout);
+	enforce_print_lines(&warnings, stderr, NULL);
 	strvec_clear(&out);
 
 	xo.send_signals = send_signals;
@@ -409,13 +417,13 @@ enforce_run(int argc, char **argv)
 		rc = enforce_cycle(&a, &st, send_signals) < 0 ? 1 : 0;
 		goto out;
 	}
-	install_stop_handlers();
+	enforce_install_stop_handlers();
 	/* a daemon keeps going after a failed cycle (state or NVML trouble) */
 	do {
 		enforce_cycle(&a, &st, send_signals);
 		/* next cycle: ask NVML again (GPUs can appear; tests change the fake) */
 		store_forget_gpus();
-	} while (!wait_between_cycles(a.interval));
+	} while (!enforce_wait_between_cycles(a.interval));
 	rc = 0;
 out:
 	store_release(&st);

@@ -89,7 +89,8 @@ lock_run(int argc, char **argv)
 			cli_error("%s", err.buf);
 			goto out;
 		}
-		qsort(idx, nr, sizeof(*idx), cmp_long);
+		if (nr)
+			qsort(idx, nr, sizeof(*idx), cmp_long);
 		fds = xcalloc(nr ? nr : 1, sizeof(*fds));
 		for (locked = 0; locked < nr; locked++) {
 			if (locked && idx[locked] == idx[locked - 1]) {

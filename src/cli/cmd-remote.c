@@ -9,6 +9,7 @@
  */
 #include "compat.h"
 #include "cli/cli.h"
+#include "cli/enforce-cli.h"
 #include "cli/options.h"
 #include "cli/table.h"
 #include "core/devices.h"
@@ -40,7 +41,7 @@ struct remote_ctx {
 };
 
 static const char *const remote_sub_names[] = {
-	"activate", "devices", "envs", "query", NULL
+	"activate", "devices", "enforce", "envs", "query", NULL
 };
 
 static const struct cli_cmd remote_devices_cmd = {
@@ -361,6 +362,7 @@ remote_activate(struct remote_ctx *ctx, int argc, char **argv)
 	size_t ncand = 0, answered;
 	struct strbuf err = STRBUF_INIT;
 	unsigned long long bytes;
+	off_t stdin_start;
 	int r = cli_parse_options(&remote_activate_cmd, argc, argv, opts, 0);
 
 	if (r < 0)
@@ -406,6 +408,11 @@ remote_activate(struct remote_ctx *ctx, int argc, char **argv)
 	if (gpus > 0)
 		qsort(cand, ncand, sizeof(*cand), candidate_cmp);
 
+	/*
+	 * ssh forwards our stdin as soon as it connects, even to a host whose
+	 * reservation then fails; a script on stdin is rewound for the next.
+	 */
+	stdin_start = lseek(STDIN_FILENO, 0, SEEK_CUR);
 	for (size_t c = 0; c < ncand; c++) {
 		const struct host *h = &ctx->hosts.v[cand[c].host];
 		struct remote_activate ra = {
@@ -439,6 +446,8 @@ remote_activate(struct remote_ctx *ctx, int argc, char **argv)
 		if (WIFEXITED(status) && WEXITSTATUS(status) == SSH_ACTIVATE_TAKEN) {
 			if (!ctx->quiet && c + 1 < ncand)
 				fprintf(stderr, "genv: trying the next host\n");
+			if (stdin_start >= 0)
+				lseek(STDIN_FILENO, stdin_start, SEEK_SET);
 			continue;
 		}
 		/* the session is over: its status is ours, as if we had exec'ed ssh */
@@ -556,7 +565,11 @@ remote_run(int argc, char **argv)
 	case 1:
 		rc = remote_devices(&ctx, argc, argv);
 		break;
-	case 2:
+	case 2:   /* remote-enforce.c */
+		rc = remote_enforce_run(&ctx.hosts, &ctx.fan, ctx.exit_on_error, ctx.quiet,
+					argc, argv);
+		break;
+	case 3:
 		rc = remote_envs(&ctx, argc, argv);
 		break;
 	default:
@@ -575,7 +588,7 @@ const struct cli_cmd cli_cmd_remote = {
 	.summary = "Run genv commands on remote hosts over ssh",
 	.usage = "genv remote [-h] (-H HOSTNAMES | --hostfile HOSTFILE) [-l USERNAME] "
 		 "[-t TIMEOUT] [-e] [-q] [--parallel N] [--command-timeout SECONDS] "
-		 "[--reuse-connections] [--remote-genv PATH] {activate,devices,envs,query} ...",
+		 "[--reuse-connections] [--remote-genv PATH] {activate,devices,enforce,envs,query} ...",
 	.help = "options:\n"
 		"  -h, --help            show this help message and exit\n"
 		"  -H HOSTNAMES, -host HOSTNAMES, --host HOSTNAMES\n"
@@ -603,6 +616,7 @@ const struct cli_cmd cli_cmd_remote = {
 		"\nsubcommands:\n"
 		"    activate            Open a shell in a new environment on a host\n"
 		"    devices             Query devices on the hosts\n"
+		"    enforce             Enforce GPU usage on the hosts (sudo genv on each)\n"
 		"    envs                Query environments on the hosts\n"
 		"    query               Query environments by name\n"
 		"\nExit status: 0 when every host answered, 1 when any failed, 2 on usage\n"

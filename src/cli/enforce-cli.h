@@ -46,7 +46,25 @@ void enforce_print_lines(const struct strvec *lines, FILE *out, const char *pref
 void enforce_write_audit(const struct enforce_args *a, struct store *st,
 			 const struct strbuf *audit);
 
+/*
+ * Daemon mode: SIGINT and SIGTERM only set a flag (and wake the wait), so
+ * the cycle in progress completes; enforce_wait_between_cycles() sleeps
+ * seconds or until such a signal, and returns 1 when it is time to stop.
+ */
+void enforce_install_stop_handlers(void);
+int enforce_wait_between_cycles(long seconds);
+int enforce_stop_requested(void);
+
 /* `genv usage execute` (dispatched from cmd-usage.c). */
 int usage_execute_run(int argc, char **argv);
+
+struct hostlist;
+struct fanout_opts;
+/*
+ * `genv remote enforce` (remote-enforce.c, dispatched from cmd-remote.c):
+ * argv[0] is "enforce". Returns the exit status.
+ */
+int remote_enforce_run(const struct hostlist *hosts, const struct fanout_opts *fan,
+		       int exit_on_error, int quiet, int argc, char **argv);
 
 #endif

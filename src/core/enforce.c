@@ -213,10 +213,14 @@ survey_init(struct survey *sv, const char *hostname, struct snapshot *snap)
 void
 survey_read_start_times(struct survey *sv)
 {
-	for (size_t i = 0; i < sv->snapshot.processes.nr; i++)
+	for (size_t i = 0; i < sv->snapshot.processes.nr; i++) {
+		/* only those to signal: each read costs a /proc round trip */
+		if (sv->marked[i] == ENFORCE_RULE_NONE)
+			continue;
 		if (enforce_proc_start_time(sv->snapshot.processes.v[i].pid,
 					    &sv->start_time[i]) < 0)
 			sv->start_time[i] = 0;
+	}
 }
 
 void
@@ -646,16 +650,7 @@ audit_add(const struct enforce_exec_options *o, enum enforce_rule rule, long pid
 
 	if (!o->audit)
 		return;
-	if (o->hostname) {
-		strbuf_addstr(&host, o->hostname);
-	} else {
-		char name[256];
-
-		if (gethostname(name, sizeof(name)) < 0)
-			name[0] = '\0';
-		name[sizeof(name) - 1] = '\0';
-		strbuf_addstr(&host, name);
-	}
+	strbuf_addstr(&host, o->hostname ? o->hostname : "");
 	now = time(NULL);
 	if (gmtime_r(&now, &tm) && strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%SZ", &tm))
 		strbuf_addstr(&stamp, tbuf);
@@ -761,14 +756,32 @@ enforce_pendings_release(struct enforce_pendings *p)
 	*p = (struct enforce_pendings)ENFORCE_PENDINGS_INIT;
 }
 
+/* o with the hostname filled in (once, not per audit line). */
+static void
+resolve_hostname(struct enforce_exec_options *copy, const struct enforce_exec_options *o,
+		 char *name, size_t size)
+{
+	*copy = *o;
+	if (o->hostname || !o->audit)
+		return;
+	if (gethostname(name, size) < 0)
+		name[0] = '\0';
+	name[size - 1] = '\0';
+	copy->hostname = name;
+}
+
 int
 enforce_execute(struct store *st, const struct report *r,
-		const struct enforce_exec_options *o, struct strvec *out,
+		const struct enforce_exec_options *opts, struct strvec *out,
 		struct strvec *errout, struct enforce_pendings *pending,
 		struct strbuf *err)
 {
+	struct enforce_exec_options resolved, *o = &resolved;
 	struct devices devs = DEVICES_INIT;
+	char name[256];
 	int rc = -1;
+
+	resolve_hostname(&resolved, opts, name, sizeof(name));
 
 	for (size_t i = 0; i < r->terminate.nr; i++)
 		terminate_one(r, i, o, out, errout, pending);
@@ -824,10 +837,14 @@ still_running(const struct enforce_pending *pd)
 
 void
 enforce_escalate(const struct enforce_pendings *pending, long grace_ms,
-		 const struct enforce_exec_options *o, struct strvec *out,
+		 const struct enforce_exec_options *opts, struct strvec *out,
 		 struct strvec *errout)
 {
 	long long deadline = now_ms() + (grace_ms > 0 ? grace_ms : 0);
+	struct enforce_exec_options resolved, *o = &resolved;
+	char name[256];
+
+	resolve_hostname(&resolved, opts, name, sizeof(name));
 
 	if (!pending->nr || o->dry_run || !o->send_signals)
 		return;

@@ -140,7 +140,11 @@ struct survey {
  * every process. hostname may be NULL (local survey).
  */
 void survey_init(struct survey *sv, const char *hostname, struct snapshot *snap);
-/* Reads the start time of every process from /proc (local surveys). */
+/*
+ * Reads from /proc the start time of every process the rules marked (call
+ * it right after enforce_run_rules, on local surveys; a process that is
+ * gone by then gets 0 and is reported as terminated at execution).
+ */
 void survey_read_start_times(struct survey *sv);
 void survey_release(struct survey *sv);
 

@@ -331,14 +331,20 @@ device_drop_attachments(struct device *d)
 	d->att_nr = 0;
 }
 
-/* Positions are device indices, as 1.4.3 assumes. */
-static void
+/*
+ * Positions are device indices, as 1.4.3 assumes. Returns 1 when the
+ * sidecar does not describe these GPUs (missing, or a GPU changed), so
+ * that the caller records the reconciled state with the new UUIDs.
+ */
+static int
 reconcile(struct store *st, struct devices *devs, const struct gpu_devices *gpus)
 {
 	struct strvec saved = STRVEC_INIT;
 	struct strbuf total = STRBUF_INIT;
+	int stale;
 
 	read_saved_uuids(st, &saved);
+	stale = saved.nr != gpus->nr;
 	for (size_t i = 0; i < gpus->nr; i++) {
 		const struct gpu_device *g = &gpus->v[i];
 		struct device *d;
@@ -356,13 +362,16 @@ reconcile(struct store *st, struct devices *devs, const struct gpu_devices *gpus
 			d->total_memory = xstrdup(total.buf);
 		}
 		/* another GPU now sits here: what was attached was attached to the old one */
-		if (i < saved.nr && g->uuid && strcmp(saved.v[i], g->uuid))
+		if (i < saved.nr && g->uuid && strcmp(saved.v[i], g->uuid)) {
 			device_drop_attachments(d);
+			stale = 1;
+		}
 	}
 	while (devs->nr > gpus->nr)
 		device_release(&devs->v[--devs->nr]);
 	strvec_clear(&saved);
 	strbuf_release(&total);
+	return stale;
 }
 
 int
@@ -372,7 +381,7 @@ store_load_devices(struct store *st, struct devices *devs,
 {
 	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
 	const struct gpu_devices *gpus;
-	int missing = 1, rc = -1;
+	int missing = 1, stale = 0, rc = -1;
 
 	store_path(st, "devices.json", &path);
 	if (!(flags & STORE_RESET) && read_state_file(path.buf, &text, &missing, err) < 0)
@@ -381,7 +390,7 @@ store_load_devices(struct store *st, struct devices *devs,
 		goto out;
 	gpus = gpu_inventory();
 	if (gpus) {
-		reconcile(st, devs, gpus);
+		stale = reconcile(st, devs, gpus);
 	} else if (missing) {
 		strbuf_addbuf(err, &inventory.err);
 		goto out;
@@ -398,6 +407,15 @@ store_load_devices(struct store *st, struct devices *devs,
 		}
 		devices_cleanup(devs, live_envs);
 		envs_release(&envs);
+	}
+	/*
+	 * First load after a GPU change (or after a genv that keeps no
+	 * sidecar wrote devices.json): record it now, even for read-only
+	 * commands, or a later swap could not be told apart.
+	 */
+	if (stale && st->lock_fd >= 0 && store_save_devices(st, devs, err) < 0) {
+		devices_release(devs);
+		goto out;
 	}
 	rc = 0;
 out:

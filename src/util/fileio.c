@@ -72,14 +72,25 @@ write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 	const char *slash = strrchr(path, '/');
 	int fd, saved;
 
-	/* the temp file must be in the same directory for rename() to be atomic */
+	/*
+	 * The temp file is in the same directory (rename() is atomic only
+	 * there) and has a fixed name: writers are serialised by the caller,
+	 * and a writer killed mid-save leaves one stale file that the next
+	 * save replaces, instead of a new one every time.
+	 */
 	if (slash)
 		strbuf_add(&tmp, path, (size_t)(slash - path + 1));
-	strbuf_addf(&tmp, ".%s.tmp-XXXXXX", slash ? slash + 1 : path);
-	fd = mkostemp(tmp.buf, O_CLOEXEC);
+	strbuf_addf(&tmp, ".%s.tmp", slash ? slash + 1 : path);
+	/* it may be another user's leftover, with their mode: replace it */
+	if (unlink(tmp.buf) < 0 && errno != ENOENT) {
+		saved = errno;
+		strbuf_addf(err, "cannot remove the stale temporary file '%s'", tmp.buf);
+		goto fail;
+	}
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		saved = errno;
-		strbuf_addf(err, "cannot create a temporary file for '%s'", path);
+		strbuf_addf(err, "cannot create the temporary file '%s'", tmp.buf);
 		goto fail;
 	}
 	if (write_all(fd, data, len) < 0) {

@@ -16,10 +16,11 @@ struct strbuf;
 int read_file_sb(struct strbuf *sb, const char *path, struct strbuf *err);
 
 /*
- * Replaces path with data: writes a temporary file in the same directory,
- * sets mode (explicitly, ignoring the umask), fsyncs it and renames it over
- * path, so a reader or a crash sees either the old or the new contents,
- * never a mix. The temporary file is removed on failure.
+ * Replaces path with data: writes the temporary file ".<name>.tmp" in the
+ * same directory, sets mode (explicitly, ignoring the umask), fsyncs it and
+ * renames it over path, so a reader or a crash sees either the old or the
+ * new contents, never a mix. The temporary file is removed on failure.
+ * Callers must serialise writers of the same path (genv holds genv.lock).
  */
 int write_file_atomic(const char *path, const void *data, size_t len,
 		      mode_t mode, struct strbuf *err);

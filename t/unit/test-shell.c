@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/* test-shell.c: quoting and the eval-able lines of src/shell. */
+#include "compat.h"
+#include <setjmp.h>
+#include <cmocka.h>
+#include "shell/shell.h"
+#include "util/strbuf.h"
+
+static void
+quote_keeps_simple_values_bare(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	shell_quote(&sb, SHELL_SYNTAX_POSIX, "quick-start");
+	assert_string_equal(sb.buf, "quick-start");
+	strbuf_reset(&sb);
+	shell_quote(&sb, SHELL_SYNTAX_FISH, "0,1");
+	assert_string_equal(sb.buf, "0,1");
+	strbuf_release(&sb);
+}
+
+static void
+quote_posix_and_fish(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	shell_quote(&sb, SHELL_SYNTAX_POSIX, "x\"; touch p; \"");
+	assert_string_equal(sb.buf, "'x\"; touch p; \"'");
+	strbuf_reset(&sb);
+	shell_quote(&sb, SHELL_SYNTAX_POSIX, "it's");
+	assert_string_equal(sb.buf, "'it'\\''s'");
+	strbuf_reset(&sb);
+	shell_quote(&sb, SHELL_SYNTAX_FISH, "it's \\ $(x)");
+	assert_string_equal(sb.buf, "'it\\'s \\\\ $(x)'");
+	strbuf_reset(&sb);
+	shell_quote(&sb, SHELL_SYNTAX_FISH, "%self");
+	assert_string_equal(sb.buf, "'%self'");
+	strbuf_reset(&sb);
+	shell_quote(&sb, SHELL_SYNTAX_POSIX, "");
+	assert_string_equal(sb.buf, "''");
+	strbuf_release(&sb);
+}
+
+static void
+emitters(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	shell_emit_reattach(&sb, SHELL_SYNTAX_POSIX, "");
+	assert_string_equal(sb.buf, "_genv_replace_env CUDA_VISIBLE_DEVICES -1\n"
+			    "_genv_replace_env CUDA_DEVICE_ORDER PCI_BUS_ID\n\n");
+	strbuf_reset(&sb);
+	shell_emit_reconfigure(&sb, SHELL_SYNTAX_POSIX, "two words", NULL, "2");
+	assert_string_equal(sb.buf, "_genv_set_env GENV_ENVIRONMENT_NAME 'two words'\n"
+			    "_genv_unset_env GENV_GPU_MEMORY\n"
+			    "_genv_set_env GENV_GPUS 2\n\n");
+	strbuf_reset(&sb);
+	shell_emit_activate(&sb, SHELL_SYNTAX_POSIX, "7", "/a b", 0);
+	assert_non_null(strstr(sb.buf, "_genv_replace_env PATH '/a b'\":$PATH\"\n"));
+	strbuf_reset(&sb);
+	shell_emit_deactivate(&sb, SHELL_SYNTAX_FISH);
+	assert_string_equal(sb.buf, "\n_genv_unset_envs\n_genv_restore_envs\n\n");
+	strbuf_release(&sb);
+}
+
+static void
+visible_devices(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	long *v;
+	size_t nr;
+
+	(void)state;
+	assert_int_equal(shell_parse_visible_devices("-1", &v, &nr, &err), 0);
+	assert_int_equal(nr, 0);
+	assert_int_equal(shell_parse_visible_devices("0,12", &v, &nr, &err), 0);
+	assert_int_equal(nr, 2);
+	assert_int_equal(v[1], 12);
+	free(v);
+	assert_int_equal(shell_parse_visible_devices("0,", &v, &nr, &err), -1);
+	assert_int_equal(shell_parse_visible_devices("GPU-1", &v, &nr, &err), -1);
+	assert_non_null(strstr(err.buf, "GPU-1"));
+	strbuf_release(&err);
+}
+
+static void
+syntax_and_names(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	enum shell_syntax s;
+
+	(void)state;
+	assert_int_equal(shell_syntax_parse("/usr/bin/fish", &s, &err), 0);
+	assert_int_equal(s, SHELL_SYNTAX_FISH);
+	assert_int_equal(shell_syntax_parse(NULL, &s, &err), 0);
+	assert_int_equal(s, SHELL_SYNTAX_POSIX);
+	assert_int_equal(shell_syntax_parse("csh", &s, &err), -1);
+	assert_true(shell_valid_var_name("GENV_GPUS"));
+	assert_false(shell_valid_var_name("1X"));
+	assert_false(shell_valid_var_name("A;B"));
+	assert_false(shell_valid_var_name(""));
+	strbuf_release(&err);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(quote_keeps_simple_values_bare),
+		cmocka_unit_test(quote_posix_and_fish),
+		cmocka_unit_test(emitters),
+		cmocka_unit_test(visible_devices),
+		cmocka_unit_test(syntax_and_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
