@@ -46,7 +46,7 @@ EOS
 # the state exists before timing starts (devices.json from NVML)
 bash "$WORK/round.sh" || { echo "bench/shell.sh: the round trip fails" >&2; exit 1; }
 
-hyperfine -N --show-output --warmup 3 --runs "$RUNS" --export-json "$WORK/h.json" \
+hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$WORK/h.json" \
 	-n "$ROUNDS round trips" "bash $WORK/round.sh" \
 	-n "init only" "bash $WORK/empty.sh" || exit 1
 

@@ -503,6 +503,20 @@ remote_run(int argc, char **argv)
 	i = cli_parse_options(&cli_cmd_remote, argc, argv, opts, CLI_PARSE_STOP_AT_POSITIONAL);
 	if (i < 0)
 		return i == CLI_PARSE_HELP ? 0 : 2;
+	/* argparse shows a subcommand's help before checking required options */
+	if (i < argc && !seen_host && !seen_hostfile) {
+		for (int k = i + 1; k < argc && strcmp(argv[k], "--"); k++) {
+			static const struct cli_cmd *const subs[] = {
+				&remote_activate_cmd, &remote_devices_cmd,
+				&remote_envs_cmd, &remote_query_cmd,
+			};
+
+			if (strcmp(argv[k], "-h") && strcmp(argv[k], "--help"))
+				continue;
+			sub = cli_find_subcommand(&cli_cmd_remote, remote_sub_names, argv[i]);
+			return sub < 0 ? 2 : cli_help(subs[sub]);
+		}
+	}
 	if (seen_host && seen_hostfile)
 		return cli_usage_error(&cli_cmd_remote, "argument -hostfile/--hostfile: "
 				       "not allowed with argument -H/-host/--host");
