@@ -31,7 +31,12 @@ done
 
 WORK=$(mktemp -d /tmp/genv-demo.XXXXXX) || exit 1
 FAKEHOSTS_DIR=
+HOLDER=
 cleanup() {
+	if [ -n "$HOLDER" ]; then
+		kill "$HOLDER" 2>/dev/null
+		wait "$HOLDER" 2>/dev/null
+	fi
 	if [ -n "$FAKEHOSTS_DIR" ]; then
 		if [ -S "$FAKEHOSTS_DIR/tmux.sock" ]; then
 			tmux -S "$FAKEHOSTS_DIR/tmux.sock" kill-server 2>/dev/null
@@ -83,11 +88,11 @@ fi
 
 TMUX_SOCK="$FAKEHOSTS_DIR/tmux.sock"
 use_tmux=0
-if [ "$FAKEHOSTS_PTY" = 1 ] && command -v tmux >/dev/null; then
+if [ "$FAKEHOSTS_PTY" = 1 ] && [ -z "${GENV_DEMO_SCRIPTED:-}" ] && command -v tmux >/dev/null; then
 	use_tmux=1
 fi
 
-if [ -t 1 ]; then BOLD=$(printf '\033[1m') PLAIN=$(printf '\033[0m'); else BOLD= PLAIN=; fi
+if [ -t 1 ]; then BOLD=$(printf '\033[1m') PLAIN=$(printf '\033[0m'); else BOLD='' PLAIN=''; fi
 step() { printf '\n%s$ %s%s\n' "$BOLD" "$*" "$PLAIN"; }
 run() { step "$*"; "$@"; }
 
@@ -175,6 +180,7 @@ else
 	ssh gpu-server-2 genv envs deactivate --pid "$HOLDER"
 	kill "$HOLDER"
 	wait "$HOLDER" 2>/dev/null
+	HOLDER=
 	step "genv remote --hostfile hostfile.txt activate --gpus 2 --name two    # scripted session"
 	printf 'echo "now on $GENV_TEST_HOST"\ngenv devices\n' |
 		genv remote --hostfile hostfile.txt activate --gpus 2 --name two

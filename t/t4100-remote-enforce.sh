@@ -1,8 +1,9 @@
 #!/bin/bash
 # t4100: genv remote enforce over real sshd hosts (t/helpers/fakehosts.sh):
-# `sudo genv usage snapshot` from each host, the rules over all hosts (the
-# per-user limit counts devices across hosts), `sudo genv usage execute`
-# with the report on the hosts that have something to do, output as
+# `genv usage snapshot` from each host (as root: directly for root logins,
+# else `sudo -n`), the rules over all hosts (the per-user limit counts
+# devices across hosts), `genv usage execute` (as root too) with the report
+# on stdin on the hosts that have something to do, output as
 # "[host] line"; a host that is down is reported and skipped. The GPU
 # processes are sleeps started here (the hosts share this machine's pids).
 . "$(dirname "$0")/lib.sh"
@@ -17,11 +18,12 @@ test_cleanup_hook='[ -s "$TRASH/daemon.pid" ] && kill -9 "$(cat "$TRASH/daemon.p
 # gpu-server-3 is down for the whole script
 fakehosts_stop_pid "$(cat "$H3/run.pid")"
 
-# `sudo` on the hosts: log the command, run it keeping the host's
-# environment (its GENV_TMPDIR and fake NVML; real sudo would reset them)
+# genv on the hosts: log the arguments, then run the real one (the hosts
+# log in as root, so genv runs without sudo: see ssh_genv_command)
+REAL_GENV=$BUILD/bin/genv
 for h in "$H1" "$H2"; do
-	printf '#!/bin/sh\necho "$*" >>"%s/sudo.log"\nexec env "$@"\n' "$h" >"$h/bin/sudo"
-	chmod +x "$h/bin/sudo"
+	printf '#!/bin/sh\necho "$*" >>"%s/genv.log"\nexec "%s" "$@"\n' "$h" "$REAL_GENV" >"$h/bin/genv"
+	chmod +x "$h/bin/genv"
 done
 
 spawn() {
@@ -37,7 +39,7 @@ check_pids() {
 	for p in $2; do test_wait_for 5 dead "$p" || { echo "pid $p is still alive" >&2; return 1; }; done
 	for p in $1; do alive "$p" || { echo "pid $p was killed" >&2; return 1; }; done
 }
-snapshots_at_least() { [ "$(cat "$H1/sudo.log" 2>/dev/null | grep -c snapshot)" -ge "$1" ]; }
+snapshots_at_least() { [ "$(cat "$H1/genv.log" 2>/dev/null | grep -c snapshot)" -ge "$1" ]; }
 # on HOSTDIR CMD...: run genv CMD against that host's state, locally
 on() {
 	local h=$1
@@ -73,13 +75,13 @@ test_expect_success 'dry run: findings over both hosts, nothing executed' '
 	{ cat expect-rules && sed "s/^\(\[[^]]*\]\) /\1 [dry-run] /" expect-exec; } >expect &&
 	test_cmp expect out &&
 	check_pids "$P1 $P2 $P3" "" &&
-	echo "genv usage snapshot" >expect &&
-	test_cmp expect "$H1/sudo.log" &&
-	test_cmp expect "$H2/sudo.log"
+	echo "usage snapshot" >expect &&
+	test_cmp expect "$H1/genv.log" &&
+	test_cmp expect "$H2/genv.log"
 '
 
 test_expect_success 'enforce: 1.4.3 lines, the down host reported, exactly the violators die' '
-	rm -f "$H1/sudo.log" "$H2/sudo.log" &&
+	rm -f "$H1/genv.log" "$H2/genv.log" &&
 	test_expect_code 1 genv remote -H gpu-server-1,gpu-server-3,gpu-server-2 enforce \
 		--interval 0 --max-devices-per-user 1 >out 2>err &&
 	cat expect-rules expect-exec >expect &&
@@ -87,9 +89,9 @@ test_expect_success 'enforce: 1.4.3 lines, the down host reported, exactly the v
 	grep "^Failed running SSH command on gpu-server-3 (" err &&
 	test "$(wc -l <err)" -eq 1 &&
 	check_pids "$P3 $KEEP1 $KEEP2" "$P1 $P2" &&
-	printf "genv usage snapshot\ngenv usage execute\n" >expect &&
-	test_cmp expect "$H1/sudo.log" &&
-	test_cmp expect "$H2/sudo.log" &&
+	printf "usage snapshot\nusage execute\n" >expect &&
+	test_cmp expect "$H1/genv.log" &&
+	test_cmp expect "$H2/genv.log" &&
 	test -z "$(on "$H1" genv devices find --eid proj1)" &&
 	test "$(on "$H2" genv devices find --eid proj2)" = 0 &&
 	grep -F "\"pid\": $P2, " "$H2/state/enforce.log" | grep -F "\"action\": \"terminate\", \"result\": \"signalled\""
@@ -97,7 +99,7 @@ test_expect_success 'enforce: 1.4.3 lines, the down host reported, exactly the v
 
 test_expect_success 'a host whose snapshot fails is skipped; -q keeps it quiet' '
 	sed -i "/ $P1 /d" "$H1/gpus.conf" &&
-	printf "#!/bin/sh\necho broken >&2\nexit 3\n" >"$H2/bin/sudo" &&
+	printf "#!/bin/sh\necho broken >&2\nexit 3\n" >"$H2/bin/genv" &&
 	test_expect_code 1 genv remote -H gpu-server-2,gpu-server-1 enforce --interval 0 >out 2>err &&
 	echo "Failed running SSH command on gpu-server-2 (broken)" >expect &&
 	test_cmp expect err &&
@@ -107,7 +109,7 @@ test_expect_success 'a host whose snapshot fails is skipped; -q keeps it quiet' 
 '
 
 test_expect_success 'daemon: cycles until SIGTERM, then exits 0' '
-	rm -f "$H1/sudo.log" &&
+	rm -f "$H1/genv.log" &&
 	{ genv remote -H gpu-server-1 enforce --interval 1 >out 2>err & } &&
 	daemon=$! &&
 	echo "$daemon" >"$TRASH/daemon.pid" &&

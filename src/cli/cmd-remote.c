@@ -507,14 +507,19 @@ remote_run(int argc, char **argv)
 	if (i < argc && !seen_host && !seen_hostfile) {
 		for (int k = i + 1; k < argc && strcmp(argv[k], "--"); k++) {
 			static const struct cli_cmd *const subs[] = {
-				&remote_activate_cmd, &remote_devices_cmd,
+				&remote_activate_cmd, &remote_devices_cmd, NULL,
 				&remote_envs_cmd, &remote_query_cmd,
 			};
 
 			if (strcmp(argv[k], "-h") && strcmp(argv[k], "--help"))
 				continue;
 			sub = cli_find_subcommand(&cli_cmd_remote, remote_sub_names, argv[i]);
-			return sub < 0 ? 2 : cli_help(subs[sub]);
+			if (sub < 0)
+				return 2;
+			if (!subs[sub])   /* enforce: its parser prints its help */
+				return remote_enforce_run(&ctx.hosts, &ctx.fan, 0, 0,
+							  argc - i, argv + i);
+			return cli_help(subs[sub]);
 		}
 	}
 	if (seen_host && seen_hostfile)
@@ -579,7 +584,7 @@ remote_run(int argc, char **argv)
 	case 1:
 		rc = remote_devices(&ctx, argc, argv);
 		break;
-	case 2:   /* remote-enforce.c */
+	case 2:
 		rc = remote_enforce_run(&ctx.hosts, &ctx.fan, ctx.exit_on_error, ctx.quiet,
 					argc, argv);
 		break;

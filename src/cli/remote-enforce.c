@@ -14,8 +14,6 @@
 #include "remote/fanout.h"
 #include "remote/hosts.h"
 #include "remote/ssh.h"
-#include "util/quote.h"
-#include "util/run.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
@@ -33,8 +31,9 @@ static const struct cli_cmd remote_enforce_cmd = {
 		"(\"[host] ...\"; a user over --max-devices-per-user is counted over all\n"
 		"hosts), then runs `sudo genv usage execute` with the report on every host\n"
 		"that has something to do and prints its output as \"[host] line\". A host\n"
-		"that fails is reported and skipped. Needs passwordless sudo for genv on\n"
-		"the hosts. Each host's genv writes its own audit log.\n"
+		"that fails is reported and skipped. Logins other than root need\n"
+		"passwordless sudo for genv on the hosts. Each host's genv writes its own\n"
+		"audit log.\n"
 		"\n"
 		"options:\n"
 		"  -h, --help            show this help message and exit\n"
@@ -46,7 +45,7 @@ static const struct cli_cmd remote_enforce_cmd = {
 		"  --max-devices-for-user USERNAME=MAXIMUM [USERNAME=MAXIMUM ...]\n"
 		"  --dry-run             Print findings and \"[host] [dry-run] ...\" actions;\n"
 		"                        contact no host for execution\n"
-		"\nGENV_TERMINATE_PROCESSES=0 is passed on to the hosts (1.4.3 did not).\n",
+		"\nAs in 1.4.3, GENV_TERMINATE_PROCESSES is not passed on to the hosts.\n",
 };
 
 struct remote_enforce {
@@ -56,220 +55,105 @@ struct remote_enforce {
 	struct enforce_args args;
 };
 
-/* Appends text's lines (trimmed as a whole, like 1.4.3's .strip()). */
-static void
-split_lines(struct strvec *lines, const struct strbuf *text)
-{
-	struct strbuf t = STRBUF_INIT;
-
-	strbuf_addbuf(&t, text);
-	strbuf_trim(&t);
-	for (const char *p = t.buf; t.len && *p;) {
-		size_t n = strcspn(p, "\n");
-		char *line = xstrndup(p, n);
-		size_t len = strlen(line);
-
-		while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
-			line[--len] = '\0';
-		strvec_push_nodup(lines, line);
-		p += n + (p[n] == '\n');
-	}
-	strbuf_release(&t);
-}
-
-/* The first line of a host's stderr, for a failure message. */
-static void
-add_first_line(struct strbuf *out, const struct strbuf *err)
-{
-	struct strvec lines = STRVEC_INIT;
-
-	split_lines(&lines, err);
-	for (size_t i = 0; i < lines.nr; i++)
-		strbuf_addf(out, "%s%s", i ? "; " : "", lines.v[i]);
-	strvec_clear(&lines);
-}
-
-/* A failure message for task t on h, or 0 when it exited with status 0. */
-static int
-task_failure(const struct run_task *t, const struct host *h, long timeout,
-	     struct strbuf *msg)
-{
-	int code;
-
-	if (t->state == RUN_FAILED) {
-		strbuf_addf(msg, "Failed running SSH command on %s (%s)", h->name, t->error.buf);
-		return 1;
-	}
-	if (t->timed_out) {
-		strbuf_addf(msg, "Failed running SSH command on %s (no answer within %ld seconds)",
-			    h->name, timeout);
-		return 1;
-	}
-	code = run_task_exit_code(t);
-	if (!code)
-		return 0;
-	strbuf_addf(msg, "Failed running SSH command on %s (", h->name);
-	if (t->err.len)
-		add_first_line(msg, &t->err);
-	else if (code < 0)
-		strbuf_addstr(msg, "ssh was killed by a signal");
-	else
-		strbuf_addf(msg, "exit status %d", code);
-	strbuf_addch(msg, ')');
-	return 1;
-}
-
-static void
-run_on_hosts(struct run_task *tasks, size_t n, const struct fanout_opts *fan)
-{
-	struct run_opts ropts = RUN_OPTS_INIT;
-
-	ropts.max_parallel = fan->parallel ? fan->parallel : 1;
-	ropts.timeout_ms = fan->command_timeout > 0 ? fan->command_timeout * 1000 : 0;
-	ropts.kill_grace_ms = 1000;
-	run_parallel(tasks, n, &ropts);
-}
-
-static void
-print_host_lines(const char *host, const struct strbuf *text, FILE *out)
-{
-	struct strvec lines = STRVEC_INIT;
-	struct strbuf prefix = STRBUF_INIT;
-
-	split_lines(&lines, text);
-	strbuf_addf(&prefix, "[%s] ", host);
-	enforce_print_lines(&lines, out, prefix.buf);
-	strvec_clear(&lines);
-	strbuf_release(&prefix);
-}
-
 /* Reports a failed host; returns -1 when -e says to stop. */
 static int
-host_failed(const struct remote_enforce *re, const struct strbuf *msg)
+host_failed(const struct remote_enforce *re, const struct fanout_result *r)
 {
 	fflush(stdout);
 	if (!re->quiet || re->exit_on_error)
-		fprintf(stderr, "%s\n", msg->buf);
+		fprintf(stderr, "%s\n", r->error.buf);
 	return re->exit_on_error ? -1 : 0;
 }
 
+static void
+print_host_lines(const char *host, const struct strvec *lines, FILE *out)
+{
+	struct strbuf prefix = STRBUF_INIT;
+
+	strbuf_addf(&prefix, "[%s] ", host);
+	enforce_print_lines(lines, out, prefix.buf);
+	strbuf_release(&prefix);
+}
+
 /*
- * Takes the snapshots; fills surveys (one per answering host, hostname set)
- * and host_of (index into hosts). Returns the number of failed hosts, or
- * -1 when -e stopped at one.
+ * Takes the snapshots (`sudo genv usage snapshot`); fills surveys (one per
+ * answering host, hostname set) and host_of (index into hosts). Returns
+ * the number of failed hosts, or -1 when -e stopped at one.
  */
 static int
 take_snapshots(const struct remote_enforce *re, struct survey *surveys, size_t *nr,
 	       size_t *host_of)
 {
 	const struct hostlist *hl = re->hosts;
-	struct run_task *tasks = xcalloc(hl->nr + 1, sizeof(*tasks));
-	struct strbuf cmd = STRBUF_INIT, msg = STRBUF_INIT;
+	struct fanout_result *res;
+	size_t nfailed;
 	int failed = 0;
 
-	strbuf_addstr(&cmd, "sudo ");
-	sq_quote_if_needed(&cmd, re->fan->remote_genv ? re->fan->remote_genv : "genv");
-	strbuf_addstr(&cmd, " usage snapshot");
-	for (size_t i = 0; i < hl->nr; i++) {
-		run_task_init(&tasks[i]);
-		ssh_build_argv(&tasks[i].argv, &re->fan->ssh, &hl->v[i], cmd.buf);
-	}
-	run_on_hosts(tasks, hl->nr, re->fan);
-
+	res = fanout_snapshot(hl, FANOUT_SNAPSHOT, re->fan, &nfailed);
 	*nr = 0;
 	for (size_t i = 0; i < hl->nr; i++) {
-		struct run_task *t = &tasks[i];
-		struct snapshot snap = SNAPSHOT_INIT;
-		struct strbuf why = STRBUF_INIT;
-
-		strbuf_reset(&msg);
-		if (!task_failure(t, &hl->v[i], re->fan->command_timeout, &msg) &&
-		    snapshot_parse(&snap, t->out.buf, t->out.len, "snapshot", &why) < 0) {
-			strbuf_addf(&msg, "Invalid answer from %s to '%s' (", hl->v[i].name, cmd.buf);
-			add_first_line(&msg, &why);
-			strbuf_addstr(&msg, ")");
-		}
-		strbuf_release(&why);
-		if (msg.len) {
+		if (!res[i].ok) {
 			failed++;
-			snapshot_release(&snap);
-			if (host_failed(re, &msg) < 0) {
+			if (host_failed(re, &res[i]) < 0) {
 				failed = -1;
 				break;
 			}
 			continue;
 		}
 		fflush(stdout);
-		print_host_lines(hl->v[i].name, &t->err, stderr);
+		print_host_lines(hl->v[i].name, &res[i].warnings, stderr);
 		host_of[*nr] = i;
-		survey_init(&surveys[(*nr)++], hl->v[i].name, &snap);
+		survey_init(&surveys[(*nr)++], hl->v[i].name, &res[i].snapshot);
 	}
-	for (size_t i = 0; i < hl->nr; i++)
-		run_task_release(&tasks[i]);
-	free(tasks);
-	strbuf_release(&cmd);
-	strbuf_release(&msg);
+	fanout_results_free(res, hl->nr);
 	return failed;
 }
 
-/* Runs the reports on their hosts; returns the number of failed hosts or -1. */
+/*
+ * Sends each non-empty report to its host (`sudo genv usage execute`, the
+ * report on stdin); returns the number of failed hosts or -1.
+ */
 static int
 execute_reports(const struct remote_enforce *re, const struct report *reports,
 		const size_t *host_of, size_t nr)
 {
 	const struct hostlist *hl = re->hosts;
-	struct run_task *tasks = xcalloc(nr + 1, sizeof(*tasks));
-	size_t *which = xcalloc(nr + 1, sizeof(*which)), n = 0;
-	struct strbuf cmd = STRBUF_INIT, json = STRBUF_INIT, msg = STRBUF_INIT;
+	struct strbuf *json = xcalloc(hl->nr + 1, sizeof(*json));
+	const struct strbuf **payloads = xcalloc(hl->nr + 1, sizeof(*payloads));
+	struct fanout_result *res;
+	size_t nfailed;
 	int failed = 0;
 
+	for (size_t i = 0; i < hl->nr; i++)
+		strbuf_init(&json[i], 0);
 	for (size_t s = 0; s < nr; s++) {
 		if (report_is_empty(&reports[s]))
 			continue;
-		/*
-		 * The report goes to genv's stdin through the remote shell (our
-		 * runner gives ssh /dev/null); genv, 1.4.3's too, reads stdin.
-		 */
-		strbuf_reset(&json);
-		report_serialize(&reports[s], &json);
-		strbuf_reset(&cmd);
-		strbuf_addstr(&cmd, "printf '%s' ");
-		sq_quote(&cmd, json.buf);
-		strbuf_addstr(&cmd, " | sudo ");
-		if (!enforce_send_signals())
-			strbuf_addstr(&cmd, "GENV_TERMINATE_PROCESSES=0 ");
-		sq_quote_if_needed(&cmd, re->fan->remote_genv ? re->fan->remote_genv : "genv");
-		strbuf_addstr(&cmd, " usage execute");
-		run_task_init(&tasks[n]);
-		ssh_build_argv(&tasks[n].argv, &re->fan->ssh, &hl->v[host_of[s]], cmd.buf);
-		which[n++] = host_of[s];
+		report_serialize(&reports[s], &json[host_of[s]]);
+		payloads[host_of[s]] = &json[host_of[s]];
 	}
-	run_on_hosts(tasks, n, re->fan);
-
-	for (size_t k = 0; k < n; k++) {
-		const struct host *h = &hl->v[which[k]];
-
+	res = fanout_execute(hl, payloads, NULL, re->fan, &nfailed);
+	for (size_t i = 0; i < hl->nr; i++) {
+		if (res[i].ok && res[i].skipped)
+			continue;
 		fflush(stdout);
-		print_host_lines(h->name, &tasks[k].out, stdout);
+		print_host_lines(hl->v[i].name, &res[i].output, stdout);
 		fflush(stdout);
-		strbuf_reset(&msg);
-		if (task_failure(&tasks[k], h, re->fan->command_timeout, &msg)) {
+		if (!res[i].ok) {
 			failed++;
-			if (host_failed(re, &msg) < 0) {
+			if (host_failed(re, &res[i]) < 0) {
 				failed = -1;
 				break;
 			}
 			continue;
 		}
-		print_host_lines(h->name, &tasks[k].err, stderr);
+		print_host_lines(hl->v[i].name, &res[i].warnings, stderr);
 	}
-	for (size_t k = 0; k < n; k++)
-		run_task_release(&tasks[k]);
-	free(tasks);
-	free(which);
-	strbuf_release(&cmd);
-	strbuf_release(&json);
-	strbuf_release(&msg);
+	fanout_results_free(res, hl->nr);
+	for (size_t i = 0; i < hl->nr; i++)
+		strbuf_release(&json[i]);
+	free(json);
+	free(payloads);
 	return failed;
 }
 

@@ -16,6 +16,8 @@ fanout_result_release(struct fanout_result *r)
 	strvec_clear(&r->warnings);
 	devices_release(&r->devices);
 	envs_release(&r->envs);
+	snapshot_release(&r->snapshot);
+	strvec_clear(&r->output);
 }
 
 void
@@ -35,8 +37,31 @@ result_init(struct fanout_result *r, const struct host *h)
 	r->host = h;
 	strbuf_init(&r->error, 0);
 	strvec_init(&r->warnings);
+	strvec_init(&r->output);
 	r->devices = (struct devices)DEVICES_INIT;
 	r->envs = (struct envs)ENVS_INIT;
+	r->snapshot = (struct snapshot)SNAPSHOT_INIT;
+}
+
+/* Appends text's lines (after trimming the whole) to lines. */
+static void
+add_lines(struct strvec *lines, const struct strbuf *text)
+{
+	struct strbuf t = STRBUF_INIT, line = STRBUF_INIT;
+
+	strbuf_addbuf(&t, text);
+	strbuf_trim(&t);
+	for (const char *p = t.buf; t.len && *p;) {
+		size_t n = strcspn(p, "\n");
+
+		strbuf_reset(&line);
+		strbuf_add(&line, p, n);
+		strbuf_rtrim(&line);
+		strvec_push(lines, line.buf);
+		p += n + (p[n] == '\n');
+	}
+	strbuf_release(&t);
+	strbuf_release(&line);
 }
 
 /* Appends text with surrounding blanks dropped and lines joined by "; ". */
@@ -75,27 +100,24 @@ says_not_found(const struct strbuf *err)
 	return strstr(err->buf, "not found") || strstr(err->buf, "No such file");
 }
 
-void
-fanout_judge(struct fanout_result *r, enum fanout_type type, const char *cmd,
-	     int exit_code, int timed_out, long timeout,
-	     const struct strbuf *out, const struct strbuf *err)
+/* 0 when the command ran to exit status 0; else -1 and r->error says why. */
+static int
+judge_exit(struct fanout_result *r, int exit_code, int timed_out, long timeout,
+	   const struct strbuf *err)
 {
-	struct strbuf why = STRBUF_INIT, text = STRBUF_INIT;
 	const char *name = r->host->name;
-	int rc;
 
-	r->ok = 0;
 	if (timed_out) {
 		strbuf_addf(&r->error,
 			    "Failed running SSH command on %s (no answer within %ld seconds)",
 			    name, timeout);
-		goto out;
+		return -1;
 	}
 	if (exit_code == 127 && says_not_found(err)) {
 		strbuf_addf(&r->error,
 			    "genv is not installed on %s or not on its non-interactive PATH; "
 			    "install it or pass --remote-genv /path/to/genv", name);
-		goto out;
+		return -1;
 	}
 	if (exit_code != 0) {
 		size_t before;
@@ -108,9 +130,23 @@ fanout_judge(struct fanout_result *r, enum fanout_type type, const char *cmd,
 		else if (r->error.len == before)
 			strbuf_addf(&r->error, "exit status %d", exit_code);
 		strbuf_addch(&r->error, ')');
-		goto out;
+		return -1;
 	}
+	return 0;
+}
 
+void
+fanout_judge(struct fanout_result *r, enum fanout_type type, const char *cmd,
+	     int exit_code, int timed_out, long timeout,
+	     const struct strbuf *out, const struct strbuf *err)
+{
+	struct strbuf why = STRBUF_INIT, text = STRBUF_INIT;
+	const char *name = r->host->name;
+	int rc;
+
+	r->ok = 0;
+	if (judge_exit(r, exit_code, timed_out, timeout, err) < 0)
+		goto out;
 	strbuf_addbuf(&text, out);
 	strbuf_trim(&text);
 	if (!text.len) {
@@ -118,8 +154,10 @@ fanout_judge(struct fanout_result *r, enum fanout_type type, const char *cmd,
 		rc = -1;
 	} else if (type == FANOUT_DEVICES) {
 		rc = devices_parse(&r->devices, text.buf, text.len, "snapshot", &why);
-	} else {
+	} else if (type == FANOUT_ENVS) {
 		rc = envs_parse(&r->envs, text.buf, text.len, "snapshot", &why);
+	} else {
+		rc = snapshot_parse(&r->snapshot, text.buf, text.len, "snapshot", &why);
 	}
 	if (rc < 0) {
 		strbuf_addf(&r->error, "Invalid answer from %s to '%s' (", name, cmd);
@@ -127,27 +165,74 @@ fanout_judge(struct fanout_result *r, enum fanout_type type, const char *cmd,
 		strbuf_addstr(&r->error, "); is genv there compatible with genv 1.4.3?");
 		devices_release(&r->devices);
 		envs_release(&r->envs);
+		snapshot_release(&r->snapshot);
 		goto out;
 	}
 
 	/* 1.4.3 strips the whole stderr, then repeats each line */
-	strbuf_reset(&text);
-	strbuf_addbuf(&text, err);
-	strbuf_trim(&text);
-	for (const char *p = text.buf; text.len && *p;) {
-		size_t n = strcspn(p, "\n");
-		struct strbuf line = STRBUF_INIT;
-
-		strbuf_add(&line, p, n);
-		strbuf_rtrim(&line);
-		strvec_push(&r->warnings, line.buf);
-		strbuf_release(&line);
-		p += n + (p[n] == '\n');
-	}
+	add_lines(&r->warnings, err);
 	r->ok = 1;
 out:
 	strbuf_release(&why);
 	strbuf_release(&text);
+}
+
+/*
+ * Runs cmds[i] (NULL: skip host i) on every host with payloads[i] (may be
+ * NULL) on stdin; returns the finished tasks, one per host.
+ */
+static struct run_task *
+fanout_run(const struct hostlist *hl, const char *const *cmds,
+	   const struct strbuf *const *payloads, const struct fanout_opts *o)
+{
+	struct run_task *tasks = xcalloc(hl->nr ? hl->nr : 1, sizeof(*tasks));
+	struct run_task *run = xcalloc(hl->nr ? hl->nr : 1, sizeof(*run));
+	struct run_opts ropts = RUN_OPTS_INIT;
+	size_t nrun = 0;
+
+	for (size_t i = 0; i < hl->nr; i++) {
+		run_task_init(&tasks[i]);
+		if (!cmds[i])
+			continue;
+		ssh_build_argv(&tasks[i].argv, &o->ssh, &hl->v[i], cmds[i]);
+		tasks[i].in = payloads ? payloads[i] : NULL;
+		tasks[i].data = &tasks[i];
+	}
+	/* run only the hosts that have something to do, in host order */
+	for (size_t i = 0; i < hl->nr; i++)
+		if (cmds[i])
+			run[nrun++] = tasks[i];
+	ropts.max_parallel = o->parallel ? o->parallel : 1;
+	if (ropts.max_parallel > nrun)
+		ropts.max_parallel = nrun ? nrun : 1;
+	ropts.timeout_ms = o->command_timeout > 0 ? o->command_timeout * 1000 : 0;
+	ropts.kill_grace_ms = 1000;
+	run_parallel(run, nrun, &ropts);
+	for (size_t i = 0; i < nrun; i++) {
+		struct run_task *home = run[i].data;
+
+		*home = run[i];
+	}
+	free(run);
+	return tasks;
+}
+
+/* The verdict on a task that did not run to its end, or 0. */
+static int
+judge_start(struct fanout_result *r, const struct run_task *t, const char *cmd)
+{
+	if (t->state == RUN_FAILED) {
+		strbuf_addf(&r->error, "Failed running SSH command on %s (%s)",
+			    r->host->name, t->error.buf);
+		return -1;
+	}
+	if (t->truncated) {
+		strbuf_addf(&r->error,
+			    "Invalid answer from %s to '%s' (more than 64 MiB of output)",
+			    r->host->name, cmd);
+		return -1;
+	}
+	return 0;
 }
 
 struct fanout_result *
@@ -155,43 +240,84 @@ fanout_snapshot(const struct hostlist *hl, enum fanout_type type,
 		const struct fanout_opts *o, size_t *failed)
 {
 	struct fanout_result *results = xcalloc(hl->nr ? hl->nr : 1, sizeof(*results));
-	struct run_task *tasks = xcalloc(hl->nr ? hl->nr : 1, sizeof(*tasks));
-	struct run_opts ropts = RUN_OPTS_INIT;
+	const char **cmds = xcalloc(hl->nr ? hl->nr : 1, sizeof(*cmds));
+	struct run_task *tasks;
 	struct strbuf cmd = STRBUF_INIT;
+	const char *remote_genv = o->remote_genv ? o->remote_genv : "genv";
 
-	ssh_snapshot_command(&cmd, o->remote_genv ? o->remote_genv : "genv",
-			     type == FANOUT_DEVICES ? "devices" : "envs");
+	if (type == FANOUT_SNAPSHOT)
+		ssh_genv_command(&cmd, remote_genv,
+				 (const char *const[]){ "usage", "snapshot", NULL }, 1);
+	else
+		ssh_snapshot_command(&cmd, remote_genv,
+				     type == FANOUT_DEVICES ? "devices" : "envs");
 	for (size_t i = 0; i < hl->nr; i++) {
 		result_init(&results[i], &hl->v[i]);
-		run_task_init(&tasks[i]);
-		ssh_build_argv(&tasks[i].argv, &o->ssh, &hl->v[i], cmd.buf);
+		cmds[i] = cmd.buf;
 	}
-	ropts.max_parallel = o->parallel ? o->parallel : 1;
-	ropts.timeout_ms = o->command_timeout > 0 ? o->command_timeout * 1000 : 0;
-	ropts.kill_grace_ms = 1000;
-	run_parallel(tasks, hl->nr, &ropts);
+	tasks = fanout_run(hl, cmds, NULL, o);
 
 	*failed = 0;
 	for (size_t i = 0; i < hl->nr; i++) {
 		struct run_task *t = &tasks[i];
 		struct fanout_result *r = &results[i];
 
-		if (t->state == RUN_FAILED) {
-			strbuf_addf(&r->error, "Failed running SSH command on %s (%s)",
-				    r->host->name, t->error.buf);
-		} else if (t->truncated) {
-			strbuf_addf(&r->error,
-				    "Invalid answer from %s to '%s' (more than 64 MiB of output)",
-				    r->host->name, cmd.buf);
-		} else {
+		if (!judge_start(r, t, cmd.buf))
 			fanout_judge(r, type, cmd.buf, run_task_exit_code(t), t->timed_out,
 				     o->command_timeout, &t->out, &t->err);
+		if (!r->ok)
+			(*failed)++;
+		run_task_release(t);
+	}
+	free(tasks);
+	free(cmds);
+	strbuf_release(&cmd);
+	return results;
+}
+
+struct fanout_result *
+fanout_execute(const struct hostlist *hl, const struct strbuf *const *payloads,
+	       const char *const *extra_args, const struct fanout_opts *o, size_t *failed)
+{
+	struct fanout_result *results = xcalloc(hl->nr ? hl->nr : 1, sizeof(*results));
+	const char **cmds = xcalloc(hl->nr ? hl->nr : 1, sizeof(*cmds));
+	struct strvec args = STRVEC_INIT;
+	struct strbuf cmd = STRBUF_INIT;
+	struct run_task *tasks;
+
+	strvec_pushv(&args, (const char *const[]){ "usage", "execute", NULL });
+	if (extra_args)
+		strvec_pushv(&args, extra_args);
+	ssh_genv_command(&cmd, o->remote_genv ? o->remote_genv : "genv",
+			 (const char *const *)args.v, 1);
+	for (size_t i = 0; i < hl->nr; i++) {
+		result_init(&results[i], &hl->v[i]);
+		cmds[i] = payloads[i] ? cmd.buf : NULL;
+	}
+	tasks = fanout_run(hl, cmds, payloads, o);
+
+	*failed = 0;
+	for (size_t i = 0; i < hl->nr; i++) {
+		struct run_task *t = &tasks[i];
+		struct fanout_result *r = &results[i];
+
+		if (!payloads[i]) {
+			r->ok = r->skipped = 1;
+		} else if (!judge_start(r, t, cmd.buf) &&
+			   !judge_exit(r, run_task_exit_code(t), t->timed_out,
+				       o->command_timeout, &t->err)) {
+			/* the answer is lines for the user, not JSON */
+			add_lines(&r->output, &t->out);
+			add_lines(&r->warnings, &t->err);
+			r->ok = 1;
 		}
 		if (!r->ok)
 			(*failed)++;
 		run_task_release(t);
 	}
 	free(tasks);
+	free(cmds);
+	strvec_clear(&args);
 	strbuf_release(&cmd);
 	return results;
 }

@@ -24,8 +24,9 @@ struct host;
 struct hostlist;
 
 enum fanout_type {
-	FANOUT_DEVICES,
-	FANOUT_ENVS,
+	FANOUT_DEVICES,    /* genv usage snapshot --type devices */
+	FANOUT_ENVS,       /* genv usage snapshot --type envs */
+	FANOUT_SNAPSHOT,   /* genv usage snapshot (all of it; as root) */
 };
 
 struct fanout_opts {
@@ -43,6 +44,9 @@ struct fanout_result {
 	struct strvec warnings;    /* ok: the host's stderr, line by line */
 	struct devices devices;    /* FANOUT_DEVICES and ok */
 	struct envs envs;          /* FANOUT_ENVS and ok */
+	struct snapshot snapshot;  /* FANOUT_SNAPSHOT and ok */
+	struct strvec output;      /* fanout_execute(): stdout, line by line */
+	int skipped;               /* fanout_execute(): nothing to send there */
 };
 
 void fanout_result_release(struct fanout_result *r);
@@ -55,6 +59,18 @@ void fanout_results_free(struct fanout_result *results, size_t n);
  */
 struct fanout_result *fanout_snapshot(const struct hostlist *hl, enum fanout_type type,
 				      const struct fanout_opts *o, size_t *failed);
+
+/*
+ * Runs `genv usage execute [extra_args]` as root (see ssh_genv_command) on
+ * every host i whose payloads[i] is not NULL, with payloads[i] (a 1.4.3
+ * Report, JSON) on its stdin; other hosts are skipped (ok, skipped set).
+ * A host is ok when the command exits 0; its stdout and stderr lines are
+ * in output and warnings. Returns results like fanout_snapshot().
+ */
+struct fanout_result *fanout_execute(const struct hostlist *hl,
+				     const struct strbuf *const *payloads,
+				     const char *const *extra_args,
+				     const struct fanout_opts *o, size_t *failed);
 
 /*
  * Turns what running ssh produced into a result (exposed for unit tests):

@@ -113,6 +113,29 @@ ssh_snapshot_command(struct strbuf *out, const char *remote_genv, const char *ty
 	strbuf_addstr(out, type);
 }
 
+void
+ssh_genv_command(struct strbuf *out, const char *remote_genv,
+		 const char *const *args, int as_root)
+{
+	struct strbuf cmd = STRBUF_INIT, script = STRBUF_INIT;
+
+	sq_quote_if_needed(&cmd, remote_genv ? remote_genv : "genv");
+	for (size_t i = 0; args[i]; i++) {
+		strbuf_addch(&cmd, ' ');
+		sq_quote_if_needed(&cmd, args[i]);
+	}
+	if (!as_root) {
+		strbuf_addbuf(out, &cmd);
+	} else {
+		strbuf_addf(&script, "if [ \"$(id -u)\" -eq 0 ]; then exec %s; fi; exec sudo -n %s",
+			    cmd.buf, cmd.buf);
+		strbuf_addstr(out, "exec /bin/sh -c ");
+		sq_quote(out, script.buf);
+	}
+	strbuf_release(&cmd);
+	strbuf_release(&script);
+}
+
 /* Appends printf '%s\n' MESSAGE >&2 (echo would expand backslashes in dash). */
 static void
 add_complaint(struct strbuf *script, const char *message)

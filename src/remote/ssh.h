@@ -46,6 +46,16 @@ int ssh_control_dir(struct strbuf *dir, struct strbuf *err);
 void ssh_snapshot_command(struct strbuf *out, const char *remote_genv,
 			  const char *type);
 
+/*
+ * Appends the remote command that runs the genv at remote_genv with args
+ * (quoted as needed). With as_root, for the commands 1.4.3 runs with sudo
+ * (full snapshots, executing enforcement reports): as is when the login
+ * is root, else through `sudo -n` (never a password prompt), in
+ * `exec /bin/sh -c '...'` so that any login shell can run it.
+ */
+void ssh_genv_command(struct strbuf *out, const char *remote_genv,
+		      const char *const *args, int as_root);
+
 /* ssh's exit status when the remote reservation lost a race (EX_TEMPFAIL). */
 #define SSH_ACTIVATE_TAKEN 75
 

@@ -8,11 +8,13 @@
  */
 #include "compat.h"
 #include "util/run.h"
+#include "util/fileio.h"
 #include "util/xalloc.h"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -137,7 +139,18 @@ task_start(struct run_task *t, const struct run_opts *opts, int64_t now)
 		task_fail(t, "empty command", 0);
 		return;
 	}
-	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (t->in) {
+		/* the whole input is ready: a memory file, so no writer in the loop */
+		devnull = memfd_create("genv-stdin", MFD_CLOEXEC);
+		if (devnull < 0 || write_all(devnull, t->in->buf, t->in->len) < 0 ||
+		    lseek(devnull, 0, SEEK_SET) < 0) {
+			task_fail(t, "cannot prepare its input", errno);
+			close_fd(&devnull);
+			return;
+		}
+	} else {
+		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
 	if (devnull < 0) {
 		task_fail(t, "cannot open /dev/null", errno);
 		return;

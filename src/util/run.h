@@ -32,6 +32,7 @@ enum run_state {
 struct run_task {
 	/* Filled by the caller: */
 	struct strvec argv;       /* argv[0] is the program (PATH lookup) */
+	const struct strbuf *in;  /* borrowed: the child's stdin; NULL = /dev/null */
 	void *data;               /* anything; run.c never touches it */
 
 	/* Results, valid once state is RUN_EXITED or RUN_FAILED: */
@@ -49,7 +50,7 @@ struct run_task {
 	int64_t deadline_ms, kill_ms;
 	unsigned term_sent : 1;
 };
-#define RUN_TASK_INIT { STRVEC_INIT, NULL, RUN_PENDING, 0, 0, 0, \
+#define RUN_TASK_INIT { STRVEC_INIT, NULL, NULL, RUN_PENDING, 0, 0, 0, \
 			STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, -1, -1, -1, 0, 0, 0 }
 
 void run_task_init(struct run_task *t);

@@ -183,7 +183,7 @@ fakehosts_stop() {
 }
 
 fakehosts_start() {
-	local n=${1:-2} i name names port try rc created=0
+	local n=${1:-2} i name names port rc created=0
 	: "${BUILD:?set BUILD to the build directory}"
 	[ -x "$BUILD/bin/genv" ] || fakehosts_die "no $BUILD/bin/genv: build first" || return 1
 	FAKEHOSTS_NVML="$BUILD/t/fake-nvml/libnvidia-ml.so.1"
@@ -210,7 +210,7 @@ fakehosts_start() {
 	fi
 	FAKEHOSTS_HOSTS=$(echo $names)
 
-	for try in 1 2 3 4 5 6 7 8 9 10; do
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		port=${FAKEHOSTS_PORT:-$((20000 + (RANDOM * 32768 + RANDOM) % 40000))}
 		rc=0
 		i=1

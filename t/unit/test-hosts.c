@@ -9,6 +9,8 @@
 #include "remote/fanout.h"
 #include "remote/hosts.h"
 #include "remote/ssh.h"
+#include "util/run.h"
+#include "util/fileio.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 
@@ -317,6 +319,125 @@ judge(void **state)
 	strbuf_release(&err);
 }
 
+/* Runs the activate command with a fake genv and login shell in dir. */
+static void
+run_activate(const char *dir, const struct remote_activate *a, struct run_task *t)
+{
+	struct strbuf cmd = STRBUF_INIT;
+	struct run_opts o = RUN_OPTS_INIT;
+
+	ssh_activate_command(&cmd, a);
+	run_task_init(t);
+	strvec_pushv(&t->argv, (const char *const[]){ "/bin/sh", "-c", cmd.buf, NULL });
+	o.timeout_ms = 10000;
+	run_parallel(t, 1, &o);
+	(void)dir;
+	strbuf_release(&cmd);
+}
+
+static void
+write_script(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	chmod(path, 0755);
+}
+
+static void
+activate_command(void **state)
+{
+	char dir[] = "/tmp/test-activate.XXXXXX";
+	struct strbuf path = STRBUF_INIT, genv = STRBUF_INIT, sh = STRBUF_INIT, log = STRBUF_INIT;
+	struct strbuf want = STRBUF_INIT, err = STRBUF_INIT;
+	struct run_task t;
+	struct remote_activate a = {
+		.remote_genv = NULL, .host = "h'1", .gpus = 2, .gpu_memory = "4g",
+		.name = "it's \"x\" $HOME `id`", .prompt = 0,
+	};
+	const char *old_shell = getenv("SHELL");
+	char *saved_shell = old_shell ? strdup(old_shell) : NULL;
+	long pid;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	/* genv logs its arguments one per line; "devices attach" fails if asked */
+	strbuf_addf(&genv, "%s/my genv", dir);
+	strbuf_addf(&log, "%s/log", dir);
+	strbuf_addf(&path, "#!/bin/sh\nfor a in \"$@\"; do printf '[%%s]' \"$a\"; done >>'%s'\n"
+		    "echo >>'%s'\n"
+		    "[ \"$1 $2\" = 'devices attach' ] && [ -e '%s/taken' ] && exit 1\nexit 0\n",
+		    log.buf, log.buf, dir);
+	write_script(genv.buf, path.buf);
+	strbuf_addf(&sh, "%s/shell", dir);
+	write_script(sh.buf, "#!/bin/sh\necho \"shell $$ $* P=$GENV_PREACTIVATE Q=$GENV_PREACTIVATE_PROMPT"
+			     " E=${GENV_ENVIRONMENT_ID-unset}\"\n");
+	setenv("SHELL", sh.buf, 1);
+	setenv("GENV_ENVIRONMENT_ID", "from-the-client", 1);
+	a.remote_genv = genv.buf;
+
+	run_activate(dir, &a, &t);
+	assert_true(run_task_succeeded(&t));
+	assert_int_equal(sscanf(t.out.buf, "shell %ld -l P=1 Q=0 E=unset\n", &pid), 1);
+	strbuf_reset(&want);
+	strbuf_addf(&want, "[envs][activate][--eid][%ld][--uid][%lu][--username]", pid,
+		    (unsigned long)getuid());
+	strbuf_reset(&path);
+	assert_int_equal(read_file_sb(&path, log.buf, &err), 0);
+	assert_true(starts_with(path.buf, want.buf));
+	strbuf_reset(&want);
+	strbuf_addf(&want, "[--pid][%ld]\n"
+		    "[envs][config][--eid][%ld][name][--name][it's \"x\" $HOME `id`]\n"
+		    "[envs][config][--eid][%ld][gpu-memory][--gpu-memory][4g]\n"
+		    "[envs][config][--eid][%ld][gpus][--count][2]\n"
+		    "[devices][attach][--eid][%ld][--count][2]\n", pid, pid, pid, pid, pid);
+	assert_non_null(strstr(path.buf, want.buf));
+	run_task_release(&t);
+
+	/* the GPUs are gone by the time we get there: undo, exit 75 */
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/taken", dir);
+	write_script(path.buf, "");
+	unlink(log.buf);
+	run_activate(dir, &a, &t);
+	assert_int_equal(run_task_exit_code(&t), SSH_ACTIVATE_TAKEN);
+	assert_string_equal(t.out.buf, "");
+	assert_string_equal(t.err.buf, "genv: could not reserve GPUs on h'1 (taken meanwhile)\n");
+	strbuf_reset(&path);
+	assert_int_equal(read_file_sb(&path, log.buf, &err), 0);
+	assert_non_null(strstr(path.buf, "\n[envs][deactivate][--pid]["));
+	unlink(log.buf);
+	run_task_release(&t);
+
+	/* no genv there */
+	a.remote_genv = "/nonexistent/genv";
+	run_activate(dir, &a, &t);
+	assert_int_equal(run_task_exit_code(&t), 127);
+	assert_non_null(strstr(t.err.buf, "genv is not installed on h'1"));
+	run_task_release(&t);
+
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/taken", dir);
+	unlink(path.buf);
+	unlink(genv.buf);
+	unlink(sh.buf);
+	rmdir(dir);
+	unsetenv("GENV_ENVIRONMENT_ID");
+	if (saved_shell)
+		setenv("SHELL", saved_shell, 1);
+	else
+		unsetenv("SHELL");
+	free(saved_shell);
+	strbuf_release(&path);
+	strbuf_release(&genv);
+	strbuf_release(&sh);
+	strbuf_release(&log);
+	strbuf_release(&want);
+	strbuf_release(&err);
+}
+
 int
 main(void)
 {
@@ -330,6 +451,7 @@ main(void)
 		cmocka_unit_test(ssh_argv),
 		cmocka_unit_test(control_dir),
 		cmocka_unit_test(judge),
+		cmocka_unit_test(activate_command),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
