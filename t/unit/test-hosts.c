@@ -188,6 +188,15 @@ ssh_argv(void **state)
 	ssh_snapshot_command(&cmd, "/opt/my genv/genv", "envs");
 	assert_string_equal(cmd.buf, "'/opt/my genv/genv' usage snapshot --type envs");
 
+	strbuf_reset(&cmd);
+	ssh_genv_command(&cmd, "genv", (const char *const[]){ "usage", "snapshot", NULL }, 0);
+	assert_string_equal(cmd.buf, "genv usage snapshot");
+	strbuf_reset(&cmd);
+	ssh_genv_command(&cmd, "/opt/g v", (const char *const[]){ "usage", "execute", NULL }, 1);
+	assert_string_equal(cmd.buf,
+			    "exec /bin/sh -c 'if [ \"$(id -u)\" -eq 0 ]; then exec '\\''/opt/g v'\\'' "
+			    "usage execute; fi; exec sudo -n '\\''/opt/g v'\\'' usage execute'");
+
 	o.connect_timeout = 0;
 	o.interactive = 1;
 	o.control_dir = "/tmp/d";

@@ -67,6 +67,32 @@ stdin_is_dev_null(void **state)
 }
 
 static void
+stdin_payload(void **state)
+{
+	struct run_task t[2];
+	struct run_opts o = RUN_OPTS_INIT;
+	struct strbuf big = STRBUF_INIT, small = STRBUF_INIT;
+
+	(void)state;
+	/* larger than a pipe buffer: must not need a writer in the loop */
+	for (int i = 0; i < 100000; i++)
+		strbuf_addf(&big, "line %d\n", i);
+	strbuf_addstr(&small, "{\"terminate\": {\"processes\": []}, \"detach\": {}}");
+	sh_task(&t[0], "wc -l");
+	t[0].in = &big;
+	sh_task(&t[1], "cat; echo");
+	t[1].in = &small;
+	assert_int_equal(run_parallel(t, 2, &o), 0);
+	assert_int_equal(atoi(t[0].out.buf), 100000);
+	assert_string_equal(t[1].out.buf,
+			    "{\"terminate\": {\"processes\": []}, \"detach\": {}}\n");
+	run_task_release(&t[0]);
+	run_task_release(&t[1]);
+	strbuf_release(&big);
+	strbuf_release(&small);
+}
+
+static void
 missing_program(void **state)
 {
 	struct run_task t[2];
@@ -291,6 +317,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(exit_codes_and_streams),
 		cmocka_unit_test(stdin_is_dev_null),
+		cmocka_unit_test(stdin_payload),
 		cmocka_unit_test(missing_program),
 		cmocka_unit_test(large_outputs),
 		cmocka_unit_test(output_cap),
