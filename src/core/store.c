@@ -331,20 +331,25 @@ device_drop_attachments(struct device *d)
 	d->att_nr = 0;
 }
 
+enum reconcile_result {
+	RECONCILE_SIDECAR_STALE = 1 << 0,  /* devices.uuids does not list these GPUs */
+	RECONCILE_SWAPPED       = 1 << 1,  /* attachments of a replaced GPU dropped */
+};
+
 /*
- * Positions are device indices, as 1.4.3 assumes. Returns 1 when the
- * sidecar does not describe these GPUs (missing, or a GPU changed), so
- * that the caller records the reconciled state with the new UUIDs.
+ * Positions are device indices, as 1.4.3 assumes. Returns what the caller
+ * must record (enum reconcile_result).
  */
-static int
+static unsigned
 reconcile(struct store *st, struct devices *devs, const struct gpu_devices *gpus)
 {
 	struct strvec saved = STRVEC_INIT;
 	struct strbuf total = STRBUF_INIT;
-	int stale;
+	unsigned result = 0;
 
 	read_saved_uuids(st, &saved);
-	stale = saved.nr != gpus->nr;
+	if (saved.nr != gpus->nr)
+		result |= RECONCILE_SIDECAR_STALE;
 	for (size_t i = 0; i < gpus->nr; i++) {
 		const struct gpu_device *g = &gpus->v[i];
 		struct device *d;
@@ -364,14 +369,14 @@ reconcile(struct store *st, struct devices *devs, const struct gpu_devices *gpus
 		/* another GPU now sits here: what was attached was attached to the old one */
 		if (i < saved.nr && g->uuid && strcmp(saved.v[i], g->uuid)) {
 			device_drop_attachments(d);
-			stale = 1;
+			result |= RECONCILE_SIDECAR_STALE | RECONCILE_SWAPPED;
 		}
 	}
 	while (devs->nr > gpus->nr)
 		device_release(&devs->v[--devs->nr]);
 	strvec_clear(&saved);
 	strbuf_release(&total);
-	return stale;
+	return result;
 }
 
 int
@@ -381,7 +386,8 @@ store_load_devices(struct store *st, struct devices *devs,
 {
 	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
 	const struct gpu_devices *gpus;
-	int missing = 1, stale = 0, rc = -1;
+	unsigned reconciled = 0;
+	int missing = 1, rc = -1;
 
 	store_path(st, "devices.json", &path);
 	if (!(flags & STORE_RESET) && read_state_file(path.buf, &text, &missing, err) < 0)
@@ -390,10 +396,25 @@ store_load_devices(struct store *st, struct devices *devs,
 		goto out;
 	gpus = gpu_inventory();
 	if (gpus) {
-		stale = reconcile(st, devs, gpus);
+		reconciled = reconcile(st, devs, gpus);
 	} else if (missing) {
 		strbuf_addbuf(err, &inventory.err);
 		goto out;
+	}
+	/*
+	 * Record a GPU change now, even for read-only commands (whose cleanup
+	 * is not saved): once the sidecar names the new GPU, the dropped
+	 * attachments could no longer be told apart. Without a swap, only
+	 * the sidecar is written (e.g. after a genv without one wrote
+	 * devices.json), so devices.json stays as it was.
+	 */
+	if (st->lock_fd >= 0 && (reconciled & RECONCILE_SWAPPED)) {
+		if (store_save_devices(st, devs, err) < 0) {
+			devices_release(devs);
+			goto out;
+		}
+	} else if (st->lock_fd >= 0 && (reconciled & RECONCILE_SIDECAR_STALE)) {
+		save_uuids(st, gpus);
 	}
 	if (flags & STORE_CLEANUP) {
 		struct envs envs = ENVS_INIT;
@@ -407,15 +428,6 @@ store_load_devices(struct store *st, struct devices *devs,
 		}
 		devices_cleanup(devs, live_envs);
 		envs_release(&envs);
-	}
-	/*
-	 * First load after a GPU change (or after a genv that keeps no
-	 * sidecar wrote devices.json): record it now, even for read-only
-	 * commands, or a later swap could not be told apart.
-	 */
-	if (stale && st->lock_fd >= 0 && store_save_devices(st, devs, err) < 0) {
-		devices_release(devs);
-		goto out;
 	}
 	rc = 0;
 out:
