@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include "core/state.h"
+#include "shell/shell.h"
 
 struct cli_cmd;
 struct store;
@@ -69,5 +70,16 @@ int run_foreground(char *const *argv);
 
 /* "Not running in an active environment", the error of commands that need one. */
 #define NOT_ACTIVE_ERROR "Not running in an active environment"
+
+/*
+ * Append the shell code that brings the shell in line with the state of
+ * eid: CUDA_VISIBLE_DEVICES and CUDA_DEVICE_ORDER (emit_reattach, what
+ * `genv shell --reattach` prints) or the configuration variables
+ * (emit_reconfigure, `genv shell --reconfigure`).
+ */
+int emit_reattach(const char *eid, enum shell_syntax syntax, struct strbuf *out,
+		  struct strbuf *err);
+int emit_reconfigure(const char *eid, enum shell_syntax syntax, struct strbuf *out,
+		     struct strbuf *err);
 
 #endif

@@ -84,6 +84,7 @@ activate_run(int argc, char **argv)
 	const char *eid_opt = NULL, *name = NULL, *gpu_memory = NULL, *syntax_name = NULL;
 	long gpus = -1, shell_pid = 0;
 	int seen_gpus = 0, no_prompt = 0, no_attach = 0, over = 0, no_load = 0;
+	int inline_state = 0;
 	const struct cli_opt opts[] = {
 		{ "--eid", "--id", CLI_OPT_STRING, &eid_opt, NULL, NULL },
 		{ "--name", NULL, CLI_OPT_STRING, &name, NULL, NULL },
@@ -95,11 +96,13 @@ activate_run(int argc, char **argv)
 		{ "--no-load", NULL, CLI_OPT_FLAG, &no_load, NULL, NULL },
 		{ "--shell", NULL, CLI_OPT_LONG, &shell_pid, NULL, NULL },
 		{ "--syntax", NULL, CLI_OPT_STRING, &syntax_name, NULL, NULL },
+		/* hidden: print the reconfigure/reattach code instead of re-running genv */
+		{ "--inline", NULL, CLI_OPT_FLAG, &inline_state, NULL, NULL },
 		{ NULL, NULL, 0, NULL, NULL, NULL },
 	};
 	enum shell_syntax syntax;
 	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT, shims = STRBUF_INIT;
-	struct strbuf eid = STRBUF_INIT;
+	struct strbuf eid = STRBUF_INIT, state_code = STRBUF_INIT;
 	unsigned long long bytes;
 	int rc;
 
@@ -145,8 +148,16 @@ activate_run(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	if (inline_state &&
+	    (emit_reconfigure(eid.buf, syntax, &state_code, &err) < 0 ||
+	     emit_reattach(eid.buf, syntax, &state_code, &err) < 0)) {
+		cli_error("%s", err.buf);
+		rc = 1;
+		goto out;
+	}
 	shell_emit_activate(&out, syntax, eid.buf,
-			    genv_shims_dir(&shims) < 0 ? NULL : shims.buf, !no_prompt);
+			    genv_shims_dir(&shims) < 0 ? NULL : shims.buf, !no_prompt,
+			    inline_state ? state_code.buf : NULL);
 	fwrite(out.buf, 1, out.len, stdout);
 	rc = 0;
 out:
@@ -154,6 +165,7 @@ out:
 	strbuf_release(&out);
 	strbuf_release(&shims);
 	strbuf_release(&eid);
+	strbuf_release(&state_code);
 	return rc;
 }
 

@@ -14,7 +14,6 @@
 #include "core/envs.h"
 #include "core/state.h"
 #include "core/store.h"
-#include "util/fileio.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 
@@ -24,8 +23,8 @@ struct devices_ctx {
 	struct store st;
 	struct envs envs;         /* live environments (names, configs) */
 	struct devices devs;
-	struct strbuf before;     /* devices.json as loaded */
 	int existed;
+	int mutated;              /* the subcommand changed attachments */
 };
 
 /* Locks the state and loads envs (cleaned) and devices. Prints errors. */
@@ -38,12 +37,7 @@ devices_begin(struct devices_ctx *ctx)
 
 	if (store_init(&ctx->st, &err) < 0 || store_lock(&ctx->st, &err) < 0)
 		goto fail;
-	if (store_has(&ctx->st, "devices.json")) {
-		store_path(&ctx->st, "devices.json", &path);
-		if (read_file_sb(&ctx->before, path.buf, &err) < 0)
-			goto fail;
-		ctx->existed = 1;
-	}
+	ctx->existed = store_has(&ctx->st, "devices.json");
 	if (store_load_envs(&ctx->st, &ctx->envs, STORE_CLEANUP, &err) < 0 ||
 	    store_load_devices(&ctx->st, &ctx->devs, &ctx->envs, flags, &err) < 0)
 		goto fail;
@@ -60,19 +54,17 @@ fail:
 static int
 devices_end(struct devices_ctx *ctx)
 {
-	struct strbuf now = STRBUF_INIT, err = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT;
 	int ret = 0;
 
-	devices_serialize(&ctx->devs, &now);
-	if (!ctx->existed || now.len != ctx->before.len ||
-	    memcmp(now.buf, ctx->before.buf, now.len)) {
+	if (!ctx->existed || ctx->mutated || ctx->reset ||
+	    (ctx->st.changed & STORE_CHANGED_DEVICES)) {
 		if (store_save_devices(&ctx->st, &ctx->devs, &err) < 0) {
 			cli_error("%s", err.buf);
 			ret = -1;
 		}
 	}
 	store_unlock(&ctx->st);
-	strbuf_release(&now);
 	strbuf_release(&err);
 	return ret;
 }
@@ -83,7 +75,6 @@ devices_ctx_release(struct devices_ctx *ctx)
 	store_release(&ctx->st);
 	envs_release(&ctx->envs);
 	devices_release(&ctx->devs);
-	strbuf_release(&ctx->before);
 }
 
 /* Prints out (built while locked) once the lock is released. */
@@ -368,6 +359,7 @@ devices_attach_run(struct devices_ctx *ctx, int argc, char **argv)
 		strbuf_release(&err);
 		return finish(ctx, &out, 1);
 	}
+	ctx->mutated = 1;
 	devices_attached_list(&ctx->devs, eid, &out);
 	strbuf_addch(&out, '\n');
 	strbuf_release(&err);
@@ -413,6 +405,7 @@ devices_detach_run(struct devices_ctx *ctx, int argc, char **argv)
 	}
 	if (devices_begin(ctx) < 0)
 		return finish(ctx, &out, 1);
+	ctx->mutated = 1;
 	/* as in 1.4.3, an index that is no device's is ignored */
 	if (!has_index)
 		devices_detach(&ctx->devs, eid, -1);
@@ -437,7 +430,7 @@ static int (*const devices_sub_fns[])(struct devices_ctx *, int, char **) = {
 static int
 devices_run(int argc, char **argv)
 {
-	struct devices_ctx ctx = { 0, 0, STORE_INIT, ENVS_INIT, DEVICES_INIT, STRBUF_INIT, 0 };
+	struct devices_ctx ctx = { 0, 0, STORE_INIT, ENVS_INIT, DEVICES_INIT, 0, 0 };
 	const struct cli_opt opts[] = {
 		{ "--no-cleanup", NULL, CLI_OPT_FLAG, &ctx.no_cleanup, NULL, NULL },
 		{ "--reset", NULL, CLI_OPT_FLAG, &ctx.reset, NULL, NULL },

@@ -13,7 +13,6 @@
 #include "core/memory.h"
 #include "core/state.h"
 #include "core/store.h"
-#include "util/fileio.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
@@ -23,7 +22,6 @@ struct envs_ctx {
 	int reset;
 	struct store st;
 	struct envs envs;
-	struct strbuf before;     /* envs.json as loaded */
 	int existed;
 };
 
@@ -36,12 +34,7 @@ envs_begin(struct envs_ctx *ctx)
 
 	if (store_init(&ctx->st, &err) < 0 || store_lock(&ctx->st, &err) < 0)
 		goto fail;
-	if (store_has(&ctx->st, "envs.json")) {
-		store_path(&ctx->st, "envs.json", &path);
-		if (read_file_sb(&ctx->before, path.buf, &err) < 0)
-			goto fail;
-		ctx->existed = 1;
-	}
+	ctx->existed = store_has(&ctx->st, "envs.json");
 	if (store_load_envs(&ctx->st, &ctx->envs, flags, &err) < 0)
 		goto fail;
 	strbuf_release(&path);
@@ -60,13 +53,11 @@ fail:
 static int
 finish(struct envs_ctx *ctx, struct strbuf *out, int failed, int mutated)
 {
-	struct strbuf now = STRBUF_INIT, err = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT;
 
 	if (!failed) {
-		envs_serialize(&ctx->envs, &now);
-		if (ctx->existed ? (now.len != ctx->before.len ||
-				    memcmp(now.buf, ctx->before.buf, now.len))
-				 : (mutated || ctx->reset)) {
+		if (mutated || ctx->reset ||
+		    (ctx->existed && (ctx->st.changed & STORE_CHANGED_ENVS))) {
 			if (store_save_envs(&ctx->st, &ctx->envs, &err) < 0) {
 				cli_error("%s", err.buf);
 				failed = 1;
@@ -76,12 +67,10 @@ finish(struct envs_ctx *ctx, struct strbuf *out, int failed, int mutated)
 	store_unlock(&ctx->st);
 	if (!failed)
 		fwrite(out->buf, 1, out->len, stdout);
-	strbuf_release(&now);
 	strbuf_release(&err);
 	strbuf_release(out);
 	store_release(&ctx->st);
 	envs_release(&ctx->envs);
-	strbuf_release(&ctx->before);
 	return failed ? 1 : 0;
 }
 
@@ -516,7 +505,7 @@ envs_deactivate_run(struct envs_ctx *ctx, int argc, char **argv)
 	if (envs_begin(ctx) < 0)
 		return finish(ctx, &out, 1, 0);
 	envs_deactivate_pid(&ctx->envs, pid);
-	return finish(ctx, &out, 0, 0);
+	return finish(ctx, &out, 0, 1);
 }
 
 /* ---- dispatch ---- */
@@ -532,7 +521,7 @@ static int (*const envs_sub_fns[])(struct envs_ctx *, int, char **) = {
 static int
 envs_run(int argc, char **argv)
 {
-	struct envs_ctx ctx = { 0, 0, STORE_INIT, ENVS_INIT, STRBUF_INIT, 0 };
+	struct envs_ctx ctx = { 0, 0, STORE_INIT, ENVS_INIT, 0 };
 	const struct cli_opt opts[] = {
 		{ "--no-cleanup", NULL, CLI_OPT_FLAG, &ctx.no_cleanup, NULL, NULL },
 		{ "--reset", NULL, CLI_OPT_FLAG, &ctx.reset, NULL, NULL },

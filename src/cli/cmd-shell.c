@@ -15,47 +15,6 @@
 #include "util/strbuf.h"
 
 static int
-reattach(const char *eid, enum shell_syntax syntax, struct strbuf *out,
-	 struct strbuf *err)
-{
-	struct store st = STORE_INIT;
-	struct strbuf list = STRBUF_INIT;
-	int rc = -1;
-
-	if (store_init(&st, err) < 0 || state_attached_list(&st, eid, &list, err) < 0)
-		goto out;
-	shell_emit_reattach(out, syntax, list.buf);
-	rc = 0;
-out:
-	store_release(&st);
-	strbuf_release(&list);
-	return rc;
-}
-
-static int
-reconfigure(const char *eid, enum shell_syntax syntax, struct strbuf *out,
-	    struct strbuf *err)
-{
-	struct store st = STORE_INIT;
-	struct env_config c = ENV_CONFIG_INIT;
-	struct strbuf gpus = STRBUF_INIT;
-	int rc = -1;
-
-	if (store_init(&st, err) < 0 || state_env_config(&st, eid, &c, err) < 0)
-		goto out;
-	if (c.has_gpus)
-		strbuf_addf(&gpus, "%ld", c.gpus);
-	shell_emit_reconfigure(out, syntax, c.name, c.gpu_memory,
-			       c.has_gpus ? gpus.buf : NULL);
-	rc = 0;
-out:
-	store_release(&st);
-	env_config_release(&c);
-	strbuf_release(&gpus);
-	return rc;
-}
-
-static int
 shell_run(int argc, char **argv)
 {
 	int init = 0, deinit = 0, ok = 0, do_reattach = 0, do_reconfigure = 0;
@@ -118,7 +77,7 @@ shell_run(int argc, char **argv)
 			rc = 1;
 			goto out;
 		}
-		if ((do_reattach ? reattach : reconfigure)(eid, syntax, &out, &err) < 0) {
+		if ((do_reattach ? emit_reattach : emit_reconfigure)(eid, syntax, &out, &err) < 0) {
 			cli_error("%s", err.buf);
 			rc = 1;
 			goto out;

@@ -187,6 +187,44 @@ read_state_file(const char *path, struct strbuf *sb, int *missing, struct strbuf
 	return 0;
 }
 
+/* What cleanup can only shrink: envs, their pids and their kernels. */
+static size_t
+envs_weight(const struct envs *envs)
+{
+	size_t n = envs->nr;
+
+	for (size_t i = 0; i < envs->nr; i++)
+		n += envs->v[i].pids_nr + envs->v[i].kernel_ids.nr;
+	return n;
+}
+
+/*
+ * 1 if text (already parsed successfully) holds a legacy dict form
+ * ({"envs": {...}} / {"devices": {...}}), which is converted on load and
+ * must then be written back in the current form.
+ */
+static int
+is_legacy_form(const char *text)
+{
+	const char *colon = strchr(text, ':');
+
+	if (!colon)
+		return 0;
+	colon++;
+	colon += strspn(colon, " \t\r\n");
+	return *colon == '{';
+}
+
+static size_t
+attachments_count(const struct devices *devs)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < devs->nr; i++)
+		n += devs->v[i].att_nr;
+	return n;
+}
+
 int
 store_load_envs(struct store *st, struct envs *envs, unsigned flags,
 		struct strbuf *err)
@@ -199,8 +237,15 @@ store_load_envs(struct store *st, struct envs *envs, unsigned flags,
 		goto out;
 	if (!missing && envs_parse(envs, text.buf, text.len, path.buf, err) < 0)
 		goto out;
-	if (flags & STORE_CLEANUP)
+	if (!missing && is_legacy_form(text.buf))
+		st->changed |= STORE_CHANGED_ENVS;
+	if (flags & STORE_CLEANUP) {
+		size_t before = envs_weight(envs);
+
 		envs_cleanup(envs);
+		if (envs_weight(envs) != before)
+			st->changed |= STORE_CHANGED_ENVS;
+	}
 	rc = 0;
 out:
 	strbuf_release(&path);
@@ -334,6 +379,7 @@ device_drop_attachments(struct device *d)
 enum reconcile_result {
 	RECONCILE_SIDECAR_STALE = 1 << 0,  /* devices.uuids does not list these GPUs */
 	RECONCILE_SWAPPED       = 1 << 1,  /* attachments of a replaced GPU dropped */
+	RECONCILE_CHANGED       = 1 << 2,  /* devices added, removed or resized */
 };
 
 /*
@@ -358,11 +404,15 @@ reconcile(struct store *st, struct devices *devs, const struct gpu_devices *gpus
 		total_memory_string(&total, g);
 		if (i >= devs->nr) {
 			devices_append(devs, (long)i, total.buf);
+			result |= RECONCILE_CHANGED;
 			continue;
 		}
 		d = &devs->v[i];
+		if (d->index != (long)i)
+			result |= RECONCILE_CHANGED;
 		d->index = (long)i;
 		if (!d->total_memory || strcmp(d->total_memory, total.buf)) {
+			result |= RECONCILE_CHANGED;
 			free(d->total_memory);
 			d->total_memory = xstrdup(total.buf);
 		}
@@ -372,8 +422,10 @@ reconcile(struct store *st, struct devices *devs, const struct gpu_devices *gpus
 			result |= RECONCILE_SIDECAR_STALE | RECONCILE_SWAPPED;
 		}
 	}
-	while (devs->nr > gpus->nr)
+	while (devs->nr > gpus->nr) {
 		device_release(&devs->v[--devs->nr]);
+		result |= RECONCILE_CHANGED;
+	}
 	strvec_clear(&saved);
 	strbuf_release(&total);
 	return result;
@@ -394,6 +446,8 @@ store_load_devices(struct store *st, struct devices *devs,
 		goto out;
 	if (!missing && devices_parse(devs, text.buf, text.len, path.buf, err) < 0)
 		goto out;
+	if (!missing && is_legacy_form(text.buf))
+		st->changed |= STORE_CHANGED_DEVICES;
 	gpus = gpu_inventory();
 	if (gpus) {
 		reconciled = reconcile(st, devs, gpus);
@@ -408,6 +462,8 @@ store_load_devices(struct store *st, struct devices *devs,
 	 * the sidecar is written (e.g. after a genv without one wrote
 	 * devices.json), so devices.json stays as it was.
 	 */
+	if (reconciled & (RECONCILE_CHANGED | RECONCILE_SWAPPED))
+		st->changed |= STORE_CHANGED_DEVICES;
 	if (st->lock_fd >= 0 && (reconciled & RECONCILE_SWAPPED)) {
 		if (store_save_devices(st, devs, err) < 0) {
 			devices_release(devs);
@@ -418,6 +474,7 @@ store_load_devices(struct store *st, struct devices *devs,
 	}
 	if (flags & STORE_CLEANUP) {
 		struct envs envs = ENVS_INIT;
+		size_t before;
 
 		if (!live_envs) {
 			if (store_load_envs(st, &envs, STORE_CLEANUP, err) < 0) {
@@ -426,7 +483,10 @@ store_load_devices(struct store *st, struct devices *devs,
 			}
 			live_envs = &envs;
 		}
+		before = attachments_count(devs);
 		devices_cleanup(devs, live_envs);
+		if (attachments_count(devs) != before)
+			st->changed |= STORE_CHANGED_DEVICES;
 		envs_release(&envs);
 	}
 	rc = 0;

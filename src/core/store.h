@@ -21,8 +21,19 @@ struct devices;
 struct store {
 	struct strbuf dir;   /* state directory, no trailing slash */
 	int lock_fd;         /* genv.lock while locked, else -1 */
+	unsigned changed;    /* enum store_changed: what loading altered */
 };
-#define STORE_INIT { STRBUF_INIT, -1 }
+#define STORE_INIT { STRBUF_INIT, -1, 0 }
+
+/*
+ * Set in st->changed by the loaders when cleanup or reconciliation made
+ * the loaded state differ from the file, so that read-only commands save
+ * only then (1.4.3 rewrites both files on every command).
+ */
+enum store_changed {
+	STORE_CHANGED_ENVS    = 1 << 0,
+	STORE_CHANGED_DEVICES = 1 << 1,
+};
 
 enum store_flags {
 	STORE_CLEANUP = 1 << 0,  /* drop dead pids/envs, attachments of gone envs */

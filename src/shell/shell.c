@@ -140,7 +140,8 @@ emit_path_prepend(struct strbuf *out, enum shell_syntax syntax, const char *dir)
 
 void
 shell_emit_activate(struct strbuf *out, enum shell_syntax syntax,
-		    const char *eid, const char *shims_dir, int prompt)
+		    const char *eid, const char *shims_dir, int prompt,
+		    const char *state_code)
 {
 	strbuf_addch(out, '\n');
 	shell_emit_set_env(out, syntax, "GENV_SHELL", "1");
@@ -148,16 +149,20 @@ shell_emit_activate(struct strbuf *out, enum shell_syntax syntax,
 	if (shims_dir)
 		emit_path_prepend(out, syntax, shims_dir);
 	strbuf_addch(out, '\n');
+	if (state_code)
+		strbuf_addstr(out, state_code);
 	if (syntax == SHELL_SYNTAX_FISH) {
-		strbuf_addstr(out, "command genv shell --reconfigure fish | source\n"
-				   "command genv shell --reattach fish | source\n");
+		if (!state_code)
+			strbuf_addstr(out, "command genv shell --reconfigure fish | source\n"
+					   "command genv shell --reattach fish | source\n");
 		strbuf_addch(out, '\n');
 		if (prompt)
 			strbuf_addstr(out, "_genv_prompt_on\n");
 		return;
 	}
-	strbuf_addstr(out, "eval \"$(command genv shell --reconfigure)\"\n"
-			   "eval \"$(command genv shell --reattach)\"\n");
+	if (!state_code)
+		strbuf_addstr(out, "eval \"$(command genv shell --reconfigure)\"\n"
+				   "eval \"$(command genv shell --reattach)\"\n");
 	strbuf_addch(out, '\n');
 	if (prompt)
 		strbuf_addstr(out, "_genv_replace_env PS1 \"(genv) ${PS1-}\"\n");

@@ -61,10 +61,13 @@ void shell_emit_unset_env(struct strbuf *out, enum shell_syntax syntax,
  * GENV_ENVIRONMENT_ID, prepends shims_dir to PATH (skipped when NULL),
  * re-runs `genv shell --reconfigure` and `--reattach`, and prefixes the
  * prompt with "(genv) " when prompt is set. For POSIX syntax and simple
- * values this is byte-identical to 1.4.3.
+ * values this is byte-identical to 1.4.3. When state_code is not NULL it
+ * replaces the two re-runs (it is what they would print): our shell
+ * function asks for that, saving two process starts per activation.
  */
 void shell_emit_activate(struct strbuf *out, enum shell_syntax syntax,
-			 const char *eid, const char *shims_dir, int prompt);
+			 const char *eid, const char *shims_dir, int prompt,
+			 const char *state_code);
 /* What `genv deactivate` prints: "\n_genv_unset_envs\n_genv_restore_envs\n\n". */
 void shell_emit_deactivate(struct strbuf *out, enum shell_syntax syntax);
 /*

@@ -58,8 +58,22 @@ emitters(void **state)
 			    "_genv_unset_env GENV_GPU_MEMORY\n"
 			    "_genv_set_env GENV_GPUS 2\n\n");
 	strbuf_reset(&sb);
-	shell_emit_activate(&sb, SHELL_SYNTAX_POSIX, "7", "/a b", 0);
+	shell_emit_activate(&sb, SHELL_SYNTAX_POSIX, "7", "/a b", 0, NULL);
 	assert_non_null(strstr(sb.buf, "_genv_replace_env PATH '/a b'\":$PATH\"\n"));
+	strbuf_reset(&sb);
+	/* 1.4.3's exact bytes without the inline state, with it the re-runs replaced */
+	shell_emit_activate(&sb, SHELL_SYNTAX_POSIX, "4242", "/s", 1, NULL);
+	assert_string_equal(sb.buf, "\n_genv_set_env GENV_SHELL 1\n"
+			    "_genv_set_env GENV_ENVIRONMENT_ID 4242\n"
+			    "_genv_replace_env PATH \"/s:$PATH\"\n\n"
+			    "eval \"$(command genv shell --reconfigure)\"\n"
+			    "eval \"$(command genv shell --reattach)\"\n\n"
+			    "_genv_replace_env PS1 \"(genv) ${PS1-}\"\n");
+	strbuf_reset(&sb);
+	shell_emit_activate(&sb, SHELL_SYNTAX_POSIX, "4242", "/s", 0, "X\n");
+	assert_string_equal(sb.buf, "\n_genv_set_env GENV_SHELL 1\n"
+			    "_genv_set_env GENV_ENVIRONMENT_ID 4242\n"
+			    "_genv_replace_env PATH \"/s:$PATH\"\n\nX\n\n");
 	strbuf_reset(&sb);
 	shell_emit_deactivate(&sb, SHELL_SYNTAX_FISH);
 	assert_string_equal(sb.buf, "\n_genv_unset_envs\n_genv_restore_envs\n\n");
