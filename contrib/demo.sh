@@ -168,12 +168,12 @@ if [ $use_tmux = 1 ]; then
 	sleep 0.2
 	show_terminal other "ssh gpu-server-2"
 
-	step "genv remote --hostfile hostfile.txt activate --gpus 2"
+	step "genv remote --hostfile hostfile.txt activate --gpus 2 --name two"
 	tmux -S "$TMUX_SOCK" new-session -d -s me2 -x 100 -y 14 \
 		"genv remote --hostfile hostfile.txt activate --gpus 2 --name two; echo \"[genv remote exited \$?]\"; exec sleep 600"
 	wait_screen me2 "[gpu-server-2]" &&
 		type_in me2 "genv status" "Attached to GPUs" &&
-		show_terminal me2 "genv remote ... activate --gpus 2"
+		show_terminal me2 "genv remote ... activate --gpus 2 --name two"
 	type_in me2 "exit" "[genv remote exited 0]"
 else
 	step "ssh gpu-server-2 genv envs deactivate --pid $HOLDER"
