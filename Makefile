@@ -162,12 +162,21 @@ test: test-build
 deps:
 	$(Q)sh contrib/install-deps.sh
 
+# valgrind first (it needs the plain build), then the sanitized suite, whose
+# "N passed, N failed" line closes the run
 check: deps
+	$(Q)$(MAKE) --no-print-directory valgrind
 	$(Q)$(MAKE) --no-print-directory BUILD=build/san SANITIZE=address,undefined test
 
 valgrind: test-build
+	@echo "== unit tests under valgrind"
 	$(Q)for t in $(UNIT_BIN); do \
-		valgrind -q --error-exitcode=1 --leak-check=full $$t || exit 1; done
+		GENV_TEST_FAKE_NVML=$(abspath $(FAKE_NVML)) valgrind -q --error-exitcode=1 \
+			--leak-check=full --errors-for-leak-kinds=definite,indirect \
+			$$t >$$t.valgrind.log 2>&1 || { cat $$t.valgrind.log; \
+			echo "valgrind: $$t failed"; exit 1; }; \
+		echo "valgrind: $$(basename $$t) clean"; done
+	$(Q)BUILD=$(abspath $(BUILD)) bash t/helpers/valgrind-commands.sh
 
 # ---- install
 

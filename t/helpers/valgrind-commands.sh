@@ -1,0 +1,44 @@
+#!/bin/bash
+# t/helpers/valgrind-commands.sh: runs the everyday commands of the plain
+# (non-sanitized) build under valgrind against the fake NVML, and fails on
+# any memory error or leak. Called by `make valgrind` (part of make check).
+set -u
+: "${BUILD:?}"
+GENV=$BUILD/bin/genv
+W=$(mktemp -d /tmp/genv-valgrind.XXXXXX)
+sleep 600 &
+holder=$!
+trap 'kill $holder 2>/dev/null; wait $holder 2>/dev/null; rm -rf "$W"' EXIT
+for v in $(env | sed -n 's/^\(GENV_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
+export GENV_TMPDIR=$W/state GENV_NVML_LIBRARY=$BUILD/t/fake-nvml/libnvidia-ml.so.1 \
+	GENV_FAKE_NVML_CONFIG=$W/gpus.conf HOME=$W
+for i in 0 1 2 3; do echo "gpu $i GPU-0000000$i-0000-4000-8000-000000000000 16384 Fake GPU"; done >"$W/gpus.conf"
+echo "proc 1 $holder 512" >>"$W/gpus.conf"
+
+vg() {
+	if ! valgrind -q --error-exitcode=99 --leak-check=full \
+		--errors-for-leak-kinds=definite,indirect "$GENV" "$@" >"$W/out" 2>"$W/err"; then
+		if grep -q '^==[0-9]*==' "$W/err"; then
+			cat "$W/err"
+			echo "valgrind: genv $* has memory errors"
+			exit 1
+		fi
+	fi
+	echo "valgrind: genv $* clean"
+}
+
+vg envs activate --eid v1 --uid 0 --username root --pid $holder
+vg envs config --eid v1 name --name 'valgrind env'
+vg devices attach --eid v1 --count 2
+vg devices
+vg devices query --query index eids total_memory attachments
+vg envs --format csv
+vg usage snapshot
+vg activate --shell $$ --id v1 --inline
+GENV_SHELL=1 GENV_ENVIRONMENT_ID=v1 CUDA_VISIBLE_DEVICES=0,1 vg status
+vg shell --init zsh
+vg enforce --interval 0 --dry-run --non-env-processes --no-audit-log
+vg exec --gpus 1 -- true
+vg remote -H 'bad host' devices
+vg devices detach --eid v1
+vg envs deactivate --pid $holder
