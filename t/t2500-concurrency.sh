@@ -78,6 +78,36 @@ test_expect_success 'concurrent read-only commands during mutations all succeed'
 	genv devices query --query eids >/dev/null
 '
 
+test_expect_success "$N concurrent shells running genv activate --gpus 1: exactly $GPUS activate" '
+	export GENV_TMPDIR=$TRASH/s-activate &&
+	mkdir -p sh &&
+	for ((i = 0; i < N; i++)); do
+		( genv activate --shell ${SLEEPERS[$i]} --gpus 1 --no-prompt >sh/out.$i 2>sh/err.$i
+		  echo $? >sh/rc.$i ) &
+	done &&
+	wait &&
+	test "$(grep -lx 0 sh/rc.* | wc -l)" -eq $GPUS &&
+	test "$(grep -lx 1 sh/rc.* | wc -l)" -eq $((N - GPUS)) &&
+	for f in sh/rc.*; do
+		i=${f##*.}
+		if [ "$(cat $f)" = 0 ]; then
+			grep -qx "_genv_set_env GENV_ENVIRONMENT_ID ${SLEEPERS[$i]}" sh/out.$i || exit 1
+		else
+			echo "No available devices" >expect &&
+			test_cmp expect sh/err.$i &&
+			test ! -s sh/out.$i || exit 1
+		fi
+	done &&
+	# the losers left nothing behind (1.4.3 kept their environments)
+	genv envs query --query eid | sort >eids &&
+	for f in sh/rc.*; do
+		[ "$(cat $f)" = 0 ] && echo "${SLEEPERS[${f##*.}]}"
+	done | sort >winners &&
+	test_cmp winners eids &&
+	genv devices query --query eids | sort >attached &&
+	test_cmp winners attached
+'
+
 if genv --list-cmds | grep -qx exec; then
 	test_expect_success "$N concurrent genv exec --gpus 1: never two on one GPU" '
 		export GENV_TMPDIR=$TRASH/s-exec &&
