@@ -3,9 +3,8 @@
 # test and run its demo, when they are missing. Run as root (or with sudo
 # available); otherwise it prints the apt-get command to run and fails.
 set -e
-pkgs="gcc make pkg-config libjansson-dev libcmocka-dev libmicrohttpd-dev
-openssh-server openssh-client tmux bash zsh fish procps valgrind hyperfine
-curl"
+pkgs="gcc make libjansson-dev libcmocka-dev
+openssh-server openssh-client tmux bash zsh fish procps util-linux valgrind hyperfine"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
