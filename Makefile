@@ -187,6 +187,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' contrib/genv-enforce.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/genv-enforce.service
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/genv-enforce.service
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 doc/genv.1 $(DESTDIR)$(PREFIX)/share/man/man1/genv.1
 
 # ---- demo, sandbox, benchmarks
 

@@ -4,7 +4,8 @@
 # available); otherwise it prints the apt-get command to run and fails.
 set -e
 pkgs="gcc make libjansson-dev libcmocka-dev
-openssh-server openssh-client tmux bash zsh fish procps util-linux valgrind hyperfine"
+openssh-server openssh-client tmux bash zsh fish procps util-linux valgrind hyperfine
+mandoc"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

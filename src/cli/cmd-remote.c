@@ -77,8 +77,8 @@ static const struct cli_cmd remote_query_cmd = {
 		"  -h, --help            show this help message and exit\n"
 		"  --name NAME           Environment name\n"
 		"  --query, --queries {hostname,eid,creation} [...]\n"
-		"                        Fields to print, comma-separated, one line per\n"
-		"                        environment\n",
+		"                        Fields to print (separate words); printed\n"
+		"                        comma-separated, one line per environment\n",
 };
 
 static const struct cli_cmd remote_activate_cmd = {

@@ -160,7 +160,7 @@ static const char posix_init[] =
 "\t\t;;\n"
 "\tesac\n"
 "}\n"
-/* GENV_PREACTIVATE*: set by `genv remote activate` through ssh SendEnv */
+/* GENV_PREACTIVATE*: set by `genv remote activate` in the remote command (1.4.3: ssh SendEnv) */
 "_genv_preactivate() {\n"
 "\tset --\n"
 "\tif [ \"${GENV_PREACTIVATE_PROMPT-}\" = 0 ]; then set -- \"$@\" --no-prompt; fi\n"
