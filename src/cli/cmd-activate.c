@@ -20,65 +20,6 @@
 #include <unistd.h>
 
 static int
-activate(const char *eid, long shell_pid, const char *name, const char *gpu_memory,
-	 long gpus, int has_config, int attach, int over, struct strbuf *err)
-{
-	struct store st = STORE_INIT;
-	struct envs envs = ENVS_INIT;
-	struct devices devs = DEVICES_INIT;
-	int rc = -1, devices_saved = 0;
-
-	if (store_init(&st, err) < 0 || store_lock(&st, err) < 0)
-		goto out;
-	if (store_load_envs(&st, &envs, STORE_CLEANUP, err) < 0)
-		goto out;
-	{
-		struct env *e = envs_activate(&envs, eid, (long long)getuid(),
-					      genv_username(), shell_pid, NULL);
-
-		if (has_config) {
-			struct env_config c = ENV_CONFIG_INIT;
-
-			c.name = (char *)name;
-			c.gpu_memory = (char *)gpu_memory;
-			c.has_gpus = gpus >= 0;
-			c.gpus = gpus >= 0 ? gpus : 0;
-			env_config_release(&e->config);
-			env_config_copy(&e->config, &c);
-		}
-	}
-	if (gpus >= 0 && attach) {
-		struct attach_request req = ATTACH_REQUEST_INIT;
-
-		req.count = gpus;
-		req.gpu_memory = gpu_memory;
-		req.over_subscribe = over;
-		if (store_load_devices(&st, &devs, &envs, STORE_CLEANUP, err) < 0 ||
-		    devices_attach(&devs, eid, &req, err) < 0 ||
-		    store_save_devices(&st, &devs, err) < 0)
-			goto out;
-		devices_saved = 1;
-	}
-	if (store_save_envs(&st, &envs, err) < 0) {
-		if (devices_saved) {
-			struct strbuf ignored = STRBUF_INIT;
-
-			/* do not leave devices attached to an env that does not exist */
-			devices_detach(&devs, eid, -1);
-			store_save_devices(&st, &devs, &ignored);
-			strbuf_release(&ignored);
-		}
-		goto out;
-	}
-	rc = 0;
-out:
-	store_release(&st);
-	envs_release(&envs);
-	devices_release(&devs);
-	return rc;
-}
-
-static int
 activate_run(int argc, char **argv)
 {
 	const char *eid_opt = NULL, *name = NULL, *gpu_memory = NULL, *syntax_name = NULL;
@@ -103,6 +44,9 @@ activate_run(int argc, char **argv)
 	enum shell_syntax syntax;
 	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT, shims = STRBUF_INIT;
 	struct strbuf eid = STRBUF_INIT, state_code = STRBUF_INIT;
+	struct strbuf indices = STRBUF_INIT, gpus_text = STRBUF_INIT;
+	struct env_config config = ENV_CONFIG_INIT;
+	struct activation a = ACTIVATION_INIT;
 	unsigned long long bytes;
 	int rc;
 
@@ -142,18 +86,27 @@ activate_run(int argc, char **argv)
 	else
 		strbuf_addf(&eid, "%ld", shell_pid);
 
-	if (activate(eid.buf, shell_pid, name, gpu_memory, gpus,
-		     name || gpu_memory || seen_gpus, !no_attach, over, &err) < 0) {
+	a.eid = eid.buf;
+	a.pid = shell_pid;
+	a.has_config = name || gpu_memory || seen_gpus;
+	a.name = name;
+	a.gpu_memory = gpu_memory;
+	a.gpus = gpus;
+	a.attach = !no_attach;
+	a.over_subscribe = over;
+	if (store_activate(&a, inline_state ? &config : NULL,
+			   inline_state ? &indices : NULL, &err) < 0) {
 		cli_error("%s", err.buf);
 		rc = 1;
 		goto out;
 	}
-	if (inline_state &&
-	    (emit_reconfigure(eid.buf, syntax, &state_code, &err) < 0 ||
-	     emit_reattach(eid.buf, syntax, &state_code, &err) < 0)) {
-		cli_error("%s", err.buf);
-		rc = 1;
-		goto out;
+	/* what `genv shell --reconfigure` and `--reattach` would print */
+	if (inline_state) {
+		if (config.has_gpus)
+			strbuf_addf(&gpus_text, "%ld", config.gpus);
+		shell_emit_reconfigure(&state_code, syntax, config.name, config.gpu_memory,
+				       config.has_gpus ? gpus_text.buf : NULL);
+		shell_emit_reattach(&state_code, syntax, indices.buf);
 	}
 	shell_emit_activate(&out, syntax, eid.buf,
 			    genv_shims_dir(&shims) < 0 ? NULL : shims.buf, !no_prompt,
@@ -166,6 +119,9 @@ out:
 	strbuf_release(&shims);
 	strbuf_release(&eid);
 	strbuf_release(&state_code);
+	strbuf_release(&indices);
+	strbuf_release(&gpus_text);
+	env_config_release(&config);
 	return rc;
 }
 

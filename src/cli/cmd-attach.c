@@ -16,30 +16,24 @@
 static int
 attach(const char *eid, const struct attach_request *req, struct strbuf *err)
 {
-	struct store st = STORE_INIT;
-	struct envs envs = ENVS_INIT;
-	struct devices devs = DEVICES_INIT;
+	struct store_txn t = STORE_TXN_INIT;
 	int rc = -1;
 
-	if (store_init(&st, err) < 0 || store_lock(&st, err) < 0)
-		goto out;
-	if (store_load_envs(&st, &envs, STORE_CLEANUP, err) < 0)
+	if (store_txn_begin(&t, 0, err) < 0)
 		goto out;
 	/* attachments of an unknown env would vanish at the next cleanup */
-	if (!envs_find(&envs, eid)) {
+	if (!envs_find(&t.envs, eid)) {
 		strbuf_addf(err, "Environment '%s' is not registered "
 			    "(run 'genv deactivate' and activate it again)", eid);
 		goto out;
 	}
-	if (store_load_devices(&st, &devs, &envs, STORE_CLEANUP, err) < 0 ||
-	    devices_attach(&devs, eid, req, err) < 0 ||
-	    store_save_devices(&st, &devs, err) < 0)
+	if (store_load_devices(&t.st, &t.devs, &t.envs, STORE_CLEANUP, err) < 0 ||
+	    devices_attach(&t.devs, eid, req, err) < 0 ||
+	    store_save_devices(&t.st, &t.devs, err) < 0)
 		goto out;
 	rc = 0;
 out:
-	store_release(&st);
-	envs_release(&envs);
-	devices_release(&devs);
+	store_txn_release(&t);
 	return rc;
 }
 

@@ -15,38 +15,6 @@
 #include "util/strbuf.h"
 
 static int
-deactivate(long shell_pid, struct strbuf *err)
-{
-	struct store st = STORE_INIT;
-	struct envs envs = ENVS_INIT;
-	struct devices devs = DEVICES_INIT;
-	int rc = -1;
-
-	if (store_init(&st, err) < 0 || store_lock(&st, err) < 0)
-		goto out;
-	if (store_load_envs(&st, &envs, STORE_CLEANUP, err) < 0)
-		goto out;
-	envs_deactivate_pid(&envs, shell_pid);
-	if (store_save_envs(&st, &envs, err) < 0)
-		goto out;
-	/*
-	 * Without devices.json nothing is attached; creating it would need
-	 * NVML, and a missing driver must not keep a shell active.
-	 */
-	if (store_has(&st, "devices.json")) {
-		if (store_load_devices(&st, &devs, &envs, STORE_CLEANUP, err) < 0 ||
-		    store_save_devices(&st, &devs, err) < 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	store_release(&st);
-	envs_release(&envs);
-	devices_release(&devs);
-	return rc;
-}
-
-static int
 deactivate_run(int argc, char **argv)
 {
 	const char *syntax_name = NULL;
@@ -78,7 +46,7 @@ deactivate_run(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	if (deactivate(shell_pid, &err) < 0) {
+	if (store_deactivate_pid(shell_pid, &err) < 0) {
 		cli_error("%s", err.buf);
 		rc = 1;
 		goto out;

@@ -16,28 +16,21 @@
 static int
 detach(const char *eid, long index, struct strbuf *err)
 {
-	struct store st = STORE_INIT;
-	struct envs envs = ENVS_INIT;
-	struct devices devs = DEVICES_INIT;
+	struct store_txn t = STORE_TXN_INIT;
 	int rc = -1;
 
-	if (store_init(&st, err) < 0 || store_lock(&st, err) < 0)
+	if (store_txn_begin(&t, STORE_TXN_DEVICES, err) < 0)
 		goto out;
-	if (store_load_envs(&st, &envs, STORE_CLEANUP, err) < 0 ||
-	    store_load_devices(&st, &devs, &envs, STORE_CLEANUP, err) < 0)
-		goto out;
-	if (index >= 0 && !devices_find(&devs, index)) {
+	if (index >= 0 && !devices_find(&t.devs, index)) {
 		strbuf_addf(err, "Device %ld does not exist", index);
 		goto out;
 	}
-	devices_detach(&devs, eid, index);
-	if (store_save_devices(&st, &devs, err) < 0)
+	devices_detach(&t.devs, eid, index);
+	if (store_save_devices(&t.st, &t.devs, err) < 0)
 		goto out;
 	rc = 0;
 out:
-	store_release(&st);
-	envs_release(&envs);
-	devices_release(&devs);
+	store_txn_release(&t);
 	return rc;
 }
 

@@ -19,107 +19,6 @@
 
 #include <unistd.h>
 
-struct exec_opts {
-	const char *eid, *name, *gpu_memory;
-	long gpus;
-	int has_config, over;
-};
-
-/*
- * Registers eid with our pid, configures it and attaches; on success sets
- * config (the env's configuration) and indices. On failure the state is
- * left unchanged.
- */
-static int
-exec_register(const struct exec_opts *o, struct env_config *config,
-	      struct strbuf *indices, struct strbuf *err)
-{
-	struct store st = STORE_INIT;
-	struct envs envs = ENVS_INIT;
-	struct devices devs = DEVICES_INIT;
-	struct env *e;
-	int rc = -1, devices_saved = 0;
-
-	if (store_init(&st, err) < 0 || store_lock(&st, err) < 0)
-		goto out;
-	if (store_load_envs(&st, &envs, STORE_CLEANUP, err) < 0)
-		goto out;
-	e = envs_activate(&envs, o->eid, (long long)getuid(), genv_username(),
-			  (long)getpid(), NULL);
-	if (o->has_config) {
-		struct env_config c = ENV_CONFIG_INIT;
-
-		c.name = (char *)o->name;
-		c.gpu_memory = (char *)o->gpu_memory;
-		c.has_gpus = o->gpus >= 0;
-		c.gpus = o->gpus >= 0 ? o->gpus : 0;
-		env_config_release(&e->config);
-		env_config_copy(&e->config, &c);
-	}
-	env_config_copy(config, &e->config);
-	if (o->gpus >= 0 || store_has(&st, "devices.json")) {
-		if (store_load_devices(&st, &devs, &envs, STORE_CLEANUP, err) < 0)
-			goto out;
-		if (o->gpus >= 0) {
-			struct attach_request req = ATTACH_REQUEST_INIT;
-
-			req.count = o->gpus;
-			req.gpu_memory = o->gpu_memory;
-			req.over_subscribe = o->over;
-			if (devices_attach(&devs, o->eid, &req, err) < 0 ||
-			    store_save_devices(&st, &devs, err) < 0)
-				goto out;
-			devices_saved = 1;
-		}
-		devices_attached_list(&devs, o->eid, indices);
-	}
-	if (store_save_envs(&st, &envs, err) < 0) {
-		if (devices_saved) {
-			struct strbuf ignored = STRBUF_INIT;
-
-			devices_detach(&devs, o->eid, -1);
-			store_save_devices(&st, &devs, &ignored);
-			strbuf_release(&ignored);
-		}
-		goto out;
-	}
-	rc = 0;
-out:
-	if (rc < 0)
-		env_config_release(config);
-	store_release(&st);
-	envs_release(&envs);
-	devices_release(&devs);
-	return rc;
-}
-
-/* Removes our pid; the env and its devices go when no other pid is left. */
-static int
-exec_release(struct strbuf *err)
-{
-	struct store st = STORE_INIT;
-	struct envs envs = ENVS_INIT;
-	struct devices devs = DEVICES_INIT;
-	int rc = -1;
-
-	if (store_init(&st, err) < 0 || store_lock(&st, err) < 0)
-		goto out;
-	if (store_load_envs(&st, &envs, STORE_CLEANUP, err) < 0)
-		goto out;
-	envs_deactivate_pid(&envs, (long)getpid());
-	if (store_save_envs(&st, &envs, err) < 0)
-		goto out;
-	if (store_has(&st, "devices.json") &&
-	    (store_load_devices(&st, &devs, &envs, STORE_CLEANUP, err) < 0 ||
-	     store_save_devices(&st, &devs, err) < 0))
-		goto out;
-	rc = 0;
-out:
-	store_release(&st);
-	envs_release(&envs);
-	devices_release(&devs);
-	return rc;
-}
 
 static void
 set_or_unset(const char *name, const char *value)
@@ -133,14 +32,14 @@ set_or_unset(const char *name, const char *value)
 static int
 exec_run(int argc, char **argv)
 {
-	struct exec_opts o = { NULL, NULL, NULL, -1, 0, 0 };
+	struct activation o = ACTIVATION_INIT;
 	int seen_gpus = 0;
 	const struct cli_opt opts[] = {
 		{ "--gpus", NULL, CLI_OPT_LONG, &o.gpus, NULL, &seen_gpus },
 		{ "--gpu-memory", NULL, CLI_OPT_STRING, &o.gpu_memory, NULL, NULL },
 		{ "--name", NULL, CLI_OPT_STRING, &o.name, NULL, NULL },
 		{ "--id", "--eid", CLI_OPT_STRING, &o.eid, NULL, NULL },
-		{ "--over-subscribe", "-o", CLI_OPT_FLAG, &o.over, NULL, NULL },
+		{ "--over-subscribe", "-o", CLI_OPT_FLAG, &o.over_subscribe, NULL, NULL },
 		{ NULL, NULL, 0, NULL, NULL, NULL },
 	};
 	struct env_config config = ENV_CONFIG_INIT;
@@ -172,9 +71,10 @@ exec_run(int argc, char **argv)
 	else
 		strbuf_addf(&eid, "%ld", (long)getpid());
 	o.eid = eid.buf;
+	o.pid = (long)getpid();
 	o.has_config = o.name || o.gpu_memory || seen_gpus;
 
-	if (exec_register(&o, &config, &indices, &err) < 0) {
+	if (store_activate(&o, &config, &indices, &err) < 0) {
 		cli_error("%s", err.buf);
 		goto out;
 	}
@@ -190,7 +90,7 @@ exec_run(int argc, char **argv)
 	rc = run_foreground(argv + pos);
 
 	strbuf_reset(&err);
-	if (exec_release(&err) < 0)
+	if (store_deactivate_pid((long)getpid(), &err) < 0)
 		cli_error("genv exec: could not release environment '%s': %s", eid.buf, err.buf);
 out:
 	env_config_release(&config);

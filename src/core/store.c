@@ -513,3 +513,107 @@ store_save_devices(struct store *st, const struct devices *devs,
 	strbuf_release(&text);
 	return rc;
 }
+
+int
+store_txn_begin(struct store_txn *t, unsigned flags, struct strbuf *err)
+{
+	if (store_init(&t->st, err) < 0 || store_lock(&t->st, err) < 0 ||
+	    store_load_envs(&t->st, &t->envs, STORE_CLEANUP, err) < 0)
+		return -1;
+	if ((flags & STORE_TXN_DEVICES) &&
+	    store_load_devices(&t->st, &t->devs, &t->envs, STORE_CLEANUP, err) < 0)
+		return -1;
+	return 0;
+}
+
+void
+store_txn_release(struct store_txn *t)
+{
+	store_release(&t->st);
+	envs_release(&t->envs);
+	devices_release(&t->devs);
+}
+
+int
+store_deactivate_pid(long pid, struct strbuf *err)
+{
+	struct store_txn t = STORE_TXN_INIT;
+	int rc = -1;
+
+	if (store_txn_begin(&t, 0, err) < 0)
+		goto out;
+	envs_deactivate_pid(&t.envs, pid);
+	if (store_save_envs(&t.st, &t.envs, err) < 0)
+		goto out;
+	if (store_has(&t.st, "devices.json") &&
+	    (store_load_devices(&t.st, &t.devs, &t.envs, STORE_CLEANUP, err) < 0 ||
+	     store_save_devices(&t.st, &t.devs, err) < 0))
+		goto out;
+	rc = 0;
+out:
+	store_txn_release(&t);
+	return rc;
+}
+
+int
+store_activate(const struct activation *a, struct env_config *config,
+	       struct strbuf *indices, struct strbuf *err)
+{
+	struct store_txn t = STORE_TXN_INIT;
+	int attach = a->attach && a->gpus >= 0, devices_saved = 0, rc = -1;
+	struct env *e;
+
+	if (store_txn_begin(&t, 0, err) < 0)
+		goto out;
+	e = envs_activate(&t.envs, a->eid, (long long)getuid(), genv_username(),
+			  a->pid, NULL);
+	if (a->has_config) {
+		struct env_config c = ENV_CONFIG_INIT;
+
+		c.name = (char *)a->name;
+		c.gpu_memory = (char *)a->gpu_memory;
+		c.has_gpus = a->gpus >= 0;
+		c.gpus = a->gpus >= 0 ? a->gpus : 0;
+		env_config_release(&e->config);
+		env_config_copy(&e->config, &c);
+	}
+	if (config)
+		env_config_copy(config, &e->config);
+	/* without devices.json (and nothing to attach) no NVML is needed */
+	if (attach || (indices && store_has(&t.st, "devices.json"))) {
+		if (store_load_devices(&t.st, &t.devs, &t.envs, STORE_CLEANUP, err) < 0)
+			goto out;
+		if (attach) {
+			struct attach_request req = ATTACH_REQUEST_INIT;
+
+			req.count = a->gpus;
+			req.gpu_memory = a->gpu_memory;
+			req.over_subscribe = a->over_subscribe;
+			if (devices_attach(&t.devs, a->eid, &req, err) < 0 ||
+			    store_save_devices(&t.st, &t.devs, err) < 0)
+				goto out;
+			devices_saved = 1;
+		}
+		if (indices)
+			devices_attached_list(&t.devs, a->eid, indices);
+	}
+	if (store_save_envs(&t.st, &t.envs, err) < 0) {
+		if (devices_saved) {
+			struct strbuf ignored = STRBUF_INIT;
+
+			/* do not leave devices attached to an env that does not exist */
+			devices_detach(&t.devs, a->eid, -1);
+			store_save_devices(&t.st, &t.devs, &ignored);
+			strbuf_release(&ignored);
+		}
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0 && config)
+		env_config_release(config);
+	if (rc < 0 && indices)
+		strbuf_reset(indices);
+	store_txn_release(&t);
+	return rc;
+}

@@ -13,10 +13,8 @@
 #ifndef GENV_CORE_STORE_H
 #define GENV_CORE_STORE_H
 
+#include "core/state.h"
 #include "util/strbuf.h"
-
-struct envs;
-struct devices;
 
 struct store {
 	struct strbuf dir;   /* state directory, no trailing slash */
@@ -84,5 +82,60 @@ int store_has(const struct store *st, const char *name);
  * load asks again (for tests and long-running commands like monitor).
  */
 void store_forget_gpus(void);
+
+/*
+ * A locked read-modify-write, the shape of every state-changing command:
+ * store_txn_begin() resolves the directory, takes the lock and loads envs
+ * (with cleanup) and, with STORE_TXN_DEVICES, devices (reconciled and
+ * cleaned against those envs). The caller edits t->envs / t->devs and
+ * saves what it changed; store_txn_release() unlocks and frees it all
+ * (also after a failed begin).
+ */
+struct store_txn {
+	struct store st;
+	struct envs envs;
+	struct devices devs;
+};
+#define STORE_TXN_INIT { STORE_INIT, ENVS_INIT, DEVICES_INIT }
+
+enum store_txn_flags {
+	STORE_TXN_DEVICES = 1 << 0,
+};
+
+int store_txn_begin(struct store_txn *t, unsigned flags, struct strbuf *err);
+void store_txn_release(struct store_txn *t);
+
+/*
+ * What leaving an environment does (`genv deactivate`, the end of `genv
+ * exec`): under the lock, removes pid from every environment, drops the
+ * environments left empty and then their attachments, and saves. Without
+ * a devices.json nothing can be attached, so devices are not touched (no
+ * NVML needed: a missing driver must not keep a shell active).
+ */
+int store_deactivate_pid(long pid, struct strbuf *err);
+
+/* What store_activate() does for `genv activate` and `genv exec`. */
+struct activation {
+	const char *eid;
+	long pid;                /* the shell or process joining eid */
+	int has_config;          /* replace eid's configuration with these: */
+	const char *name;        /*   NULL = unset */
+	const char *gpu_memory;  /*   NULL = unset */
+	long gpus;               /*   -1 = unset */
+	int attach;              /* attach gpus devices (when gpus >= 0) */
+	int over_subscribe;
+};
+#define ACTIVATION_INIT { NULL, 0, 0, NULL, NULL, -1, 1, 0 }
+
+/*
+ * Under the lock: registers a->pid in a->eid (creating it, owned by the
+ * caller's uid and login name), replaces its configuration when asked,
+ * attaches devices, and saves. On failure nothing is saved: a failed
+ * activation leaves no environment behind (1.4.3 kept it). On success,
+ * config (if not NULL) receives the environment's configuration and
+ * indices (if not NULL) its attached devices ("0,2", "" for none).
+ */
+int store_activate(const struct activation *a, struct env_config *config,
+		   struct strbuf *indices, struct strbuf *err);
 
 #endif
