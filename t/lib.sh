@@ -37,10 +37,18 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=0:exitcode=99}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=99}"
 mkdir -p "$HOME"
 
-test_track_pid() { test_pids+=("$@"); }
+# Test bodies run in subshells: the pids also go to a file that the
+# cleanup reads, so that a process started inside a test is ended too.
+test_track_pid() {
+	test_pids+=("$@")
+	printf '%s\n' "$@" >>"$TRASH/.tracked-pids"
+}
 
 test_cleanup() {
 	local pid
+	if [ -f "$TRASH/.tracked-pids" ]; then
+		while read -r pid; do test_pids+=("$pid"); done <"$TRASH/.tracked-pids"
+	fi
 	for pid in "${test_pids[@]}"; do
 		kill -9 "$pid" 2>/dev/null
 	done

@@ -187,4 +187,20 @@ test_expect_success 'every command of this part has --help on stdout (activate/d
 	done
 '
 
+test_expect_success 'deactivating an environment without devices leaves devices.json alone' '
+	{ sleep 600 & } && p1=$! &&
+	{ sleep 600 & } && p2=$! &&
+	test_track_pid $p1 $p2 &&
+	genv activate --shell $p1 --gpus 1 >/dev/null &&
+	genv activate --shell $p2 >/dev/null &&
+	cp "$GENV_TMPDIR/devices.json" before &&
+	ino=$(stat -c %i "$GENV_TMPDIR/devices.json") &&
+	GENV_ENVIRONMENT_ID=$p2 genv deactivate --shell $p2 >/dev/null &&
+	test "$(stat -c %i "$GENV_TMPDIR/devices.json")" = "$ino" &&
+	GENV_ENVIRONMENT_ID=$p1 genv deactivate --shell $p1 >/dev/null &&
+	test "$(stat -c %i "$GENV_TMPDIR/devices.json")" != "$ino" &&
+	! grep -q "\"eid\": \"$p1\"" "$GENV_TMPDIR/devices.json" &&
+	grep -q "\"eid\": \"$p1\"" before
+'
+
 test_done

@@ -545,9 +545,11 @@ store_deactivate_pid(long pid, struct strbuf *err)
 	envs_deactivate_pid(&t.envs, pid);
 	if (store_save_envs(&t.st, &t.envs, err) < 0)
 		goto out;
+	/* an environment without devices leaves devices.json as it is */
 	if (store_has(&t.st, "devices.json") &&
 	    (store_load_devices(&t.st, &t.devs, &t.envs, STORE_CLEANUP, err) < 0 ||
-	     store_save_devices(&t.st, &t.devs, err) < 0))
+	     ((t.st.changed & STORE_CHANGED_DEVICES) &&
+	      store_save_devices(&t.st, &t.devs, err) < 0)))
 		goto out;
 	rc = 0;
 out:
