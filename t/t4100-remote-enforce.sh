@@ -126,4 +126,20 @@ test_expect_success 'remote enforce usage errors' '
 	grep -q "usage: genv remote enforce" out
 '
 
+test_expect_success '--grace is passed to the hosts: a process ignoring SIGTERM is SIGKILLed there' '
+	printf "#!/bin/sh\necho \"\$*\" >>\"%s/genv.log\"\nexec \"%s\" \"\$@\"\n" "$H1" "$REAL_GENV" >"$H1/bin/genv" &&
+	rm -f "$H1/genv.log" &&
+	{ bash -c "trap \"\" TERM; while :; do sleep 0.1; done" & } &&
+	stubborn=$! &&
+	test_track_pid $stubborn &&
+	printf "proc 1 %d 64\n" "$stubborn" >>"$H1/gpus.conf" &&
+	genv remote -H gpu-server-1 enforce --interval 0 --non-env-processes \
+		--no-env-devices --no-env-memory --grace 1 >out 2>err &&
+	grep -Fx "[gpu-server-1] Process $stubborn is not running in a GPU environment" out &&
+	test_wait_for 10 dead $stubborn &&
+	alive "$KEEP1" &&
+	grep -Fx "usage execute --grace 1" "$H1/genv.log" &&
+	grep -F "\"pid\": $stubborn, " "$H1/state/enforce.log" | grep -q "\"action\": \"kill\""
+'
+
 test_done

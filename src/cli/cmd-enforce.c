@@ -154,6 +154,7 @@ enforce_parse_args(const struct cli_cmd *cmd, int argc, char **argv,
 		if ((v = option_value(argc, argv, &i, "--grace", &missing))) {
 			if (parse_nonneg(cmd, "--grace", v, &a->grace) < 0)
 				return -1;
+			a->grace_given = 1;
 			continue;
 		}
 		if ((v = option_value(argc, argv, &i, "--max-devices-per-user", &missing))) {

@@ -19,6 +19,7 @@ struct enforce_args {
 	struct enforce_options rules;
 	long interval;          /* seconds; 0 = one cycle */
 	long grace;             /* seconds between SIGTERM and SIGKILL */
+	int grace_given;        /* --grace was on the command line */
 	int dry_run;
 	int no_audit_log;
 	const char *audit_log;  /* borrowed from argv; NULL = default path */

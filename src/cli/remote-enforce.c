@@ -25,7 +25,7 @@ static const struct cli_cmd remote_enforce_cmd = {
 		 "                           [--env-devices | --no-env-devices] [--env-memory | --no-env-memory]\n"
 		 "                           [--max-devices-per-user MAXIMUM]\n"
 		 "                           [--max-devices-for-user USERNAME=MAXIMUM [USERNAME=MAXIMUM ...]]\n"
-		 "                           [--dry-run]",
+		 "                           [--dry-run] [--grace SECONDS]",
 	.help = "The rules of `genv enforce` (see its --help) over all hosts at once: each\n"
 		"cycle runs `sudo genv usage snapshot` on every host, prints the findings\n"
 		"(\"[host] ...\"; a user over --max-devices-per-user is counted over all\n"
@@ -38,13 +38,23 @@ static const struct cli_cmd remote_enforce_cmd = {
 		"options:\n"
 		"  -h, --help            show this help message and exit\n"
 		"  --interval SECONDS    Seconds between cycles (default: 10); 0 = once\n"
-		"  --non-env-processes, --no-non-env-processes (default: off)\n"
-		"  --env-devices, --no-env-devices (default: on)\n"
-		"  --env-memory, --no-env-memory (default: on)\n"
+		"  --non-env-processes, --no-non-env-processes\n"
+		"                        Processes outside environments (default: off)\n"
+		"  --env-devices, --no-env-devices\n"
+		"                        Processes on devices their environment is not\n"
+		"                        attached to (default: on)\n"
+		"  --env-memory, --no-env-memory\n"
+		"                        Environments over their GPU memory (default: on)\n"
 		"  --max-devices-per-user MAXIMUM\n"
+		"                        Devices a user may hold over all hosts\n"
 		"  --max-devices-for-user USERNAME=MAXIMUM [USERNAME=MAXIMUM ...]\n"
+		"                        Per-user exceptions to --max-devices-per-user\n"
 		"  --dry-run             Print findings and \"[host] [dry-run] ...\" actions;\n"
 		"                        contact no host for execution\n"
+		"  --grace SECONDS       Have the hosts SIGKILL processes still running\n"
+		"                        SECONDS after SIGTERM (`usage execute --grace`;\n"
+		"                        needs this genv on the hosts: 1.4.3 rejects it).\n"
+		"                        Without it hosts send SIGTERM only, as in 1.4.3\n"
 		"\nAs in 1.4.3, GENV_TERMINATE_PROCESSES is not passed on to the hosts.\n",
 };
 
@@ -121,6 +131,7 @@ execute_reports(const struct remote_enforce *re, const struct report *reports,
 	struct strbuf *json = xcalloc(hl->nr + 1, sizeof(*json));
 	const struct strbuf **payloads = xcalloc(hl->nr + 1, sizeof(*payloads));
 	struct fanout_result *res;
+	struct strbuf grace = STRBUF_INIT;
 	size_t nfailed;
 	int failed = 0;
 
@@ -132,7 +143,16 @@ execute_reports(const struct remote_enforce *re, const struct report *reports,
 		report_serialize(&reports[s], &json[host_of[s]]);
 		payloads[host_of[s]] = &json[host_of[s]];
 	}
-	res = fanout_execute(hl, payloads, NULL, re->fan, &nfailed);
+	/*
+	 * Only when asked: hosts running genv 1.4.3 reject --grace (and then
+	 * execute nothing), and without it every host sends SIGTERM only.
+	 */
+	if (re->args.grace_given)
+		strbuf_addf(&grace, "%ld", re->args.grace);
+	res = fanout_execute(hl, payloads,
+			     re->args.grace_given ? (const char *const[]){ "--grace", grace.buf, NULL }
+						  : NULL,
+			     re->fan, &nfailed);
 	for (size_t i = 0; i < hl->nr; i++) {
 		if (res[i].ok && res[i].skipped)
 			continue;
@@ -154,6 +174,7 @@ execute_reports(const struct remote_enforce *re, const struct report *reports,
 		strbuf_release(&json[i]);
 	free(json);
 	free(payloads);
+	strbuf_release(&grace);
 	return failed;
 }
 
