@@ -24,7 +24,8 @@ t0=$(date +%s%N)
 for i in 1 2 3 4 5; do
 	genv envs activate --eid calib --uid 0 --pid $HOLDER
 done
-MAX_DELAY_US=$(( ($(date +%s%N) - t0) / 5 / 1000 ))
+# up to twice the mean: about half the commands are killed, half complete
+MAX_DELAY_US=$(( ($(date +%s%N) - t0) * 2 / 5 / 1000 ))
 [ $MAX_DELAY_US -gt 1000 ] || MAX_DELAY_US=1000
 
 test_expect_success 'state survives SIGKILL at random points of mutations' '
@@ -76,9 +77,12 @@ test_expect_success 'after the storm: no device holds two whole-device attachmen
 	! grep " " out
 '
 
+# A writer killed mid-save leaves its temp file; the name is fixed per state
+# file, so the next save replaces it: at most one each, never a pile.
 test_expect_success 'no temporary files accumulate in the state directory' '
 	ls -A "$GENV_TMPDIR" >files &&
-	! grep -v -e "^envs.json$" -e "^devices.json$" -e "^devices.uuids$" -e "^genv.lock$" -e "^devices$" files
+	! grep -v -e "^envs.json$" -e "^devices.json$" -e "^devices.uuids$" -e "^genv.lock$" -e "^devices$" \
+		-e "^\.envs\.json\.tmp$" -e "^\.devices\.json\.tmp$" -e "^\.devices\.uuids\.tmp$" files
 '
 
 test_done
