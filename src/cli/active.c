@@ -145,6 +145,17 @@ out:
 	return rc;
 }
 
+struct env *
+registered_env(const struct envs *envs, const char *eid, struct strbuf *err)
+{
+	struct env *e = envs_find(envs, eid);
+
+	if (!e)
+		strbuf_addf(err, "Environment '%s' is not registered "
+			    "(run 'genv deactivate' and activate it again)", eid);
+	return e;
+}
+
 int
 state_env_config(struct store *st, const char *eid, struct env_config *config,
 		 struct strbuf *err)
@@ -157,12 +168,9 @@ state_env_config(struct store *st, const char *eid, struct env_config *config,
 		return -1;
 	if (store_load_envs(st, &envs, 0, err) < 0)
 		goto out;
-	e = envs_find(&envs, eid);
-	if (!e) {
-		strbuf_addf(err, "Environment '%s' is not registered "
-			    "(run 'genv deactivate' and activate it again)", eid);
+	e = registered_env(&envs, eid, err);
+	if (!e)
 		goto out;
-	}
 	env_config_copy(config, &e->config);
 	rc = 0;
 out:

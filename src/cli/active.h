@@ -43,6 +43,12 @@ int state_attached_list(struct store *st, const char *eid, struct strbuf *out,
 			struct strbuf *err);
 
 /*
+ * The environment eid in envs, or NULL with a message telling the user how
+ * to recover (the shell's environment was cleaned up or never saved).
+ */
+struct env *registered_env(const struct envs *envs, const char *eid, struct strbuf *err);
+
+/*
  * Copies the configuration of eid from envs.json (under the global lock)
  * into *config (caller releases). Fails when eid is not registered.
  */

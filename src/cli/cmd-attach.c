@@ -22,11 +22,8 @@ attach(const char *eid, const struct attach_request *req, struct strbuf *err)
 	if (store_txn_begin(&t, 0, err) < 0)
 		goto out;
 	/* attachments of an unknown env would vanish at the next cleanup */
-	if (!envs_find(&t.envs, eid)) {
-		strbuf_addf(err, "Environment '%s' is not registered "
-			    "(run 'genv deactivate' and activate it again)", eid);
+	if (!registered_env(&t.envs, eid, err))
 		goto out;
-	}
 	if (store_load_devices(&t.st, &t.devs, &t.envs, STORE_CLEANUP, err) < 0 ||
 	    devices_attach(&t.devs, eid, req, err) < 0 ||
 	    store_save_devices(&t.st, &t.devs, err) < 0)

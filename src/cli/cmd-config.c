@@ -27,29 +27,22 @@ static const char *const field_names[] = { "gpu-memory", "gpus", "name", NULL };
 static int
 write_config(const char *eid, const struct env_config *config, struct strbuf *err)
 {
-	struct store st = STORE_INIT;
-	struct envs envs = ENVS_INIT;
+	struct store_txn t = STORE_TXN_INIT;
 	struct env *e;
 	int rc = -1;
 
-	if (store_init(&st, err) < 0 || store_lock(&st, err) < 0)
+	if (store_txn_begin(&t, 0, err) < 0)
 		goto out;
-	if (store_load_envs(&st, &envs, STORE_CLEANUP, err) < 0)
+	e = registered_env(&t.envs, eid, err);
+	if (!e)
 		goto out;
-	e = envs_find(&envs, eid);
-	if (!e) {
-		strbuf_addf(err, "Environment '%s' is not registered "
-			    "(run 'genv deactivate' and activate it again)", eid);
-		goto out;
-	}
 	env_config_release(&e->config);
 	env_config_copy(&e->config, config);
-	if (store_save_envs(&st, &envs, err) < 0)
+	if (store_save_envs(&t.st, &t.envs, err) < 0)
 		goto out;
 	rc = 0;
 out:
-	store_release(&st);
-	envs_release(&envs);
+	store_txn_release(&t);
 	return rc;
 }
 
