@@ -203,4 +203,14 @@ test_expect_success 'deactivating an environment without devices leaves devices.
 	grep -q "\"eid\": \"$p1\"" before
 '
 
+test_expect_success 'attach and config in an environment the state does not know: a clear error, nothing written' '
+	cp "$GENV_TMPDIR/devices.json" devices-before &&
+	test_expect_code 1 env GENV_ENVIRONMENT_ID=ghost genv attach --count 1 2>err &&
+	grep -Fx "Environment '"'"'ghost'"'"' is not registered (run '"'"'genv deactivate'"'"' and activate it again)" err &&
+	cmp devices-before "$GENV_TMPDIR/devices.json" &&
+	test_expect_code 1 env GENV_ENVIRONMENT_ID=ghost genv config name x 2>err &&
+	grep -q "^Environment .ghost. is not registered" err &&
+	! grep -q "\"ghost\"" "$GENV_TMPDIR/envs.json"
+'
+
 test_done
