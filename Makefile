@@ -38,8 +38,10 @@ endif
 # ---- sources (listed explicitly so that a new file shows up in review)
 
 UTIL_SRC = \
+	src/util/clock.c \
 	src/util/fileio.c \
 	src/util/json.c \
+	src/util/proc.c \
 	src/util/quote.c \
 	src/util/run.c \
 	src/util/strbuf.c \
@@ -99,11 +101,13 @@ LIB_SRC = $(UTIL_SRC) $(CORE_SRC) $(GPU_SRC) $(SHELL_SRC) $(REMOTE_SRC) $(METRIC
 
 # unit tests: t/unit/test-<module>.c, each linked with libgenv.a and cmocka
 UNIT_TESTS = \
+	test-clock \
 	test-devices \
 	test-enforce \
 	test-gpu \
 	test-hosts \
 	test-memory \
+	test-proc \
 	test-run \
 	test-shell \
 	test-state \
@@ -120,7 +124,8 @@ all: $(GENV_BIN) $(BUILD)/.runtime
 
 $(BUILD)/libgenv.a: $(LIB_OBJ)
 	@echo "  AR    $@"
-	$(Q)$(AR) rcs $@ $^
+	@# from scratch: a removed source must not live on in the archive
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(GENV_BIN): $(CLI_OBJ) $(BUILD)/libgenv.a
 	@mkdir -p $(@D)

@@ -12,6 +12,7 @@
 #include "core/store.h"
 #include "shell/shell.h"
 #include "util/fileio.h"
+#include "util/proc.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -59,7 +60,7 @@ genv_shims_dir(struct strbuf *out)
 	char *exe, *real;
 	char *slash;
 
-	exe = realpath("/proc/self/exe", NULL);
+	exe = proc_self_exe();
 	if (!exe)
 		return -1;
 	slash = strrchr(exe, '/');

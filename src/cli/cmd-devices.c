@@ -14,6 +14,7 @@
 #include "core/envs.h"
 #include "core/state.h"
 #include "core/store.h"
+#include "util/clock.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 
@@ -126,7 +127,7 @@ devices_ps(struct devices_ctx *ctx, int argc, char **argv)
 	fmt = table_opts_format(&topts);
 	if (devices_begin(ctx) < 0)
 		return finish(ctx, &out, 1);
-	now = time(NULL);
+	now = clock_wall();
 	if (!topts.no_header)
 		table_row(&out, fmt, widths, header, 4);
 	for (size_t i = 0; i < ctx->devs.nr; i++) {

@@ -13,6 +13,7 @@
 #include "core/memory.h"
 #include "core/state.h"
 #include "core/store.h"
+#include "util/clock.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
@@ -125,7 +126,7 @@ envs_ps(struct envs_ctx *ctx, int argc, char **argv)
 	fmt = table_opts_format(&topts);
 	if (envs_begin(ctx) < 0)
 		return finish(ctx, &out, 1, 0);
-	now = time(NULL);
+	now = clock_wall();
 	if (!topts.no_header)
 		table_row(&out, fmt, widths, header, 5);
 	for (size_t i = 0; i < ctx->envs.nr; i++) {

@@ -18,6 +18,7 @@
 #include "remote/fanout.h"
 #include "remote/hosts.h"
 #include "remote/ssh.h"
+#include "util/clock.h"
 #include "util/run.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
@@ -231,7 +232,7 @@ remote_envs(struct remote_ctx *ctx, int argc, char **argv)
 	res = query_hosts(ctx, FANOUT_ENVS, &failed, &answered);
 	if (failed < 0)
 		goto out;
-	now = time(NULL);
+	now = clock_wall();
 	if (!no_header)
 		table_row(&out, fmt, widths,
 			  (const char *const[]){ "HOST", "ID", "USER", "NAME", "CREATED" }, 5);

@@ -7,6 +7,7 @@
  */
 #include "compat.h"
 #include "cli/cli.h"
+#include "util/proc.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 
@@ -49,7 +50,7 @@ find_real_nvidia_smi(const char *argv0, struct strbuf *found)
 {
 	const char *path = getenv("PATH");
 	char *shim_dir = real_dir_of(argv0);
-	char *self = realpath("/proc/self/exe", NULL);
+	char *self = proc_self_exe();
 	struct strbuf cand = STRBUF_INIT;
 	int rc = -1;
 

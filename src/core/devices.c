@@ -8,6 +8,7 @@
 #include "core/devices.h"
 #include "core/memory.h"
 #include "core/timefmt.h"
+#include "util/clock.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -172,7 +173,7 @@ devices_attach(struct devices *devs, const char *eid,
 
 	if (req->index < 0 && check_count(req, err) < 0)
 		return -1;
-	genv_time_format(&stamp, time(NULL));
+	genv_time_format(&stamp, clock_wall());
 	if (req->index >= 0)
 		rc = attach_index(devs, eid, req, stamp.buf, err);
 	else if (req->count >= 0)

@@ -7,6 +7,7 @@
 #include "compat.h"
 #include "core/envs.h"
 #include "core/timefmt.h"
+#include "util/clock.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -27,7 +28,7 @@ envs_activate(struct envs *envs, const char *eid, long long uid,
 		struct strbuf now = STRBUF_INIT;
 
 		e = envs_append(envs, eid);
-		genv_time_format(&now, time(NULL));
+		genv_time_format(&now, clock_wall());
 		e->creation = strbuf_detach(&now, NULL);
 		e->uid = uid;
 		e->username = xstrdup_or_null(username);

@@ -8,88 +8,20 @@
 #include "core/snapshot.h"
 #include "core/store.h"
 #include "gpu/gpu.h"
-#include "util/fileio.h"
+#include "util/proc.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-/* Reads /proc/<pid>/<name>; errno is kept from the failing call. */
-static int
-read_proc_file(long pid, const char *name, struct strbuf *sb)
-{
-	struct strbuf path = STRBUF_INIT, ignored = STRBUF_INIT;
-	int rc, saved;
-
-	strbuf_addf(&path, "/proc/%ld/%s", pid, name);
-	rc = read_file_sb(sb, path.buf, &ignored);
-	saved = errno;
-	strbuf_release(&path);
-	strbuf_release(&ignored);
-	errno = saved;
-	return rc;
-}
-
 int
 process_read_identity(long pid, char **eid, long long *uid)
 {
-	struct strbuf status = STRBUF_INIT, environ_sb = STRBUF_INIT;
-	const char *line, *next;
-	const char *found = NULL;
-	size_t found_len = 0;
-	int saved;
-
 	*eid = NULL;
 	*uid = -1;
-	if (pid <= 0) {
-		errno = ESRCH;
+	/* a status without a Uid line just leaves the uid unknown */
+	if (proc_real_uid(pid, uid) < 0 && errno != EINVAL)
 		return -1;
-	}
-	if (read_proc_file(pid, "status", &status) < 0)
-		goto fail;
-	for (line = status.buf; line; line = next) {
-		const char *rest;
-
-		next = strchr(line, '\n');
-		if (next)
-			next++;
-
-		if (skip_prefix(line, "Uid:", &rest)) {
-			char *end;
-			long long n = strtoll(rest, &end, 10);
-
-			if (end != rest)
-				*uid = n;
-			break;
-		}
-	}
-	if (read_proc_file(pid, "environ", &environ_sb) < 0)
-		goto fail;
-	/* NUL-separated; the last definition wins, as in a Python dict */
-	for (size_t off = 0; off < environ_sb.len;) {
-		const char *entry = environ_sb.buf + off;
-		size_t len = strnlen(entry, environ_sb.len - off);
-		const char *value;
-
-		if (skip_prefix(entry, "GENV_ENVIRONMENT_ID=", &value)) {
-			found = value;
-			found_len = len - (size_t)(value - entry);
-		}
-		off += len + 1;
-	}
-	if (found)
-		*eid = xstrndup(found, found_len);
-	strbuf_release(&status);
-	strbuf_release(&environ_sb);
-	return 0;
-fail:
-	saved = errno;
-	strbuf_release(&status);
-	strbuf_release(&environ_sb);
-	errno = saved;
-	return -1;
+	return proc_environ_get(pid, "GENV_ENVIRONMENT_ID", eid);
 }
 
 static int

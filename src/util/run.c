@@ -8,6 +8,7 @@
  */
 #include "compat.h"
 #include "util/run.h"
+#include "util/clock.h"
 #include "util/fileio.h"
 #include "util/xalloc.h"
 
@@ -40,15 +41,6 @@ run_task_release(struct run_task *t)
 	strbuf_release(&t->out);
 	strbuf_release(&t->err);
 	strbuf_release(&t->error);
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
@@ -273,7 +265,7 @@ run_parallel(struct run_task *tasks, size_t n, const struct run_opts *opts)
 	sigaction(SIGPIPE, &ign, &old_pipe);
 
 	while (finished < n) {
-		int64_t now = now_ms(), wake = INT64_MAX;
+		int64_t now = clock_monotonic_ms(), wake = INT64_MAX;
 		size_t np = 0;
 		int timeout;
 
@@ -313,7 +305,7 @@ run_parallel(struct run_task *tasks, size_t n, const struct run_opts *opts)
 		if (poll(pfd, np, timeout) < 0 && errno != EINTR)
 			break;   /* cannot happen with valid fds; deadlines still apply below */
 
-		now = now_ms();
+		now = clock_monotonic_ms();
 		for (size_t i = 0; i < next; i++) {
 			struct run_task *t = &tasks[i];
 

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/* proc.c: reading other processes' facts from /proc (proc.h). */
+#include "compat.h"
+#include "util/proc.h"
+#include "util/fileio.h"
+#include "util/strbuf.h"
+#include "util/strvec.h"
+#include "util/xalloc.h"
+
+/* Reads /proc/<pid>/<name> into sb; errno is kept from the failing call. */
+static int
+proc_read(long pid, const char *name, struct strbuf *sb)
+{
+	struct strbuf path = STRBUF_INIT, ignored = STRBUF_INIT;
+	int rc, saved;
+
+	if (pid <= 0) {
+		errno = ESRCH;
+		return -1;
+	}
+	strbuf_addf(&path, "/proc/%ld/%s", pid, name);
+	rc = read_file_sb(sb, path.buf, &ignored);
+	saved = errno;
+	strbuf_release(&path);
+	strbuf_release(&ignored);
+	errno = saved;
+	return rc;
+}
+
+int
+proc_real_uid(long pid, long long *uid)
+{
+	struct strbuf status = STRBUF_INIT;
+	const char *p;
+	char *end;
+	int rc = -1;
+
+	if (proc_read(pid, "status", &status) < 0)
+		goto out;
+	/* "Uid:\treal\teffective\tsaved\tfs"; never the first line ("Name:" is) */
+	p = strstr(status.buf, "\nUid:");
+	if (!p) {
+		errno = EINVAL;
+		goto out;
+	}
+	p += 5;
+	*uid = strtoll(p, &end, 10);
+	if (end == p) {
+		errno = EINVAL;
+		goto out;
+	}
+	rc = 0;
+out:
+	strbuf_release(&status);
+	return rc;
+}
+
+int
+proc_start_time(long pid, unsigned long long *start_time)
+{
+	struct strbuf stat = STRBUF_INIT;
+	const char *p;
+	int rc = -1;
+
+	if (proc_read(pid, "stat", &stat) < 0)
+		goto out;
+	errno = ESRCH;
+	/* the command name may hold spaces and parentheses: skip to the last ')' */
+	p = strrchr(stat.buf, ')');
+	if (!p || p[1] != ' ')
+		goto out;
+	p += 2;
+	if (*p == 'Z' || *p == 'X')
+		goto out;
+	/* state is field 3, starttime field 22 */
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			goto out;
+		p++;
+	}
+	*start_time = strtoull(p, NULL, 10);
+	rc = 0;
+out:
+	strbuf_release(&stat);
+	return rc;
+}
+
+int
+proc_environ_get(long pid, const char *name, char **value)
+{
+	struct strbuf env = STRBUF_INIT;
+	size_t name_len = strlen(name);
+	const char *found = NULL;
+	size_t found_len = 0;
+
+	*value = NULL;
+	if (proc_read(pid, "environ", &env) < 0) {
+		int saved = errno;
+
+		strbuf_release(&env);
+		errno = saved;
+		return -1;
+	}
+	/* NUL-separated "NAME=value" entries */
+	for (size_t off = 0; off < env.len;) {
+		const char *entry = env.buf + off;
+		size_t len = strnlen(entry, env.len - off);
+
+		if (len > name_len && entry[name_len] == '=' &&
+		    !memcmp(entry, name, name_len)) {
+			found = entry + name_len + 1;
+			found_len = len - name_len - 1;
+		}
+		off += len + 1;
+	}
+	if (found)
+		*value = xstrndup(found, found_len);
+	strbuf_release(&env);
+	return 0;
+}
+
+int
+proc_cmdline(long pid, struct strvec *argv)
+{
+	struct strbuf cmd = STRBUF_INIT;
+	int saved;
+
+	if (proc_read(pid, "cmdline", &cmd) < 0) {
+		saved = errno;
+		strbuf_release(&cmd);
+		errno = saved;
+		return -1;
+	}
+	for (size_t off = 0; off < cmd.len;) {
+		size_t len = strnlen(cmd.buf + off, cmd.len - off);
+
+		strvec_push_nodup(argv, xstrndup(cmd.buf + off, len));
+		off += len + 1;
+	}
+	strbuf_release(&cmd);
+	return 0;
+}
+
+char *
+proc_self_exe(void)
+{
+	return realpath("/proc/self/exe", NULL);
+}

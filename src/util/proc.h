@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proc.h: the one reader of /proc. Everything genv learns about another
+ * process (its real uid, its start time, a variable of its environment,
+ * its command line) and where its own executable is comes from here.
+ *
+ * Functions return 0 or -1 with errno from the failing call: ENOENT or
+ * ESRCH when the process is gone, EACCES or EPERM when its files may not
+ * be read (another user's environ without root).
+ */
+#ifndef GENV_UTIL_PROC_H
+#define GENV_UTIL_PROC_H
+
+struct strvec;
+
+/* The real uid (first field of "Uid:" in /proc/PID/status). */
+int proc_real_uid(long pid, long long *uid);
+
+/*
+ * The start time (field 22 of /proc/PID/stat, clock ticks since boot):
+ * with the pid, it names one process for good, since a pid can be reused.
+ * Fails (ESRCH) for a zombie too: it has ended, only its parent has not
+ * reaped it.
+ */
+int proc_start_time(long pid, unsigned long long *start_time);
+
+/*
+ * The value of variable name in /proc/PID/environ, as the process started
+ * (the last definition wins, as in a Python dict). *value is malloc'ed, or
+ * NULL when the variable is not set.
+ */
+int proc_environ_get(long pid, const char *name, char **value);
+
+/* The arguments of the process (/proc/PID/cmdline); none for a kernel thread. */
+int proc_cmdline(long pid, struct strvec *argv);
+
+/* The canonical path of our own executable (malloc'ed), or NULL. */
+char *proc_self_exe(void);
+
+#endif
