@@ -50,7 +50,11 @@ UTIL_SRC = \
 
 CORE_SRC = \
 	src/core/devices.c \
-	src/core/enforce.c \
+	src/core/enforce-audit.c \
+	src/core/enforce-cycle.c \
+	src/core/enforce-execute.c \
+	src/core/enforce-report.c \
+	src/core/enforce-rules.c \
 	src/core/envs.c \
 	src/core/memory.c \
 	src/core/snapshot.c \
@@ -68,6 +72,7 @@ SHELL_SRC = \
 REMOTE_SRC = \
 	src/remote/fanout.c \
 	src/remote/hosts.c \
+	src/remote/remote-enforce.c \
 	src/remote/ssh.c
 
 METRICS_SRC =

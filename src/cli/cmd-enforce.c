@@ -1,23 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd-enforce.c: `genv enforce`, the enforcement daemon (snapshot, rules,
- * SIGTERM + detach, SIGKILL after a grace period, audit log, every
- * --interval seconds), and `genv usage execute`, which runs a Report read
- * from standard input (what `genv remote enforce` sends over SSH).
+ * cmd-enforce.c: the command lines of `genv enforce` (enforce_cycle()
+ * every --interval seconds until SIGINT/SIGTERM) and `genv usage execute`
+ * (enforce_report_execute() on the Report read from standard input, what
+ * `genv remote enforce` sends over SSH), and what they share with `genv
+ * remote enforce`: the options, the sink that prints, the daemon's wait.
+ * The work is in core/enforce-*.c.
  */
 #include "compat.h"
 #include "cli/cli.h"
 #include "cli/enforce-cli.h"
 #include "core/enforce.h"
-#include "core/snapshot.h"
 #include "core/store.h"
+#include "util/clock.h"
 #include "util/strbuf.h"
-#include "util/strvec.h"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_INTERVAL 10
@@ -214,47 +214,38 @@ enforce_args_release(struct enforce_args *a)
 	enforce_options_release(&a->rules);
 }
 
-int
-enforce_send_signals(void)
+/* Findings and actions on stdout, the rest on stderr, in the order said. */
+static void
+print_line(void *data, enum enforce_stream stream, const char *line)
 {
-	const char *v = getenv("GENV_TERMINATE_PROCESSES");
-	char *end;
-	long n;
-
-	if (!v)
-		return 1;
-	/* 1.4.3: int(value) == 0 disables; int() allows surrounding blanks */
-	errno = 0;
-	n = strtol(v, &end, 10);
-	while (*end == ' ' || *end == '\t' || *end == '\n')
-		end++;
-	return !(end != v && !*end && !errno && n == 0);
-}
-
-void
-enforce_print_lines(const struct strvec *lines, FILE *out, const char *prefix)
-{
-	for (size_t i = 0; i < lines->nr; i++)
-		fprintf(out, "%s%s\n", prefix ? prefix : "", lines->v[i]);
-}
-
-/* Appends the audit lines to the log chosen by the arguments; complains on stderr. */
-void
-enforce_write_audit(const struct enforce_args *a, struct store *st,
-		    const struct strbuf *audit)
-{
-	struct strbuf path = STRBUF_INIT, err = STRBUF_INIT;
-
-	if (a->no_audit_log || !audit->len)
+	(void)data;
+	if (stream == ENFORCE_OUT) {
+		fputs(line, stdout);
+		putchar('\n');
 		return;
-	if (a->audit_log)
-		strbuf_addstr(&path, a->audit_log);
-	else
-		store_path(st, "enforce.log", &path);
-	if (enforce_audit_write(path.buf, audit, &err) < 0)
-		cli_error("[WARNING] %s", err.buf);
-	strbuf_release(&path);
-	strbuf_release(&err);
+	}
+	fflush(stdout);
+	fprintf(stderr, "%s\n", line);
+}
+
+static void
+flush_stdout(void *data)
+{
+	(void)data;
+	fflush(stdout);
+}
+
+const struct enforce_sink enforce_cli_sink = { print_line, flush_stdout, NULL };
+
+void
+enforce_cycle_options_init(struct enforce_cycle_options *o, const struct enforce_args *a)
+{
+	memset(o, 0, sizeof(*o));
+	o->rules = &a->rules;
+	o->dry_run = a->dry_run;
+	o->grace_ms = a->grace < 0 ? -1 : a->grace * 1000;
+	o->audit_log = a->audit_log;
+	o->no_audit_log = a->no_audit_log;
 }
 
 /* ---- genv enforce ---- */
@@ -299,10 +290,9 @@ enforce_stop_requested(void)
 int
 enforce_wait_between_cycles(long seconds)
 {
-	struct timespec start, now;
-	long long left_ms = (long long)seconds * 1000;
+	int64_t deadline = clock_monotonic_ms() + (int64_t)seconds * 1000;
+	int64_t left_ms = (int64_t)seconds * 1000;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (!stop_requested && left_ms > 0) {
 		struct pollfd pfd = { stop_pipe[0], POLLIN, 0 };
 		int timeout = left_ms > 60000 ? 60000 : (int)left_ms;
@@ -311,97 +301,19 @@ enforce_wait_between_cycles(long seconds)
 			poll(&pfd, 1, timeout);
 		else
 			poll(NULL, 0, timeout);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left_ms = (long long)seconds * 1000 -
-			  ((now.tv_sec - start.tv_sec) * 1000LL +
-			   (now.tv_nsec - start.tv_nsec) / 1000000);
+		left_ms = deadline - clock_monotonic_ms();
 	}
 	return stop_requested;
-}
-
-/* One cycle: snapshot, rules, execution. Returns 0 or -1 (already reported). */
-static int
-enforce_cycle(const struct enforce_args *a, struct store *st, int send_signals)
-{
-	struct snapshot snap = SNAPSHOT_INIT;
-	struct survey sv;
-	struct strvec warnings = STRVEC_INIT, out = STRVEC_INIT, errout = STRVEC_INIT;
-	struct strbuf err = STRBUF_INIT, audit = STRBUF_INIT;
-	struct report r = REPORT_INIT;
-	struct enforce_pendings pending = ENFORCE_PENDINGS_INIT;
-	struct enforce_exec_options xo = ENFORCE_EXEC_OPTIONS_INIT;
-	int rc = -1, taken;
-
-	taken = !store_lock(st, &err) && !snapshot_take(st, &snap, SNAPSHOT_ALL, &warnings, &err);
-	store_unlock(st);
-	survey_init(&sv, NULL, &snap);
-	enforce_print_lines(&warnings, stderr, NULL);
-	strvec_clear(&warnings);
-	if (!taken) {
-		cli_error("%s", err.buf);
-		goto out;
-	}
-
-	enforce_run_rules(&sv, 1, &a->rules, &out, &warnings);
-	/* start times now, while the pids surely name the processes NVML saw */
-	if (!a->dry_run)
-		survey_read_start_times(&sv);
-	survey_report(&sv, &r);
-	enforce_print_lines(&out, stdout, NULL);
-	fflush(stdout);
-	enforce_print_lines(&warnings, stderr, NULL);
-	strvec_clear(&out);
-
-	xo.send_signals = send_signals;
-	xo.dry_run = a->dry_run;
-	xo.audit = &audit;
-	if (report_is_empty(&r)) {
-		rc = 0;
-		goto out;
-	}
-	if (a->dry_run) {
-		rc = enforce_execute(NULL, &r, &xo, &out, &errout, NULL, &err);
-	} else if (store_lock(st, &err) < 0) {
-		cli_error("%s", err.buf);
-		goto out;
-	} else {
-		rc = enforce_execute(st, &r, &xo, &out, &errout, &pending, &err);
-		store_unlock(st);
-	}
-	fflush(stdout);
-	enforce_print_lines(&out, stdout, NULL);
-	enforce_print_lines(&errout, stderr, NULL);
-	if (rc < 0)
-		cli_error("%s", err.buf);
-	strvec_clear(&out);
-	strvec_clear(&errout);
-	if (pending.nr) {
-		fflush(stdout);
-		enforce_escalate(&pending, a->grace * 1000, &xo, &out, &errout);
-		enforce_print_lines(&out, stdout, NULL);
-		enforce_print_lines(&errout, stderr, NULL);
-	}
-out:
-	enforce_write_audit(a, st, &audit);
-	fflush(stdout);
-	enforce_pendings_release(&pending);
-	report_release(&r);
-	survey_release(&sv);
-	strvec_clear(&warnings);
-	strvec_clear(&out);
-	strvec_clear(&errout);
-	strbuf_release(&err);
-	strbuf_release(&audit);
-	return rc;
 }
 
 static int
 enforce_run(int argc, char **argv)
 {
 	struct enforce_args a;
+	struct enforce_cycle_options o;
 	struct store st = STORE_INIT;
 	struct strbuf err = STRBUF_INIT;
-	int rc, send_signals = enforce_send_signals();
+	int rc;
 
 	enforce_args_init(&a);
 	rc = enforce_parse_args(&cli_cmd_enforce, argc, argv, &a);
@@ -409,23 +321,22 @@ enforce_run(int argc, char **argv)
 		enforce_args_release(&a);
 		return rc == CLI_ENFORCE_HELP ? 0 : 2;
 	}
+	enforce_cycle_options_init(&o, &a);
 	if (store_init(&st, &err) < 0) {
 		cli_error("%s", err.buf);
 		rc = 1;
 		goto out;
 	}
-	if (a.interval == 0) {
-		rc = enforce_cycle(&a, &st, send_signals) < 0 ? 1 : 0;
-		goto out;
-	}
-	enforce_install_stop_handlers();
-	/* a daemon keeps going after a failed cycle (state or NVML trouble) */
+	if (a.interval)
+		enforce_install_stop_handlers();
 	do {
-		enforce_cycle(&a, &st, send_signals);
-		/* next cycle: ask NVML again (GPUs can appear; tests change the fake) */
-		store_forget_gpus();
-	} while (!enforce_wait_between_cycles(a.interval));
-	rc = 0;
+		/* a daemon keeps going after a failed cycle (state or NVML trouble) */
+		strbuf_reset(&err);
+		rc = enforce_cycle(&st, &o, &enforce_cli_sink, &err);
+		if (rc < 0)
+			cli_error("%s", err.buf);
+	} while (a.interval && !enforce_wait_between_cycles(a.interval));
+	rc = a.interval ? 0 : rc != 0;
 out:
 	store_release(&st);
 	strbuf_release(&err);
@@ -475,12 +386,8 @@ int
 usage_execute_run(int argc, char **argv)
 {
 	struct enforce_args a;
-	struct store st = STORE_INIT;
-	struct strbuf in = STRBUF_INIT, err = STRBUF_INIT, audit = STRBUF_INIT;
-	struct strvec out = STRVEC_INIT, errout = STRVEC_INIT;
-	struct report r = REPORT_INIT;
-	struct enforce_pendings pending = ENFORCE_PENDINGS_INIT;
-	struct enforce_exec_options xo = ENFORCE_EXEC_OPTIONS_INIT;
+	struct enforce_cycle_options o;
+	struct strbuf in = STRBUF_INIT, err = STRBUF_INIT;
 	int rc = 1, grace_given = 0;
 
 	enforce_args_init(&a);
@@ -521,42 +428,18 @@ usage_execute_run(int argc, char **argv)
 		cli_error("cannot read standard input: %s", strerror(errno));
 		goto out;
 	}
-	if (report_parse(&r, in.buf, in.len, "standard input", &err) < 0) {
+	/* without --grace, SIGTERM only, as 1.4.3 */
+	if (!grace_given)
+		a.grace = -1;
+	enforce_cycle_options_init(&o, &a);
+	rc = enforce_report_execute(in.buf, in.len, "standard input", &o,
+				    &enforce_cli_sink, &err);
+	if (rc < 0)
 		cli_error("%s", err.buf);
-		goto out;
-	}
-	if (store_init(&st, &err) < 0 || store_lock(&st, &err) < 0) {
-		cli_error("%s", err.buf);
-		goto out;
-	}
-	xo.send_signals = enforce_send_signals();
-	xo.audit = &audit;
-	rc = enforce_execute(&st, &r, &xo, &out, &errout, grace_given ? &pending : NULL,
-			     &err) < 0;
-	store_unlock(&st);
-	enforce_print_lines(&out, stdout, NULL);
-	fflush(stdout);
-	enforce_print_lines(&errout, stderr, NULL);
-	if (rc)
-		cli_error("%s", err.buf);
-	if (pending.nr) {
-		strvec_clear(&out);
-		strvec_clear(&errout);
-		enforce_escalate(&pending, a.grace * 1000, &xo, &out, &errout);
-		enforce_print_lines(&out, stdout, NULL);
-		fflush(stdout);
-		enforce_print_lines(&errout, stderr, NULL);
-	}
-	enforce_write_audit(&a, &st, &audit);
+	rc = rc != 0;
 out:
-	store_release(&st);
-	report_release(&r);
-	enforce_pendings_release(&pending);
 	enforce_args_release(&a);
-	strvec_clear(&out);
-	strvec_clear(&errout);
 	strbuf_release(&in);
 	strbuf_release(&err);
-	strbuf_release(&audit);
 	return rc;
 }

@@ -2,18 +2,15 @@
 /*
  * enforce-cli.h: what `genv enforce`, `genv usage execute` and `genv remote
  * enforce` share in the CLI layer (cmd-enforce.c): the enforce options as
- * parsed from argv, GENV_TERMINATE_PROCESSES, printing and the audit log.
+ * parsed from argv, the sink that prints what enforcement says, and the
+ * daemon's wait between cycles.
  */
 #ifndef GENV_CLI_ENFORCE_CLI_H
 #define GENV_CLI_ENFORCE_CLI_H
 
-#include <stdio.h>
 #include "core/enforce.h"
 
 struct cli_cmd;
-struct store;
-struct strbuf;
-struct strvec;
 
 struct enforce_args {
 	struct enforce_options rules;
@@ -36,16 +33,11 @@ void enforce_args_release(struct enforce_args *a);
  */
 int enforce_parse_args(const struct cli_cmd *cmd, int argc, char **argv,
 		       struct enforce_args *a);
-/* 0 when GENV_TERMINATE_PROCESSES is an integer equal to 0 (1.4.3). */
-int enforce_send_signals(void);
-/* Prints each line followed by a newline, after prefix (may be NULL). */
-void enforce_print_lines(const struct strvec *lines, FILE *out, const char *prefix);
-/*
- * Appends audit to --audit-log or <state dir>/enforce.log (st must be
- * initialised) unless --no-audit-log; failures are warnings on stderr.
- */
-void enforce_write_audit(const struct enforce_args *a, struct store *st,
-			 const struct strbuf *audit);
+/* Prints what the enforcement procedures say: stdout, or stderr for ENFORCE_ERR. */
+extern const struct enforce_sink enforce_cli_sink;
+/* The procedures' options from the parsed arguments (a->grace < 0: none). */
+void enforce_cycle_options_init(struct enforce_cycle_options *o,
+				const struct enforce_args *a);
 
 /*
  * Daemon mode: SIGINT and SIGTERM only set a flag (and wake the wait), so

@@ -1,26 +1,36 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * enforce.h: genv's enforcement rules engine, in three steps.
+ * enforce.h: genv's enforcement, one header for the five files that do it:
  *
- *  1. Surveys: one snapshot per machine (hostname NULL for the local one),
- *     wrapped in a struct survey that decides which environment every GPU
- *     process really belongs to.
- *  2. Rules (enforce_run_rules): genv 1.4.3's four rules, in its order and
- *     with its exact messages, over all surveys at once (the per-user
- *     device limit counts devices across hosts). They only print findings
- *     (into a strvec, prefixed "[host] " for remote surveys) and mark
- *     processes to terminate and environments to detach; each survey then
- *     yields a struct report (the JSON `genv usage execute` reads).
- *  3. Execution (enforce_execute, enforce_escalate): SIGTERM, detach, and,
- *     unlike 1.4.3, SIGKILL after a grace period for processes that ignore
- *     SIGTERM. They return the lines to print rather than printing.
+ *  enforce-rules.c    surveys (which environment every GPU process really
+ *                     belongs to) and genv 1.4.3's four rules, in its order
+ *                     and with its exact messages, over all surveys at once
+ *                     (the per-user device limit counts devices across hosts)
+ *  enforce-report.c   the Report: what to do on one machine, and its JSON
+ *                     (what `genv usage execute` reads)
+ *  enforce-execute.c  SIGTERM, detach and, unlike 1.4.3, SIGKILL after a
+ *                     grace period for processes that ignore SIGTERM
+ *  enforce-audit.c    the audit log: one JSON line per action
+ *  enforce-cycle.c    the procedures commands call: one local cycle
+ *                     (`genv enforce`), the execution of a report
+ *                     (`genv usage execute`), and the judging step they
+ *                     share with the multi-host cycle
+ *
+ * Layering: src/remote (remote-enforce.c, `genv remote enforce`) builds on
+ * this model (surveys from its hosts' snapshots, the rules, reports, the
+ * sink); nothing here knows about hosts or ssh, and core never includes
+ * src/remote.
+ *
+ * Nothing here prints: the cycle procedures hand every line to a
+ * caller-given sink, in order; the lower-level steps append lines to
+ * strvecs.
  *
  * Differences from 1.4.3, on purpose:
  *  - A process belongs to an environment only if its GENV_ENVIRONMENT_ID
  *    names an environment that exists AND (when its real uid is known) the
  *    process runs as the environment's owner. Otherwise it is treated as
- *    outside any environment: an orphaned env id (1.4.3 gap 22) or an id
- *    spoofed by another user no longer escapes enforcement.
+ *    outside any environment: an orphaned env id or an id spoofed by
+ *    another user no longer escapes enforcement.
  *  - Users are judged in sorted order (1.4.3 used hash order).
  *  - A process is identified by pid AND its start time in /proc/PID/stat,
  *    so a pid reused by a new process between snapshot and signal is left
@@ -35,7 +45,7 @@
 struct store;
 struct strbuf;
 
-/* ----- options ----- */
+/* ----- options (enforce-rules.c) ----- */
 
 struct enforce_limit {
 	char *username;
@@ -72,7 +82,23 @@ enum enforce_rule {
 /* "non-env-processes", ..., or NULL for ENFORCE_RULE_NONE. */
 const char *enforce_rule_name(enum enforce_rule rule);
 
-/* ----- report: what to do on one machine ----- */
+/* ----- report: what to do on one machine (enforce-report.c) ----- */
+
+struct report_process {
+	struct process process;         /* as in the JSON */
+	/*
+	 * Local knowledge, never in the JSON (so unknown in a parsed report):
+	 * the rule that asked, and the process start time (clock ticks since
+	 * boot, 0 = unknown).
+	 */
+	enum enforce_rule rule;
+	unsigned long long start_time;
+};
+
+struct report_processes {
+	struct report_process *v;
+	size_t nr, alloc;
+};
 
 struct report_detach {
 	long index;
@@ -81,22 +107,20 @@ struct report_detach {
 
 struct report {
 	/* Processes to terminate, in snapshot order, with all their usage. */
-	struct processes terminate;
+	struct report_processes terminate;
 	/* Device index -> environments to detach, in insertion order. */
 	struct report_detach *detach;
 	size_t detach_nr, detach_alloc;
-	/*
-	 * Local knowledge, never in JSON, parallel to terminate.v (NULL when
-	 * the report was parsed): the rule that asked, and the process start
-	 * time (clock ticks since boot, 0 = unknown).
-	 */
-	enum enforce_rule *rule;
-	unsigned long long *start_time;
 };
-#define REPORT_INIT { PROCESSES_INIT, NULL, 0, 0, NULL, NULL }
+#define REPORT_INIT { { NULL, 0, 0 }, NULL, 0, 0 }
 
 void report_release(struct report *r);
 int report_is_empty(const struct report *r);
+/*
+ * Appends a process to terminate (eid copied, may be NULL; no usage, uid
+ * unknown, rule NONE, start time unknown).
+ */
+struct report_process *report_add_process(struct report *r, long pid, const char *eid);
 
 /*
  * The 1.4.3 Report object: {"terminate": {"processes": [...]},
@@ -112,7 +136,15 @@ void report_serialize(const struct report *r, struct strbuf *out);
 int report_parse(struct report *r, const char *text, size_t len,
 		 const char *what, struct strbuf *err);
 
-/* ----- surveys and rules ----- */
+/* ----- surveys and rules (enforce-rules.c) ----- */
+
+/* What the rules know and decide about one GPU process of a survey. */
+struct survey_process {
+	const struct process *process;  /* in the survey's snapshot */
+	const char *owner;              /* eid it belongs to (borrowed), or NULL */
+	unsigned long long start_time;  /* 0 = unknown */
+	enum enforce_rule marked;       /* the rule that marked it, or NONE */
+};
 
 struct survey_detach {
 	long index;
@@ -122,15 +154,8 @@ struct survey_detach {
 struct survey {
 	char *hostname;             /* NULL for the local machine */
 	struct snapshot snapshot;
-	/*
-	 * Per process (parallel to snapshot.processes.v): the eid of the
-	 * environment it belongs to (borrowed from snapshot.envs) or NULL;
-	 * its start time (0 = unknown); the rule that marked it (NONE = not
-	 * marked).
-	 */
-	const char **owner;
-	unsigned long long *start_time;
-	enum enforce_rule *marked;
+	struct survey_process *procs;  /* one per snapshot process, same order */
+	size_t procs_nr;
 	struct survey_detach *detach;
 	size_t detach_nr, detach_alloc;
 };
@@ -150,17 +175,18 @@ void survey_release(struct survey *sv);
 
 /*
  * Runs the enabled rules over surveys[0..nr-1] in 1.4.3's order. Findings
- * are appended to out (one line each, no newline); problems that do not
- * stop enforcement (an unparsable gpu_memory in the state) to warnings.
+ * are appended to out (one line each, no newline, "[host] " first for a
+ * remote survey); problems that do not stop enforcement (an unparsable
+ * gpu_memory in the state) to warnings.
  */
 void enforce_run_rules(struct survey *surveys, size_t nr,
 		       const struct enforce_options *o, struct strvec *out,
 		       struct strvec *warnings);
 
-/* Builds the report of what the rules marked in sv. */
+/* Builds the report of what the rules marked in sv (enforce-report.c). */
 void survey_report(const struct survey *sv, struct report *r);
 
-/* ----- execution ----- */
+/* ----- execution (enforce-execute.c) ----- */
 
 struct enforce_exec_options {
 	int send_signals;          /* 0 with GENV_TERMINATE_PROCESSES=0 */
@@ -169,6 +195,9 @@ struct enforce_exec_options {
 	struct strbuf *audit;      /* JSON lines are appended here, or NULL */
 };
 #define ENFORCE_EXEC_OPTIONS_INIT { 1, 0, NULL, NULL }
+
+/* 0 when GENV_TERMINATE_PROCESSES is an integer equal to 0 (1.4.3), else 1. */
+int enforce_signals_enabled(void);
 
 /* A process that was sent SIGTERM, to check on after the grace period. */
 struct enforce_pending {
@@ -213,11 +242,16 @@ void enforce_escalate(const struct enforce_pendings *pending, long grace_ms,
 		      const struct enforce_exec_options *o, struct strvec *out,
 		      struct strvec *errout);
 
+/* ----- audit log (enforce-audit.c) ----- */
+
 /*
- * Reads the state and start time of pid from /proc/PID/stat. Returns 0,
- * or -1 when the process does not exist or is a zombie.
+ * Appends one JSON line (time, host, rule, pid, uid, eid, [device,]
+ * action, result) to o->audit, if set. pid <= 0 and uid < 0 are null;
+ * device < 0 leaves the key out.
  */
-int enforce_proc_start_time(long pid, unsigned long long *start_time);
+void enforce_audit_add(const struct enforce_exec_options *o, enum enforce_rule rule,
+		       long pid, long long uid, const char *eid, long device,
+		       const char *action, const char *result);
 
 /*
  * Appends the audit lines to path (created 0644; never followed if it is
@@ -225,5 +259,71 @@ int enforce_proc_start_time(long pid, unsigned long long *start_time);
  */
 int enforce_audit_write(const char *path, const struct strbuf *lines,
 			struct strbuf *err);
+
+/* ----- the procedures (enforce-cycle.c) ----- */
+
+enum enforce_stream {
+	ENFORCE_OUT,   /* findings and actions (stdout) */
+	ENFORCE_ERR,   /* warnings, per-process problems, errors (stderr) */
+};
+
+/* Where the procedures say what they find and do, one line at a time. */
+struct enforce_sink {
+	/* line has no newline */
+	void (*line)(void *data, enum enforce_stream stream, const char *line);
+	/*
+	 * May be NULL. Called before the procedure waits (the grace period)
+	 * and when it ends, so that buffered lines are seen meanwhile.
+	 */
+	void (*flush)(void *data);
+	void *data;
+};
+
+/* Hands every line to the sink, after prefix (may be NULL). */
+void enforce_emit(const struct enforce_sink *sink, enum enforce_stream stream,
+		  const struct strvec *lines, const char *prefix);
+void enforce_flush(const struct enforce_sink *sink);
+
+/*
+ * The judging step of every cycle, local or over hosts: runs the rules
+ * over surveys[0..nr-1], reads the start times of the processes marked in
+ * local surveys (unless dry_run), fills reports[s] for each survey, and
+ * emits the findings, then the warnings.
+ */
+void enforce_judge(struct survey *surveys, size_t nr, const struct enforce_options *o,
+		   int dry_run, struct report *reports, const struct enforce_sink *sink);
+
+struct enforce_cycle_options {
+	const struct enforce_options *rules;  /* enforce_cycle() only */
+	int dry_run;                          /* enforce_cycle() only */
+	long grace_ms;          /* SIGKILL this long after SIGTERM; < 0: never */
+	const char *audit_log;  /* NULL: enforce.log in the state directory */
+	int no_audit_log;
+};
+
+/*
+ * One enforcement cycle on this machine: under the lock, a snapshot; the
+ * rules; the start times of the processes to signal; then (under the lock
+ * again, unless dry_run) execution, escalation after grace_ms, and the
+ * audit log. Each cycle asks NVML afresh. GENV_TERMINATE_PROCESSES=0
+ * keeps the lines and sends no signal. st is initialised (store_init) by
+ * the caller, who may keep it over many cycles.
+ *
+ * Returns 0; 1 when the cycle ran but an action failed (devices.json
+ * could not be saved after processes were signalled), already said on the
+ * sink in its place; -1 when it could not run (no lock, no snapshot): err
+ * says why.
+ */
+int enforce_cycle(struct store *st, const struct enforce_cycle_options *o,
+		  const struct enforce_sink *sink, struct strbuf *err);
+
+/*
+ * `genv usage execute`: parses the Report in text (what names it in
+ * messages), then opens the state directory, and executes the report as a
+ * cycle does (rules and dry_run unused). Returns like enforce_cycle().
+ */
+int enforce_report_execute(const char *text, size_t len, const char *what,
+			   const struct enforce_cycle_options *o,
+			   const struct enforce_sink *sink, struct strbuf *err);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/enforce.h"
+#include "util/proc.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -73,7 +74,7 @@ assert_terminated(const struct report *r, const long *pids)
 		n++;
 	assert_int_equal(r->terminate.nr, n);
 	for (size_t i = 0; i < n; i++)
-		assert_int_equal(r->terminate.v[i].pid, pids[i]);
+		assert_int_equal(r->terminate.v[i].process.pid, pids[i]);
 }
 
 /* The example of the 1.4.3 reference (§9.3), all rules on. */
@@ -134,9 +135,9 @@ all_rules_local(void **state)
 
 	survey_report(&sv, &r);
 	assert_terminated(&r, want_pids);
-	assert_int_equal(r.rule[0], ENFORCE_RULE_NON_ENV_PROCESSES);
-	assert_int_equal(r.rule[2], ENFORCE_RULE_ENV_MEMORY);
-	assert_int_equal(r.rule[3], ENFORCE_RULE_MAX_DEVICES_PER_USER);
+	assert_int_equal(r.terminate.v[0].rule, ENFORCE_RULE_NON_ENV_PROCESSES);
+	assert_int_equal(r.terminate.v[2].rule, ENFORCE_RULE_ENV_MEMORY);
+	assert_int_equal(r.terminate.v[3].rule, ENFORCE_RULE_MAX_DEVICES_PER_USER);
 	assert_int_equal(r.detach_nr, 1);
 	assert_int_equal(r.detach[0].index, 0);
 	assert_int_equal(r.detach[0].envs.nr, 1);
@@ -252,8 +253,8 @@ spoofed_and_orphaned(void **state)
 	survey_report(&sv, &r);
 	assert_terminated(&r, want_pids);
 	/* the report names no environment for them */
-	assert_null(r.terminate.v[0].eid);
-	assert_null(r.terminate.v[1].eid);
+	assert_null(r.terminate.v[0].process.eid);
+	assert_null(r.terminate.v[1].process.eid);
 	report_release(&r);
 	survey_release(&sv);
 	strvec_clear(&out);
@@ -456,13 +457,11 @@ spawn_child(int ignore_term)
 static void
 one_process_report(struct report *r, pid_t pid, unsigned long long start)
 {
-	struct process *p = processes_append(&r->terminate, pid, "e1");
+	struct report_process *rp = report_add_process(r, pid, "e1");
 
-	process_add_usage(p, 0, "10mi");
-	r->rule = xcalloc(1, sizeof(*r->rule));
-	r->start_time = xcalloc(1, sizeof(*r->start_time));
-	r->rule[0] = ENFORCE_RULE_ENV_DEVICES;
-	r->start_time[0] = start;
+	process_add_usage(&rp->process, 0, "10mi");
+	rp->rule = ENFORCE_RULE_ENV_DEVICES;
+	rp->start_time = start;
 }
 
 /* Real signals: SIGTERM, SIGKILL for the stubborn, and the audit lines. */
@@ -482,7 +481,7 @@ execute_signals(void **state)
 	polite = spawn_child(0);
 	stubborn = spawn_child(1);
 	usleep(100000);  /* let the child install SIG_IGN */
-	assert_int_equal(enforce_proc_start_time(polite, &start), 0);
+	assert_int_equal(proc_start_time(polite, &start), 0);
 	one_process_report(&r1, polite, start);
 	one_process_report(&r2, stubborn, 0);
 	xo.audit = &audit;
@@ -553,7 +552,7 @@ execute_reused_pid(void **state)
 	(void)state;
 
 	child = spawn_child(0);
-	assert_int_equal(enforce_proc_start_time(child, &start), 0);
+	assert_int_equal(proc_start_time(child, &start), 0);
 	one_process_report(&r, child, start + 1);
 	assert_int_equal(enforce_execute(NULL, &r, &xo, &out, &errout, NULL, &err), 0);
 	strbuf_addf(&want, "[DEBUG] Process %ld already terminated", (long)child);

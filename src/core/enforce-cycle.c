@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * enforce-cycle.c: the enforcement procedures commands call (enforce.h):
+ * one cycle on this machine (lock, snapshot, rules, start times, execute,
+ * escalate, audit), the execution of a report read from elsewhere, and
+ * the judging step that the multi-host cycle (remote/remote-enforce.c)
+ * shares with the local one. Everything they say goes to a sink.
+ */
+#include "compat.h"
+#include "core/enforce.h"
+#include "core/snapshot.h"
+#include "core/store.h"
+#include "util/strbuf.h"
+
+void
+enforce_emit(const struct enforce_sink *sink, enum enforce_stream stream,
+	     const struct strvec *lines, const char *prefix)
+{
+	struct strbuf line = STRBUF_INIT;
+
+	for (size_t i = 0; i < lines->nr; i++) {
+		if (!prefix) {
+			sink->line(sink->data, stream, lines->v[i]);
+			continue;
+		}
+		strbuf_reset(&line);
+		strbuf_addstr(&line, prefix);
+		strbuf_addstr(&line, lines->v[i]);
+		sink->line(sink->data, stream, line.buf);
+	}
+	strbuf_release(&line);
+}
+
+void
+enforce_flush(const struct enforce_sink *sink)
+{
+	if (sink->flush)
+		sink->flush(sink->data);
+}
+
+void
+enforce_judge(struct survey *surveys, size_t nr, const struct enforce_options *o,
+	      int dry_run, struct report *reports, const struct enforce_sink *sink)
+{
+	struct strvec out = STRVEC_INIT, warnings = STRVEC_INIT;
+
+	enforce_run_rules(surveys, nr, o, &out, &warnings);
+	for (size_t s = 0; s < nr; s++) {
+		/* start times now, while the pids surely name the processes NVML saw */
+		if (!dry_run && !surveys[s].hostname)
+			survey_read_start_times(&surveys[s]);
+		survey_report(&surveys[s], &reports[s]);
+	}
+	enforce_emit(sink, ENFORCE_OUT, &out, NULL);
+	enforce_emit(sink, ENFORCE_ERR, &warnings, NULL);
+	strvec_clear(&out);
+	strvec_clear(&warnings);
+}
+
+/* Appends audit to the chosen log; a refusal is a warning, not a failure. */
+static void
+write_audit(struct store *st, const struct enforce_cycle_options *o,
+	    const struct strbuf *audit, const struct enforce_sink *sink)
+{
+	struct strbuf path = STRBUF_INIT, err = STRBUF_INIT, line = STRBUF_INIT;
+
+	if (o->no_audit_log || !audit->len)
+		return;
+	if (o->audit_log)
+		strbuf_addstr(&path, o->audit_log);
+	else
+		store_path(st, "enforce.log", &path);
+	if (enforce_audit_write(path.buf, audit, &err) < 0) {
+		strbuf_addf(&line, "[WARNING] %s", err.buf);
+		sink->line(sink->data, ENFORCE_ERR, line.buf);
+	}
+	strbuf_release(&path);
+	strbuf_release(&err);
+	strbuf_release(&line);
+}
+
+/*
+ * The acting half of every cycle: executes r (under the lock unless
+ * dry_run), escalates after o->grace_ms, writes the audit log. Returns 0,
+ * 1 when devices.json could not be saved (said on the sink, in its place:
+ * the escalation still runs), or -1 when the lock could not be taken.
+ */
+static int
+act(struct store *st, const struct report *r, const struct enforce_cycle_options *o,
+    int dry_run, const struct enforce_sink *sink, struct strbuf *err)
+{
+	struct enforce_exec_options xo = ENFORCE_EXEC_OPTIONS_INIT;
+	struct enforce_pendings pending = ENFORCE_PENDINGS_INIT;
+	struct strvec out = STRVEC_INIT, errout = STRVEC_INIT;
+	struct strbuf audit = STRBUF_INIT, why = STRBUF_INIT;
+	int rc = 0;
+
+	xo.send_signals = enforce_signals_enabled();
+	xo.dry_run = dry_run;
+	xo.audit = o->no_audit_log ? NULL : &audit;
+	if (!dry_run && store_lock(st, err) < 0) {
+		rc = -1;
+		goto out;
+	}
+	if (enforce_execute(dry_run ? NULL : st, r, &xo, &out, &errout,
+			    dry_run || o->grace_ms < 0 ? NULL : &pending, &why) < 0)
+		rc = 1;
+	if (!dry_run)
+		store_unlock(st);
+	enforce_emit(sink, ENFORCE_OUT, &out, NULL);
+	enforce_emit(sink, ENFORCE_ERR, &errout, NULL);
+	if (rc)
+		sink->line(sink->data, ENFORCE_ERR, why.buf);
+	if (pending.nr) {
+		strvec_clear(&out);
+		strvec_clear(&errout);
+		enforce_flush(sink);
+		enforce_escalate(&pending, o->grace_ms, &xo, &out, &errout);
+		enforce_emit(sink, ENFORCE_OUT, &out, NULL);
+		enforce_emit(sink, ENFORCE_ERR, &errout, NULL);
+	}
+	write_audit(st, o, &audit, sink);
+out:
+	enforce_pendings_release(&pending);
+	strvec_clear(&out);
+	strvec_clear(&errout);
+	strbuf_release(&audit);
+	strbuf_release(&why);
+	return rc;
+}
+
+/* Under the lock, a snapshot of this machine, surveyed into sv. */
+static int
+take_survey(struct store *st, struct survey *sv, const struct enforce_sink *sink,
+	    struct strbuf *err)
+{
+	struct snapshot snap = SNAPSHOT_INIT;
+	struct strvec warnings = STRVEC_INIT;
+	int taken;
+
+	taken = !store_lock(st, err) &&
+		!snapshot_take(st, &snap, SNAPSHOT_ALL, &warnings, err);
+	store_unlock(st);
+	survey_init(sv, NULL, &snap);
+	enforce_emit(sink, ENFORCE_ERR, &warnings, NULL);
+	strvec_clear(&warnings);
+	return taken ? 0 : -1;
+}
+
+int
+enforce_cycle(struct store *st, const struct enforce_cycle_options *o,
+	      const struct enforce_sink *sink, struct strbuf *err)
+{
+	struct survey sv;
+	struct report r = REPORT_INIT;
+	int rc = -1;
+
+	/* ask NVML afresh every cycle: GPUs can come and go under a daemon */
+	store_forget_gpus();
+	if (take_survey(st, &sv, sink, err) < 0)
+		goto out;
+	enforce_judge(&sv, 1, o->rules, o->dry_run, &r, sink);
+	rc = report_is_empty(&r) ? 0 : act(st, &r, o, o->dry_run, sink, err);
+out:
+	enforce_flush(sink);
+	report_release(&r);
+	survey_release(&sv);
+	return rc;
+}
+
+int
+enforce_report_execute(const char *text, size_t len, const char *what,
+		       const struct enforce_cycle_options *o,
+		       const struct enforce_sink *sink, struct strbuf *err)
+{
+	struct report r = REPORT_INIT;
+	struct store st = STORE_INIT;
+	int rc = -1;
+
+	if (report_parse(&r, text, len, what, err) < 0 || store_init(&st, err) < 0)
+		goto out;
+	rc = act(&st, &r, o, 0, sink, err);
+out:
+	enforce_flush(sink);
+	store_release(&st);
+	report_release(&r);
+	return rc;
+}
