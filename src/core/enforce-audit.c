@@ -13,6 +13,7 @@
 #include "util/strbuf.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,6 +47,61 @@ enforce_audit_add(const struct enforce_exec_options *o, enum enforce_rule rule,
 	json_decref(obj);
 }
 
+/*
+ * Refuses a log another user could have written: anything but a regular
+ * file of ours with one link and no group or other write permission.
+ */
+static int
+check_audit_file(int fd, const char *path, struct strbuf *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		strbuf_addf(err, "cannot write audit log '%s'", path);
+		strbuf_add_errno(err, errno);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode))
+		strbuf_addf(err, "refusing audit log '%s': not a regular file", path);
+	else if (st.st_uid != geteuid())
+		strbuf_addf(err, "refusing audit log '%s': owned by uid %ld, not by uid %ld",
+			    path, (long)st.st_uid, (long)geteuid());
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		strbuf_addf(err, "refusing audit log '%s': writable by other users (mode %04o)",
+			    path, (unsigned)(st.st_mode & 07777));
+	else if (st.st_nlink != 1)
+		strbuf_addf(err, "refusing audit log '%s': it has %ld hard links",
+			    path, (long)st.st_nlink);
+	else
+		return 0;
+	return -1;
+}
+
+static int
+open_audit_log(const char *path, struct strbuf *err)
+{
+	/* O_NONBLOCK: a FIFO planted there must not hang the enforcer */
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+		      O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		if (errno == ELOOP)
+			strbuf_addf(err, "refusing audit log '%s': it is a symbolic link", path);
+		else if (errno == ENXIO)
+			strbuf_addf(err, "refusing audit log '%s': not a regular file", path);
+		else {
+			strbuf_addf(err, "cannot open audit log '%s'", path);
+			strbuf_add_errno(err, errno);
+		}
+		return -1;
+	}
+	if (check_audit_file(fd, path, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int
 enforce_audit_write(const char *path, const struct strbuf *lines, struct strbuf *err)
 {
@@ -61,12 +117,9 @@ enforce_audit_write(const char *path, const struct strbuf *lines, struct strbuf 
 		if (mkdir_p(dir.buf, 0755, err) < 0)
 			goto out;
 	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		strbuf_addf(err, "cannot open audit log '%s'", path);
-		strbuf_add_errno(err, errno);
+	fd = open_audit_log(path, err);
+	if (fd < 0)
 		goto out;
-	}
 	/* one write: concurrent enforcers' lines do not interleave */
 	if (write_all(fd, lines->buf, lines->len) < 0) {
 		strbuf_addf(err, "cannot write audit log '%s'", path);

@@ -254,8 +254,12 @@ void enforce_audit_add(const struct enforce_exec_options *o, enum enforce_rule r
 		       const char *action, const char *result);
 
 /*
- * Appends the audit lines to path (created 0644; never followed if it is
- * a symlink, since the default lives in the world-writable state dir).
+ * Appends the audit lines to path in one write. The log is a record the
+ * administrator trusts, and its default place is the world-writable state
+ * directory: it is created 0644 (missing directories 0755), and an
+ * existing one is refused (err says why, nothing is written) unless it is
+ * a regular file with a single link, owned by the effective uid and
+ * writable by nobody else. A symlink is never followed.
  */
 int enforce_audit_write(const char *path, const struct strbuf *lines,
 			struct strbuf *err);

@@ -1,0 +1,112 @@
+#!/bin/bash
+# t4010: the audit log of `genv enforce` is a record the administrator
+# trusts, and its default place is the world-writable state directory. A
+# real unprivileged user (uid 65534, via setpriv) plants things there
+# before root's enforcer runs: a log of her own, a symlink to a root-only
+# file, a dangling symlink, a FIFO, a hard link. Root refuses each with a
+# clear warning, writes nothing, and the target is untouched; the cycle
+# itself still runs. Directories genv creates for the log are 0755.
+. "$(dirname "$0")/lib.sh"
+
+if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then
+	echo "# skipped: needs root and setpriv to act as another user"
+	test_done
+	exit
+fi
+
+# the other user must reach the state directory (genv creates it 0777)
+chmod 0755 "$TRASH"
+fake_gpus 2
+sleep 1000 &
+OUT=$!
+test_track_pid "$OUT"
+fake_proc 1 "$OUT" 100
+LOG=$GENV_TMPDIR/enforce.log
+# as_other CMD...: CMD as uid/gid 65534, no supplementary groups
+as_other() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+# one dry-run cycle with one action to record
+cycle() { genv enforce --interval 0 --dry-run --non-env-processes "$@"; }
+
+printf 'root only\n' >"$TRASH/secret"
+chmod 0600 "$TRASH/secret"
+SECRET_SUM=$(cksum <"$TRASH/secret")
+secret_untouched() {
+	test "$(cksum <"$TRASH/secret")" = "$SECRET_SUM" &&
+	test "$(stat -c %a:%u:%h "$TRASH/secret")" = "600:0:1"
+}
+
+test_expect_success 'setup: the state directory exists, root logs normally' '
+	cycle >out 2>err &&
+	! grep WARNING err &&
+	grep -c "\"result\": \"dry-run\"" "$LOG" >n && echo 1 >expect && test_cmp expect n &&
+	test "$(stat -c %a:%u "$LOG")" = "644:0" &&
+	rm "$LOG"
+'
+
+test_expect_success 'a log another user created is refused, not appended to' '
+	as_other sh -c "umask 022; echo forged >\"$LOG\"" &&
+	test "$(stat -c %u "$LOG")" = 65534 &&
+	cycle >out 2>err &&
+	grep -Fx "[WARNING] refusing audit log '"'"'$LOG'"'"': owned by uid 65534, not by uid 0" err &&
+	echo forged >expect && test_cmp expect "$LOG" &&
+	grep -F "Terminating process $OUT " out &&
+	rm "$LOG"
+'
+
+test_expect_success 'a symlink to a root-only file is refused; the file is untouched' '
+	as_other ln -s "$TRASH/secret" "$LOG" &&
+	cycle >out 2>err &&
+	grep -Fx "[WARNING] refusing audit log '"'"'$LOG'"'"': it is a symbolic link" err &&
+	secret_untouched &&
+	rm "$LOG"
+'
+
+test_expect_success 'a dangling symlink is refused; its target is not created' '
+	as_other ln -s "$TRASH/created-by-root" "$LOG" &&
+	cycle >out 2>err &&
+	grep -Fx "[WARNING] refusing audit log '"'"'$LOG'"'"': it is a symbolic link" err &&
+	! test -e "$TRASH/created-by-root" &&
+	rm "$LOG"
+'
+
+test_expect_success 'a FIFO is refused without blocking the enforcer' '
+	as_other mkfifo -m 0600 "$LOG" &&
+	timeout 10 genv enforce --interval 0 --dry-run --non-env-processes >out 2>err &&
+	grep -Fx "[WARNING] refusing audit log '"'"'$LOG'"'"': not a regular file" err &&
+	rm "$LOG"
+'
+
+test_expect_success 'a log of root that others may write is refused' '
+	cycle >/dev/null 2>&1 && chmod 0666 "$LOG" && cp "$LOG" before &&
+	cycle >out 2>err &&
+	grep -Fx "[WARNING] refusing audit log '"'"'$LOG'"'"': writable by other users (mode 0666)" err &&
+	test_cmp before "$LOG" &&
+	rm "$LOG"
+'
+
+test_expect_success 'a hard link to a root-owned file is refused' '
+	chmod 0644 "$TRASH/secret" &&
+	ln "$TRASH/secret" "$LOG" &&
+	cycle >out 2>err &&
+	grep -Fx "[WARNING] refusing audit log '"'"'$LOG'"'"': it has 2 hard links" err &&
+	rm "$LOG" && chmod 0600 "$TRASH/secret" && secret_untouched
+'
+
+test_expect_success '--audit-log: missing directories are created 0755, whatever the umask' '
+	(umask 0 && cycle --audit-log "$TRASH/logs/genv/enforce.log" >out 2>err) &&
+	! grep WARNING err &&
+	test "$(stat -c %a "$TRASH/logs")" = 755 &&
+	test "$(stat -c %a "$TRASH/logs/genv")" = 755 &&
+	test "$(stat -c %a:%u "$TRASH/logs/genv/enforce.log")" = "644:0"
+'
+
+test_expect_success 'usage execute refuses a planted log the same way' '
+	as_other ln -s "$TRASH/secret" "$LOG" &&
+	printf "%s" "{\"terminate\": {\"processes\": [{\"pid\": 999999999, \"used_gpu_memory\": [], \"eid\": null}]}, \"detach\": {}}" |
+		genv usage execute >out 2>err &&
+	grep -Fx "[WARNING] refusing audit log '"'"'$LOG'"'"': it is a symbolic link" err &&
+	secret_untouched &&
+	rm "$LOG"
+'
+
+test_done
