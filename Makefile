@@ -41,6 +41,7 @@ UTIL_SRC = \
 	src/util/clock.c \
 	src/util/fileio.c \
 	src/util/json.c \
+	src/util/lockfile.c \
 	src/util/proc.c \
 	src/util/quote.c \
 	src/util/run.c \
@@ -49,6 +50,8 @@ UTIL_SRC = \
 	src/util/xalloc.c
 
 CORE_SRC = \
+	src/core/active.c \
+	src/core/device-locks.c \
 	src/core/devices.c \
 	src/core/enforce-audit.c \
 	src/core/enforce-cycle.c \
@@ -57,9 +60,11 @@ CORE_SRC = \
 	src/core/enforce-rules.c \
 	src/core/envs.c \
 	src/core/memory.c \
+	src/core/project-config.c \
 	src/core/snapshot.c \
 	src/core/state.c \
 	src/core/store.c \
+	src/core/store-ops.c \
 	src/core/timefmt.c
 
 GPU_SRC = \
@@ -79,6 +84,7 @@ METRICS_SRC =
 
 CLI_SRC = \
 	src/cli/active.c \
+	src/cli/admin.c \
 	src/cli/commands.c \
 	src/cli/main.c \
 	src/cli/options.c \
@@ -106,6 +112,7 @@ LIB_SRC = $(UTIL_SRC) $(CORE_SRC) $(GPU_SRC) $(SHELL_SRC) $(REMOTE_SRC) $(METRIC
 
 # unit tests: t/unit/test-<module>.c, each linked with libgenv.a and cmocka
 UNIT_TESTS = \
+	test-active \
 	test-clock \
 	test-devices \
 	test-enforce \

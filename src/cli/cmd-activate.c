@@ -10,14 +10,74 @@
 #include "cli/active.h"
 #include "cli/cli.h"
 #include "cli/options.h"
-#include "core/devices.h"
-#include "core/envs.h"
+#include "core/active.h"
 #include "core/memory.h"
 #include "core/store.h"
 #include "shell/shell.h"
 #include "util/strbuf.h"
 
-#include <unistd.h>
+/* The checks argparse and 1.4.3 make before anything is done; 0 or an exit status. */
+static int
+check_options(long shell_pid, long gpus, int seen_gpus, const char *gpu_memory,
+	      const char *eid)
+{
+	struct strbuf err = STRBUF_INIT;
+	unsigned long long bytes;
+	int rc = 0;
+
+	if (shell_pid <= 0) {
+		print_not_initialized(stderr);
+		rc = 1;
+	} else if (seen_gpus && gpus < 0) {
+		rc = cli_usage_error(&cli_cmd_activate,
+				     "argument --gpus: must not be negative: '%ld'", gpus);
+	} else if (gpu_memory && memory_to_bytes(gpu_memory, &bytes, &err) < 0) {
+		rc = cli_usage_error(&cli_cmd_activate, "argument --gpu-memory: %s", err.buf);
+	} else if (eid && !*eid) {
+		rc = cli_usage_error(&cli_cmd_activate, "argument --eid/--id: must not be empty");
+	}
+	strbuf_release(&err);
+	return rc;
+}
+
+/*
+ * Registers the shell and prints the code that activates it; with
+ * inline_state, the reconfigure/reattach code is part of it.
+ */
+static int
+activate(const struct activation *a, enum shell_syntax syntax, int prompt,
+	 int inline_state)
+{
+	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT, shims = STRBUF_INIT;
+	struct strbuf indices = STRBUF_INIT, state_code = STRBUF_INIT;
+	struct env_config config = ENV_CONFIG_INIT;
+	struct shell_env env;
+	int rc = 1;
+
+	if (store_activate(a, inline_state ? &config : NULL,
+			   inline_state ? &indices : NULL, &err) < 0) {
+		cli_error("%s", err.buf);
+		goto out;
+	}
+	if (inline_state) {
+		active_shell_env(&env, a->eid, &config, indices.buf);
+		shell_emit_reconfigure(&state_code, syntax, &env);
+		shell_emit_reattach(&state_code, syntax, &env);
+	}
+	shell_emit_activate(&out, syntax, a->eid,
+			    shell_shims_dir(&shims) < 0 ? NULL : shims.buf, prompt,
+			    inline_state ? state_code.buf : NULL);
+	fwrite(out.buf, 1, out.len, stdout);
+	rc = 0;
+out:
+	strbuf_release(&err);
+	strbuf_release(&out);
+	strbuf_release(&shims);
+	strbuf_release(&indices);
+	strbuf_release(&state_code);
+	env_config_release(&config);
+	return rc;
+}
 
 static int
 activate_run(int argc, char **argv)
@@ -41,13 +101,9 @@ activate_run(int argc, char **argv)
 		{ "--inline", NULL, CLI_OPT_FLAG, &inline_state, NULL, NULL },
 		{ NULL, NULL, 0, NULL, NULL, NULL },
 	};
-	enum shell_syntax syntax;
-	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT, shims = STRBUF_INIT;
-	struct strbuf eid = STRBUF_INIT, state_code = STRBUF_INIT;
-	struct strbuf indices = STRBUF_INIT, gpus_text = STRBUF_INIT;
-	struct env_config config = ENV_CONFIG_INIT;
+	enum shell_syntax syntax = SHELL_SYNTAX_POSIX;
+	struct strbuf err = STRBUF_INIT, eid = STRBUF_INIT;
 	struct activation a = ACTIVATION_INIT;
-	unsigned long long bytes;
 	int rc;
 
 	rc = cli_parse_options(&cli_cmd_activate, argc, argv, opts, 0);
@@ -55,37 +111,20 @@ activate_run(int argc, char **argv)
 		return 0;
 	if (rc < 0)
 		return 2;
-	if (shell_pid <= 0) {
-		print_not_initialized(stderr);
-		return 1;
-	}
-	if (shell_syntax_parse(syntax_name, &syntax, &err) < 0) {
+	if (shell_pid > 0 && shell_syntax_parse(syntax_name, &syntax, &err) < 0)
 		rc = cli_usage_error(&cli_cmd_activate, "argument --syntax: %s", err.buf);
-		goto out;
-	}
-	if (seen_gpus && gpus < 0) {
-		rc = cli_usage_error(&cli_cmd_activate,
-				     "argument --gpus: must not be negative: '%ld'", gpus);
-		goto out;
-	}
-	if (gpu_memory && memory_to_bytes(gpu_memory, &bytes, &err) < 0) {
-		rc = cli_usage_error(&cli_cmd_activate, "argument --gpu-memory: %s", err.buf);
-		goto out;
-	}
-	if (eid_opt && !*eid_opt) {
-		rc = cli_usage_error(&cli_cmd_activate, "argument --eid/--id: must not be empty");
-		goto out;
-	}
-	if (active_eid()) {
+	else
+		rc = check_options(shell_pid, gpus, seen_gpus, gpu_memory, eid_opt);
+	if (!rc && active_eid()) {
 		cli_error("Already running in an active environment");
 		rc = 1;
-		goto out;
 	}
+	if (rc)
+		goto out;
 	if (eid_opt)
 		strbuf_addstr(&eid, eid_opt);
 	else
 		strbuf_addf(&eid, "%ld", shell_pid);
-
 	a.eid = eid.buf;
 	a.pid = shell_pid;
 	a.has_config = name || gpu_memory || seen_gpus;
@@ -94,34 +133,10 @@ activate_run(int argc, char **argv)
 	a.gpus = gpus;
 	a.attach = !no_attach;
 	a.over_subscribe = over;
-	if (store_activate(&a, inline_state ? &config : NULL,
-			   inline_state ? &indices : NULL, &err) < 0) {
-		cli_error("%s", err.buf);
-		rc = 1;
-		goto out;
-	}
-	/* what `genv shell --reconfigure` and `--reattach` would print */
-	if (inline_state) {
-		if (config.has_gpus)
-			strbuf_addf(&gpus_text, "%ld", config.gpus);
-		shell_emit_reconfigure(&state_code, syntax, config.name, config.gpu_memory,
-				       config.has_gpus ? gpus_text.buf : NULL);
-		shell_emit_reattach(&state_code, syntax, indices.buf);
-	}
-	shell_emit_activate(&out, syntax, eid.buf,
-			    genv_shims_dir(&shims) < 0 ? NULL : shims.buf, !no_prompt,
-			    inline_state ? state_code.buf : NULL);
-	fwrite(out.buf, 1, out.len, stdout);
-	rc = 0;
+	rc = activate(&a, syntax, !no_prompt, inline_state);
 out:
 	strbuf_release(&err);
-	strbuf_release(&out);
-	strbuf_release(&shims);
 	strbuf_release(&eid);
-	strbuf_release(&state_code);
-	strbuf_release(&indices);
-	strbuf_release(&gpus_text);
-	env_config_release(&config);
 	return rc;
 }
 

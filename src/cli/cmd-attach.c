@@ -8,31 +8,10 @@
 #include "cli/active.h"
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "core/active.h"
 #include "core/devices.h"
-#include "core/envs.h"
 #include "core/store.h"
 #include "util/strbuf.h"
-
-static int
-attach(const char *eid, const struct attach_request *req, struct strbuf *err)
-{
-	struct store_txn t = STORE_TXN_INIT;
-	int rc = -1;
-
-	if (store_txn_begin(&t, 0, err) < 0)
-		goto out;
-	/* attachments of an unknown env would vanish at the next cleanup */
-	if (!registered_env(&t.envs, eid, err))
-		goto out;
-	if (store_load_devices(&t.st, &t.devs, &t.envs, STORE_CLEANUP, err) < 0 ||
-	    devices_attach(&t.devs, eid, req, err) < 0 ||
-	    store_save_devices(&t.st, &t.devs, err) < 0)
-		goto out;
-	rc = 0;
-out:
-	store_txn_release(&t);
-	return rc;
-}
 
 static int
 attach_run(int argc, char **argv)
@@ -92,7 +71,7 @@ attach_run(int argc, char **argv)
 	} else {
 		return 0;  /* nothing configured, nothing asked */
 	}
-	if (attach(eid, &req, &err) < 0) {
+	if (store_attach(eid, &req, &err) < 0) {
 		cli_error("%s", err.buf);
 		rc = 1;
 	} else {

@@ -10,135 +10,18 @@
 #include "cli/active.h"
 #include "cli/cli.h"
 #include "cli/options.h"
-#include "core/envs.h"
+#include "core/active.h"
 #include "core/memory.h"
+#include "core/project-config.h"
 #include "core/store.h"
-#include "util/fileio.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
-#include "util/xalloc.h"
-
-#include <sys/stat.h>
-#include <unistd.h>
 
 enum config_field { FIELD_GPU_MEMORY, FIELD_GPUS, FIELD_NAME, FIELD_NONE = -1 };
 static const char *const field_names[] = { "gpu-memory", "gpus", "name", NULL };
-
-static int
-write_config(const char *eid, const struct env_config *config, struct strbuf *err)
-{
-	struct store_txn t = STORE_TXN_INIT;
-	struct env *e;
-	int rc = -1;
-
-	if (store_txn_begin(&t, 0, err) < 0)
-		goto out;
-	e = registered_env(&t.envs, eid, err);
-	if (!e)
-		goto out;
-	env_config_release(&e->config);
-	env_config_copy(&e->config, config);
-	if (store_save_envs(&t.st, &t.envs, err) < 0)
-		goto out;
-	rc = 0;
-out:
-	store_txn_release(&t);
-	return rc;
-}
-
-/* Reads <dir>/<file> stripped; *value stays NULL when the file is missing. */
-static int
-read_home_file(const char *dir, const char *file, char **value, struct strbuf *err)
-{
-	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, ignored = STRBUF_INIT;
-	int rc = 0;
-
-	strbuf_addf(&path, "%s/%s", dir, file);
-	if (read_file_sb(&text, path.buf, &ignored) < 0) {
-		if (errno != ENOENT) {
-			strbuf_addf(err, "cannot read '%s'", path.buf);
-			strbuf_add_errno(err, errno);
-			rc = -1;
-		}
-	} else {
-		strbuf_trim(&text);
-		*value = strbuf_detach(&text, NULL);
-	}
-	strbuf_release(&path);
-	strbuf_release(&text);
-	strbuf_release(&ignored);
-	return rc;
-}
-
-static int
-load_home(const char *dir, struct env_config *c, struct strbuf *err)
-{
-	char *gpus = NULL;
-	unsigned long long bytes;
-	int rc = -1;
-
-	if (read_home_file(dir, "name", &c->name, err) < 0 ||
-	    read_home_file(dir, "gpu-memory", &c->gpu_memory, err) < 0 ||
-	    read_home_file(dir, "gpus", &gpus, err) < 0)
-		goto out;
-	if (c->gpu_memory && memory_to_bytes(c->gpu_memory, &bytes, err) < 0) {
-		strbuf_addf(err, " (in '%s/gpu-memory')", dir);
-		goto out;
-	}
-	if (gpus) {
-		char *end;
-
-		errno = 0;
-		c->gpus = strtol(gpus, &end, 10);
-		if (!*gpus || *end || errno || c->gpus < 0) {
-			strbuf_addf(err, "'%s/gpus' holds '%s', not a number of devices",
-				    dir, gpus);
-			goto out;
-		}
-		c->has_gpus = 1;
-	}
-	rc = 0;
-out:
-	free(gpus);
-	return rc;
-}
-
-static int
-save_home_file(const char *dir, const char *file, const char *value, struct strbuf *err)
-{
-	struct strbuf path = STRBUF_INIT;
-	mode_t mask = umask(0);
-	int rc = 0;
-
-	umask(mask);
-	strbuf_addf(&path, "%s/%s", dir, file);
-	if (value) {
-		rc = write_file_atomic(path.buf, value, strlen(value), 0666 & ~mask, err);
-	} else if (unlink(path.buf) < 0 && errno != ENOENT) {
-		strbuf_addf(err, "cannot remove '%s'", path.buf);
-		strbuf_add_errno(err, errno);
-		rc = -1;
-	}
-	strbuf_release(&path);
-	return rc;
-}
-
-static int
-save_home(const char *dir, const struct env_config *c, struct strbuf *err)
-{
-	struct strbuf gpus = STRBUF_INIT;
-	int rc;
-
-	if (c->has_gpus)
-		strbuf_addf(&gpus, "%ld", c->gpus);
-	rc = save_home_file(dir, "name", c->name, err);
-	if (!rc)
-		rc = save_home_file(dir, "gpu-memory", c->gpu_memory, err);
-	if (!rc)
-		rc = save_home_file(dir, "gpus", c->has_gpus ? gpus.buf : NULL, err);
-	strbuf_release(&gpus);
-	return rc;
-}
+static const enum env_config_field env_fields[] = {
+	ENV_CONFIG_GPU_MEMORY, ENV_CONFIG_GPUS, ENV_CONFIG_NAME,
+};
 
 static void
 print_config(const struct env_config *c, enum config_field field)
@@ -186,6 +69,51 @@ parse_args(int argc, char **argv, const struct cli_opt *opts, struct strvec *pos
 	}
 }
 
+static void
+show_config(const struct env_config *c, void *field)
+{
+	print_config(c, *(enum config_field *)field);
+}
+
+/* Checks the positionals FIELD [VALUE]; returns 0 or the exit status. */
+static int
+check_positionals(const struct strvec *pos, enum config_field *field, long *gpus)
+{
+	struct strbuf err = STRBUF_INIT;
+	unsigned long long bytes;
+	const char *value;
+	int f, rc = 2;
+
+	if (pos->nr > 2) {
+		cli_usage_error(&cli_cmd_config, "unrecognized arguments: %s", pos->v[2]);
+		goto out;
+	}
+	if (pos->nr >= 1) {
+		f = cli_find_subcommand(&cli_cmd_config, field_names, pos->v[0]);
+		if (f < 0)
+			goto out;
+		*field = f;
+	}
+	if (pos->nr == 2) {
+		value = pos->v[1];
+		if (*field == FIELD_GPUS) {
+			if (cli_parse_long(&cli_cmd_config, "value", value, gpus) < 0)
+				goto out;
+			if (*gpus < 0) {
+				cli_usage_error(&cli_cmd_config, "argument value: must not be negative: '%s'", value);
+				goto out;
+			}
+		} else if (*field == FIELD_GPU_MEMORY && memory_to_bytes(value, &bytes, &err) < 0) {
+			cli_usage_error(&cli_cmd_config, "argument value: %s", err.buf);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	strbuf_release(&err);
+	return rc;
+}
+
 static int
 config_run(int argc, char **argv)
 {
@@ -200,123 +128,54 @@ config_run(int argc, char **argv)
 	};
 	struct strvec pos = STRVEC_INIT;
 	struct strbuf err = STRBUF_INIT, home = STRBUF_INIT;
-	struct env_config config = ENV_CONFIG_INIT;
-	struct store st = STORE_INIT;
+	struct configure_request r = CONFIGURE_REQUEST_INIT;
 	enum config_field field = FIELD_NONE;
-	const char *value = NULL, *eid;
-	long gpus = 0;
-	int rc, changed;
+	int rc;
 
 	rc = parse_args(argc, argv, opts, &pos);
-	if (rc == CLI_PARSE_HELP) {
-		rc = 0;
-		goto out;
-	}
 	if (rc < 0) {
-		rc = 2;
+		rc = rc == CLI_PARSE_HELP ? 0 : 2;
 		goto out;
 	}
-	rc = 2;
-	if (quiet + refresh > 1) {
-		cli_usage_error(&cli_cmd_config, "argument --refresh: not allowed with argument -q/--quiet");
+	if (quiet + refresh > 1)
+		rc = cli_usage_error(&cli_cmd_config, "argument --refresh: not allowed with argument -q/--quiet");
+	else
+		rc = check_positionals(&pos, &field, &r.gpus);
+	if (rc)
 		goto out;
-	}
-	if (pos.nr > 2) {
-		cli_usage_error(&cli_cmd_config, "unrecognized arguments: %s", pos.v[2]);
-		goto out;
-	}
-	if (pos.nr >= 1) {
-		int f = cli_find_subcommand(&cli_cmd_config, field_names, pos.v[0]);
-
-		if (f < 0)
-			goto out;
-		field = f;
-	}
-	if (pos.nr == 2) {
-		unsigned long long bytes;
-
-		value = pos.v[1];
-		if (field == FIELD_GPUS) {
-			if (cli_parse_long(&cli_cmd_config, "value", value, &gpus) < 0)
-				goto out;
-			if (gpus < 0) {
-				cli_usage_error(&cli_cmd_config, "argument value: must not be negative: '%s'", value);
-				goto out;
-			}
-		} else if (field == FIELD_GPU_MEMORY && memory_to_bytes(value, &bytes, &err) < 0) {
-			cli_usage_error(&cli_cmd_config, "argument value: %s", err.buf);
-			goto out;
-		}
-	}
-
 	rc = 1;
-	eid = active_eid();
-	if (!eid) {
+	r.eid = active_eid();
+	if (!r.eid) {
 		cli_error(NOT_ACTIVE_ERROR);
 		goto out;
 	}
-	if (load || save) {
-		if (genv_home_dir(&home) < 0 && load) {
-			print_no_home(stderr);
-			goto out;
-		}
+	if ((load || save) && project_config_dir(&home) < 0 && load) {
+		print_no_home(stderr);
+		goto out;
 	}
-	if (load) {
-		if (load_home(home.buf, &config, &err) < 0) {
-			cli_error("%s", err.buf);
-			goto out;
-		}
-	} else {
-		if (store_init(&st, &err) < 0 || state_env_config(&st, eid, &config, &err) < 0) {
-			cli_error("%s", err.buf);
-			goto out;
-		}
+	r.project_dir = home.len ? home.buf : NULL;
+	r.load = load;
+	r.save = save;
+	r.has_field = field != FIELD_NONE;
+	r.field = r.has_field ? env_fields[field] : ENV_CONFIG_NAME;
+	r.clear = clear;
+	r.value = pos.nr == 2 ? pos.v[1] : NULL;
+	if (!quiet && !refresh && !clear && !r.value) {
+		r.show = show_config;
+		r.show_data = &field;
 	}
-
-	changed = load;
-	if (field == FIELD_NONE) {
-		if (clear) {
-			env_config_release(&config);
-			changed = 1;
-		} else if (!quiet && !refresh) {
-			print_config(&config, field);
-		}
-	} else if (clear || value) {
-		char **slot = field == FIELD_NAME ? &config.name :
-			      field == FIELD_GPU_MEMORY ? &config.gpu_memory : NULL;
-
-		if (slot) {
-			free(*slot);
-			*slot = clear ? NULL : xstrdup(value);
-		} else {
-			config.has_gpus = !clear;
-			config.gpus = clear ? 0 : gpus;
-		}
-		changed = 1;
-	} else if (!quiet && !refresh) {
-		print_config(&config, field);
-	}
-
-	if (changed && write_config(eid, &config, &err) < 0) {
+	if (store_configure(&r, &err) < 0) {
 		cli_error("%s", err.buf);
 		goto out;
 	}
-	if (save) {
-		if (!home.len) {
-			fprintf(stderr, "warning: not saved: no .genv directory in the "
-				"current directory or in $HOME\n");
-		} else if (save_home(home.buf, &config, &err) < 0) {
-			cli_error("%s", err.buf);
-			goto out;
-		}
-	}
+	if (save && !home.len)
+		fprintf(stderr, "warning: not saved: no .genv directory in the "
+			"current directory or in $HOME\n");
 	rc = 0;
 out:
 	strvec_clear(&pos);
 	strbuf_release(&err);
 	strbuf_release(&home);
-	env_config_release(&config);
-	store_release(&st);
 	return rc;
 }
 

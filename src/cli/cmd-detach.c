@@ -8,31 +8,9 @@
 #include "cli/active.h"
 #include "cli/cli.h"
 #include "cli/options.h"
-#include "core/devices.h"
-#include "core/envs.h"
+#include "core/active.h"
 #include "core/store.h"
 #include "util/strbuf.h"
-
-static int
-detach(const char *eid, long index, struct strbuf *err)
-{
-	struct store_txn t = STORE_TXN_INIT;
-	int rc = -1;
-
-	if (store_txn_begin(&t, STORE_TXN_DEVICES, err) < 0)
-		goto out;
-	if (index >= 0 && !devices_find(&t.devs, index)) {
-		strbuf_addf(err, "Device %ld does not exist", index);
-		goto out;
-	}
-	devices_detach(&t.devs, eid, index);
-	if (store_save_devices(&t.st, &t.devs, err) < 0)
-		goto out;
-	rc = 0;
-out:
-	store_txn_release(&t);
-	return rc;
-}
 
 static int
 detach_run(int argc, char **argv)
@@ -60,7 +38,7 @@ detach_run(int argc, char **argv)
 		return 1;
 	}
 	rc = 0;
-	if (detach(eid, seen_index ? index : -1, &err) < 0) {
+	if (store_detach(eid, seen_index ? index : -1, &err) < 0) {
 		cli_error("%s", err.buf);
 		rc = 1;
 	}

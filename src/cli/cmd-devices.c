@@ -7,6 +7,7 @@
  * mutation), so read-only queries never race other writers.
  */
 #include "compat.h"
+#include "cli/admin.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/table.h"
@@ -21,76 +22,12 @@
 struct devices_ctx {
 	int no_cleanup;
 	int reset;
-	struct store st;
-	struct envs envs;         /* live environments (names, configs) */
-	struct devices devs;
-	int existed;
-	int mutated;              /* the subcommand changed attachments */
 };
 
-/* Locks the state and loads envs (cleaned) and devices. Prints errors. */
-static int
-devices_begin(struct devices_ctx *ctx)
+static unsigned
+ctx_flags(const struct devices_ctx *ctx)
 {
-	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT;
-	unsigned flags = (ctx->no_cleanup ? 0 : STORE_CLEANUP) |
-			 (ctx->reset ? STORE_RESET : 0);
-
-	if (store_init(&ctx->st, &err) < 0 || store_lock(&ctx->st, &err) < 0)
-		goto fail;
-	ctx->existed = store_has(&ctx->st, "devices.json");
-	if (store_load_envs(&ctx->st, &ctx->envs, STORE_CLEANUP, &err) < 0 ||
-	    store_load_devices(&ctx->st, &ctx->devs, &ctx->envs, flags, &err) < 0)
-		goto fail;
-	strbuf_release(&path);
-	return 0;
-fail:
-	cli_error("%s", err.buf);
-	strbuf_release(&err);
-	strbuf_release(&path);
-	return -1;
-}
-
-/* Saves devices.json if its contents changed, then unlocks. */
-static int
-devices_end(struct devices_ctx *ctx)
-{
-	struct strbuf err = STRBUF_INIT;
-	int ret = 0;
-
-	if (!ctx->existed || ctx->mutated || ctx->reset ||
-	    (ctx->st.changed & STORE_CHANGED_DEVICES)) {
-		if (store_save_devices(&ctx->st, &ctx->devs, &err) < 0) {
-			cli_error("%s", err.buf);
-			ret = -1;
-		}
-	}
-	store_unlock(&ctx->st);
-	strbuf_release(&err);
-	return ret;
-}
-
-static void
-devices_ctx_release(struct devices_ctx *ctx)
-{
-	store_release(&ctx->st);
-	envs_release(&ctx->envs);
-	devices_release(&ctx->devs);
-}
-
-/* Prints out (built while locked) once the lock is released. */
-static int
-finish(struct devices_ctx *ctx, struct strbuf *out, int failed)
-{
-	if (!failed && devices_end(ctx) < 0)
-		failed = 1;
-	else if (failed)
-		store_unlock(&ctx->st);
-	if (!failed)
-		fwrite(out->buf, 1, out->len, stdout);
-	strbuf_release(out);
-	devices_ctx_release(ctx);
-	return failed ? 1 : 0;
+	return admin_store_flags(ctx->no_cleanup, ctx->reset);
 }
 
 /* ---- ps ---- */
@@ -114,6 +51,9 @@ devices_ps(struct devices_ctx *ctx, int argc, char **argv)
 	struct table_opts topts = TABLE_OPTS_INIT;
 	struct cli_opt opts[4] = { { NULL } };
 	struct strbuf out = STRBUF_INIT, idx = STRBUF_INIT, when = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct envs envs = ENVS_INIT;
+	struct devices devs = DEVICES_INIT;
 	enum table_format fmt;
 	time_t now;
 	int r;
@@ -125,13 +65,12 @@ devices_ps(struct devices_ctx *ctx, int argc, char **argv)
 			return r == CLI_PARSE_HELP ? 0 : 2;
 	}
 	fmt = table_opts_format(&topts);
-	if (devices_begin(ctx) < 0)
-		return finish(ctx, &out, 1);
+	r = store_admin_devices(ctx_flags(ctx), &envs, &devs, &err);
 	now = clock_wall();
-	if (!topts.no_header)
+	if (!r && !topts.no_header)
 		table_row(&out, fmt, widths, header, 4);
-	for (size_t i = 0; i < ctx->devs.nr; i++) {
-		const struct device *d = &ctx->devs.v[i];
+	for (size_t i = 0; i < devs.nr; i++) {
+		const struct device *d = &devs.v[i];
 
 		strbuf_reset(&idx);
 		strbuf_addf(&idx, "%ld", d->index);
@@ -142,7 +81,7 @@ devices_ps(struct devices_ctx *ctx, int argc, char **argv)
 		}
 		for (size_t j = 0; j < d->att_nr; j++) {
 			const struct attachment *a = &d->att[j];
-			const struct env *e = envs_find(&ctx->envs, a->eid);
+			const struct env *e = envs_find(&envs, a->eid);
 			const char *name = e && e->config.name ? e->config.name : "";
 			const char *cells[4];
 
@@ -157,7 +96,9 @@ devices_ps(struct devices_ctx *ctx, int argc, char **argv)
 	}
 	strbuf_release(&idx);
 	strbuf_release(&when);
-	return finish(ctx, &out, 0);
+	envs_release(&envs);
+	devices_release(&devs);
+	return admin_finish(r, &out, &err);
 }
 
 /* ---- query ---- */
@@ -216,12 +157,13 @@ devices_query(struct devices_ctx *ctx, int argc, char **argv)
 		{ "--query", "--queries", CLI_OPT_LIST, &queries, devices_query_choices, NULL },
 		{ NULL },
 	};
-	struct strbuf out = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct envs envs = ENVS_INIT;
+	struct devices devs = DEVICES_INIT;
 	int r = cli_parse_options(&devices_query_cmd, argc, argv, opts, 0);
 
 	if (r < 0 || !queries.nr) {
 		strvec_clear(&queries);
-		devices_ctx_release(ctx);
 		if (r == CLI_PARSE_HELP)
 			return 0;
 		if (r >= 0)
@@ -229,14 +171,13 @@ devices_query(struct devices_ctx *ctx, int argc, char **argv)
 					"the following arguments are required: --query/--queries");
 		return 2;
 	}
-	if (devices_begin(ctx) < 0) {
-		strvec_clear(&queries);
-		return finish(ctx, &out, 1);
-	}
-	for (size_t i = 0; i < ctx->devs.nr; i++)
-		query_device(&out, &ctx->devs.v[i], &queries);
+	r = store_admin_devices(ctx_flags(ctx), &envs, &devs, &err);
+	for (size_t i = 0; i < devs.nr; i++)
+		query_device(&out, &devs.v[i], &queries);
 	strvec_clear(&queries);
-	return finish(ctx, &out, 0);
+	envs_release(&envs);
+	devices_release(&devs);
+	return admin_finish(r, &out, &err);
 }
 
 /* ---- find ---- */
@@ -258,11 +199,12 @@ devices_find_run(struct devices_ctx *ctx, int argc, char **argv)
 		{ "--eid", NULL, CLI_OPT_STRING, &eid, NULL, NULL },
 		{ NULL },
 	};
-	struct strbuf out = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct envs envs = ENVS_INIT;
+	struct devices devs = DEVICES_INIT;
 	int r = cli_parse_options(&devices_find_cmd, argc, argv, opts, 0);
 
 	if (r < 0 || !eid) {
-		devices_ctx_release(ctx);
 		if (r == CLI_PARSE_HELP)
 			return 0;
 		if (r >= 0)
@@ -270,11 +212,12 @@ devices_find_run(struct devices_ctx *ctx, int argc, char **argv)
 					"the following arguments are required: --eid");
 		return 2;
 	}
-	if (devices_begin(ctx) < 0)
-		return finish(ctx, &out, 1);
-	devices_attached_list(&ctx->devs, eid, &out);
+	r = store_admin_devices(ctx_flags(ctx), &envs, &devs, &err);
+	devices_attached_list(&devs, eid, &out);
 	strbuf_addch(&out, '\n');
-	return finish(ctx, &out, 0);
+	envs_release(&envs);
+	devices_release(&devs);
+	return admin_finish(r, &out, &err);
 }
 
 /* ---- attach ---- */
@@ -309,9 +252,8 @@ devices_attach_run(struct devices_ctx *ctx, int argc, char **argv)
 		{ "--index", NULL, CLI_OPT_LONG, &index, NULL, &has_index },
 		{ NULL },
 	};
-	struct attach_request req = ATTACH_REQUEST_INIT;
+	struct admin_attach a = ADMIN_ATTACH_INIT;
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	const struct env *env;
 	int r = cli_parse_options(&devices_attach_cmd, argc, argv, opts, 0);
 
 	if (r >= 0 && has_count && has_index) {
@@ -323,48 +265,17 @@ devices_attach_run(struct devices_ctx *ctx, int argc, char **argv)
 				"the following arguments are required: --eid");
 		r = CLI_PARSE_ERROR;
 	}
-	if (r < 0) {
-		devices_ctx_release(ctx);
+	if (r < 0)
 		return r == CLI_PARSE_HELP ? 0 : 2;
-	}
-	if (devices_begin(ctx) < 0)
-		return finish(ctx, &out, 1);
-
-	env = envs_find(&ctx->envs, eid);
-	req.gpu_memory = env ? env->config.gpu_memory : NULL;
-	req.over_subscribe = over;
-	if (has_index) {
-		req.index = index;
-		if (!devices_find(&ctx->devs, index)) {
-			strbuf_addf(&err, "Device %ld does not exist", index);
-			r = -1;
-		} else {
-			r = devices_attach(&ctx->devs, eid, &req, &err);
-		}
-	} else {
-		if (!has_count && env && env->config.has_gpus) {
-			has_count = 1;
-			count = env->config.gpus;
-		}
-		r = 0;
-		if (has_count && count < 0) {
-			strbuf_addf(&err, "Invalid device count %ld", count);
-			r = -1;
-		} else if (has_count) {
-			req.count = count;
-			r = devices_ensure_count(&ctx->devs, eid, &req, &err);
-		}
-	}
-	if (r < 0) {
-		cli_error("%s", err.buf);
-		strbuf_release(&err);
-		return finish(ctx, &out, 1);
-	}
-	ctx->mutated = 1;
-	devices_attached_list(&ctx->devs, eid, &out);
+	a.eid = eid;
+	a.over_subscribe = over;
+	a.has_index = has_index;
+	a.index = index;
+	a.has_count = has_count;
+	a.count = count;
+	r = store_admin_attach(ctx_flags(ctx), &a, &out, &err);
 	strbuf_addch(&out, '\n');
-	strbuf_release(&err);
-	return finish(ctx, &out, 0);
+	return admin_finish(r, &out, &err);
 }
 
 /* ---- detach ---- */
@@ -392,7 +303,7 @@ devices_detach_run(struct devices_ctx *ctx, int argc, char **argv)
 		{ "--quiet", NULL, CLI_OPT_FLAG, &quiet, NULL, NULL },
 		{ NULL },
 	};
-	struct strbuf out = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 	int r = cli_parse_options(&devices_detach_cmd, argc, argv, opts, 0);
 
 	if (r >= 0 && !eid) {
@@ -400,23 +311,13 @@ devices_detach_run(struct devices_ctx *ctx, int argc, char **argv)
 				"the following arguments are required: --eid");
 		r = CLI_PARSE_ERROR;
 	}
-	if (r < 0) {
-		devices_ctx_release(ctx);
+	if (r < 0)
 		return r == CLI_PARSE_HELP ? 0 : 2;
-	}
-	if (devices_begin(ctx) < 0)
-		return finish(ctx, &out, 1);
-	ctx->mutated = 1;
-	/* as in 1.4.3, an index that is no device's is ignored */
-	if (!has_index)
-		devices_detach(&ctx->devs, eid, -1);
-	else if (index >= 0 && devices_find(&ctx->devs, index))
-		devices_detach(&ctx->devs, eid, index);
-	if (!quiet) {
-		devices_attached_list(&ctx->devs, eid, &out);
+	r = store_admin_detach(ctx_flags(ctx), eid, !has_index, index,
+			       quiet ? NULL : &out, &err);
+	if (!quiet)
 		strbuf_addch(&out, '\n');
-	}
-	return finish(ctx, &out, 0);
+	return admin_finish(r, &out, &err);
 }
 
 /* ---- dispatch ---- */
@@ -431,7 +332,7 @@ static int (*const devices_sub_fns[])(struct devices_ctx *, int, char **) = {
 static int
 devices_run(int argc, char **argv)
 {
-	struct devices_ctx ctx = { 0, 0, STORE_INIT, ENVS_INIT, DEVICES_INIT, 0, 0 };
+	struct devices_ctx ctx = { 0, 0 };
 	const struct cli_opt opts[] = {
 		{ "--no-cleanup", NULL, CLI_OPT_FLAG, &ctx.no_cleanup, NULL, NULL },
 		{ "--reset", NULL, CLI_OPT_FLAG, &ctx.reset, NULL, NULL },

@@ -6,73 +6,26 @@
  * only when something changed (unlike 1.4.3, which rewrites it every time).
  */
 #include "compat.h"
+#include "cli/admin.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/table.h"
-#include "core/envs.h"
 #include "core/memory.h"
 #include "core/state.h"
 #include "core/store.h"
 #include "util/clock.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
-#include "util/xalloc.h"
 
 struct envs_ctx {
 	int no_cleanup;
 	int reset;
-	struct store st;
-	struct envs envs;
-	int existed;
 };
 
-static int
-envs_begin(struct envs_ctx *ctx)
+static unsigned
+ctx_flags(const struct envs_ctx *ctx)
 {
-	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT;
-	unsigned flags = (ctx->no_cleanup ? 0 : STORE_CLEANUP) |
-			 (ctx->reset ? STORE_RESET : 0);
-
-	if (store_init(&ctx->st, &err) < 0 || store_lock(&ctx->st, &err) < 0)
-		goto fail;
-	ctx->existed = store_has(&ctx->st, "envs.json");
-	if (store_load_envs(&ctx->st, &ctx->envs, flags, &err) < 0)
-		goto fail;
-	strbuf_release(&path);
-	return 0;
-fail:
-	cli_error("%s", err.buf);
-	strbuf_release(&err);
-	strbuf_release(&path);
-	return -1;
-}
-
-/*
- * Saves envs.json if its contents changed (a missing file is created only
- * by a mutation or a --reset, not by a query), unlocks, prints out.
- */
-static int
-finish(struct envs_ctx *ctx, struct strbuf *out, int failed, int mutated)
-{
-	struct strbuf err = STRBUF_INIT;
-
-	if (!failed) {
-		if (mutated || ctx->reset ||
-		    (ctx->existed && (ctx->st.changed & STORE_CHANGED_ENVS))) {
-			if (store_save_envs(&ctx->st, &ctx->envs, &err) < 0) {
-				cli_error("%s", err.buf);
-				failed = 1;
-			}
-		}
-	}
-	store_unlock(&ctx->st);
-	if (!failed)
-		fwrite(out->buf, 1, out->len, stdout);
-	strbuf_release(&err);
-	strbuf_release(out);
-	store_release(&ctx->st);
-	envs_release(&ctx->envs);
-	return failed ? 1 : 0;
+	return admin_store_flags(ctx->no_cleanup, ctx->reset);
 }
 
 /* Parses options of a leaf subcommand; returns -1 with *status set if done. */
@@ -115,22 +68,22 @@ envs_ps(struct envs_ctx *ctx, int argc, char **argv)
 	struct table_opts topts = TABLE_OPTS_INIT;
 	struct cli_opt opts[4] = { { NULL } };
 	struct strbuf out = STRBUF_INIT, user = STRBUF_INIT, created = STRBUF_INIT,
-		      pids = STRBUF_INIT;
+		      pids = STRBUF_INIT, err = STRBUF_INIT;
+	struct envs envs = ENVS_INIT;
 	enum table_format fmt;
 	time_t now;
-	int status;
+	int status, rc;
 
 	table_opts_bind(opts, &topts);
 	if (argc && parse_leaf(&envs_ps_cmd, argc, argv, opts, &status) < 0)
 		return status;
 	fmt = table_opts_format(&topts);
-	if (envs_begin(ctx) < 0)
-		return finish(ctx, &out, 1, 0);
+	rc = store_admin_envs(ctx_flags(ctx), &envs, &err);
 	now = clock_wall();
-	if (!topts.no_header)
+	if (!rc && !topts.no_header)
 		table_row(&out, fmt, widths, header, 5);
-	for (size_t i = 0; i < ctx->envs.nr; i++) {
-		const struct env *e = &ctx->envs.v[i];
+	for (size_t i = 0; i < envs.nr; i++) {
+		const struct env *e = &envs.v[i];
 		const char *cells[5];
 
 		strbuf_reset(&user);
@@ -152,7 +105,8 @@ envs_ps(struct envs_ctx *ctx, int argc, char **argv)
 	strbuf_release(&user);
 	strbuf_release(&created);
 	strbuf_release(&pids);
-	return finish(ctx, &out, 0, 0);
+	envs_release(&envs);
+	return admin_finish(rc, &out, &err);
 }
 
 /* ---- query ---- */
@@ -218,8 +172,9 @@ envs_query(struct envs_ctx *ctx, int argc, char **argv)
 		{ "--query", "--queries", CLI_OPT_LIST, &queries, envs_query_choices, NULL },
 		{ NULL },
 	};
-	struct strbuf out = STRBUF_INIT;
-	int status;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct envs envs = ENVS_INIT;
+	int status, rc;
 
 	if (parse_leaf(&envs_query_cmd, argc, argv, opts, &status) < 0) {
 		strvec_clear(&queries);
@@ -227,15 +182,13 @@ envs_query(struct envs_ctx *ctx, int argc, char **argv)
 	}
 	if (!queries.nr)
 		return required(&envs_query_cmd, "--query/--queries");
-	if (envs_begin(ctx) < 0) {
-		strvec_clear(&queries);
-		return finish(ctx, &out, 1, 0);
-	}
-	for (size_t i = 0; i < ctx->envs.nr; i++)
-		if (!eid || !strcmp(eid, ctx->envs.v[i].eid))
-			query_env(&out, &ctx->envs.v[i], &queries);
+	rc = store_admin_envs(ctx_flags(ctx), &envs, &err);
+	for (size_t i = 0; i < envs.nr; i++)
+		if (!eid || !strcmp(eid, envs.v[i].eid))
+			query_env(&out, &envs.v[i], &queries);
 	strvec_clear(&queries);
-	return finish(ctx, &out, 0, 0);
+	envs_release(&envs);
+	return admin_finish(rc, &out, &err);
 }
 
 /* ---- find ---- */
@@ -276,16 +229,17 @@ envs_find_run(struct envs_ctx *ctx, int argc, char **argv)
 		{ "--kernel-id", NULL, CLI_OPT_STRING, &kernel_id, NULL, NULL },
 		{ NULL },
 	};
-	struct strbuf out = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct envs envs = ENVS_INIT;
+	int rc;
 
 	if (parse_leaf(&envs_find_cmd, argc, argv, opts, &status) < 0)
 		return status;
 	if (pid_or_kernel(&envs_find_cmd, has_pid, kernel_id) < 0)
 		return 2;
-	if (envs_begin(ctx) < 0)
-		return finish(ctx, &out, 1, 0);
-	for (size_t i = 0; i < ctx->envs.nr; i++) {
-		const struct env *e = &ctx->envs.v[i];
+	rc = store_admin_envs(ctx_flags(ctx), &envs, &err);
+	for (size_t i = 0; i < envs.nr; i++) {
+		const struct env *e = &envs.v[i];
 		int match = 0;
 
 		if (has_pid) {
@@ -297,7 +251,8 @@ envs_find_run(struct envs_ctx *ctx, int argc, char **argv)
 		if (match)
 			strbuf_addf(&out, "%s\n", e->eid);
 	}
-	return finish(ctx, &out, 0, 0);
+	envs_release(&envs);
+	return admin_finish(rc, &out, &err);
 }
 
 /* ---- activate ---- */
@@ -331,7 +286,8 @@ envs_activate_run(struct envs_ctx *ctx, int argc, char **argv)
 		{ "--kernel-id", NULL, CLI_OPT_STRING, &kernel_id, NULL, NULL },
 		{ NULL },
 	};
-	struct strbuf out = STRBUF_INIT;
+	struct env_registration r = { NULL, 0, NULL, 0, NULL };
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 
 	if (parse_leaf(&envs_activate_cmd, argc, argv, opts, &status) < 0)
 		return status;
@@ -344,10 +300,12 @@ envs_activate_run(struct envs_ctx *ctx, int argc, char **argv)
 		cli_error("Invalid process id %ld", pid);
 		return 1;
 	}
-	if (envs_begin(ctx) < 0)
-		return finish(ctx, &out, 1, 0);
-	envs_activate(&ctx->envs, eid, uid, username, has_pid ? pid : 0, kernel_id);
-	return finish(ctx, &out, 0, 1);
+	r.eid = eid;
+	r.uid = uid;
+	r.username = username;
+	r.pid = has_pid ? pid : 0;
+	r.kernel_id = kernel_id;
+	return admin_finish(store_admin_activate(ctx_flags(ctx), &r, &err), &out, &err);
 }
 
 /* ---- config ---- */
@@ -398,6 +356,9 @@ static const struct cli_cmd envs_config_memory_cmd = {
 };
 
 static const char *const config_fields[] = { "gpus", "name", "gpu-memory", NULL };
+static const enum env_config_field env_fields[] = {
+	ENV_CONFIG_GPUS, ENV_CONFIG_NAME, ENV_CONFIG_GPU_MEMORY,
+};
 
 static int
 envs_config_run(struct envs_ctx *ctx, int argc, char **argv)
@@ -419,7 +380,6 @@ envs_config_run(struct envs_ctx *ctx, int argc, char **argv)
 		{ NULL },
 	};
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	struct env *e;
 	unsigned long long bytes;
 
 	i = cli_parse_options(&envs_config_cmd, argc, argv, opts, CLI_PARSE_STOP_AT_POSITIONAL);
@@ -455,26 +415,9 @@ envs_config_run(struct envs_ctx *ctx, int argc, char **argv)
 		cli_error("Invalid device count %ld", count);
 		return 1;
 	}
-	if (envs_begin(ctx) < 0)
-		return finish(ctx, &out, 1, 0);
-	e = envs_find(&ctx->envs, eid);
-	if (e) {
-		switch (field) {
-		case 0:
-			e->config.has_gpus = !clear;
-			e->config.gpus = clear ? 0 : count;
-			break;
-		case 1:
-			free(e->config.name);
-			e->config.name = clear ? NULL : xstrdup(value);
-			break;
-		case 2:
-			free(e->config.gpu_memory);
-			e->config.gpu_memory = clear ? NULL : xstrdup(value);
-			break;
-		}
-	}
-	return finish(ctx, &out, 0, e != NULL);
+	return admin_finish(store_admin_configure(ctx_flags(ctx), eid, env_fields[field],
+					    clear ? NULL : value, clear ? -1 : count, &err),
+		      &out, &err);
 }
 
 /* ---- deactivate ---- */
@@ -497,16 +440,13 @@ envs_deactivate_run(struct envs_ctx *ctx, int argc, char **argv)
 		{ "--pid", NULL, CLI_OPT_LONG, &pid, NULL, &has_pid },
 		{ NULL },
 	};
-	struct strbuf out = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 
 	if (parse_leaf(&envs_deactivate_cmd, argc, argv, opts, &status) < 0)
 		return status;
 	if (!has_pid)
 		return required(&envs_deactivate_cmd, "--pid");
-	if (envs_begin(ctx) < 0)
-		return finish(ctx, &out, 1, 0);
-	envs_deactivate_pid(&ctx->envs, pid);
-	return finish(ctx, &out, 0, 1);
+	return admin_finish(store_admin_deactivate(ctx_flags(ctx), pid, &err), &out, &err);
 }
 
 /* ---- dispatch ---- */
@@ -522,7 +462,7 @@ static int (*const envs_sub_fns[])(struct envs_ctx *, int, char **) = {
 static int
 envs_run(int argc, char **argv)
 {
-	struct envs_ctx ctx = { 0, 0, STORE_INIT, ENVS_INIT, 0 };
+	struct envs_ctx ctx = { 0, 0 };
 	const struct cli_opt opts[] = {
 		{ "--no-cleanup", NULL, CLI_OPT_FLAG, &ctx.no_cleanup, NULL, NULL },
 		{ "--reset", NULL, CLI_OPT_FLAG, &ctx.reset, NULL, NULL },

@@ -11,23 +11,12 @@
 #include "cli/active.h"
 #include "cli/cli.h"
 #include "cli/options.h"
-#include "core/devices.h"
-#include "core/envs.h"
 #include "core/memory.h"
 #include "core/store.h"
+#include "shell/shell.h"
 #include "util/strbuf.h"
 
 #include <unistd.h>
-
-
-static void
-set_or_unset(const char *name, const char *value)
-{
-	if (value)
-		setenv(name, value, 1);
-	else
-		unsetenv(name);
-}
 
 static int
 exec_run(int argc, char **argv)
@@ -44,7 +33,7 @@ exec_run(int argc, char **argv)
 	};
 	struct env_config config = ENV_CONFIG_INIT;
 	struct strbuf err = STRBUF_INIT, eid = STRBUF_INIT, indices = STRBUF_INIT;
-	struct strbuf gpus = STRBUF_INIT;
+	struct shell_env env;
 	unsigned long long bytes;
 	int pos, rc = 1;
 
@@ -78,16 +67,9 @@ exec_run(int argc, char **argv)
 		cli_error("%s", err.buf);
 		goto out;
 	}
-	if (config.has_gpus)
-		strbuf_addf(&gpus, "%ld", config.gpus);
-	setenv("GENV_ENVIRONMENT_ID", eid.buf, 1);
-	set_or_unset("GENV_ENVIRONMENT_NAME", config.name);
-	set_or_unset("GENV_GPU_MEMORY", config.gpu_memory);
-	set_or_unset("GENV_GPUS", config.has_gpus ? gpus.buf : NULL);
-	setenv("CUDA_VISIBLE_DEVICES", indices.len ? indices.buf : "-1", 1);
-	setenv("CUDA_DEVICE_ORDER", "PCI_BUS_ID", 1);
-
-	rc = run_foreground(argv + pos);
+	active_shell_env(&env, eid.buf, &config, indices.buf);
+	shell_env_apply(&env, SHELL_ENV_ID | SHELL_ENV_CONFIG | SHELL_ENV_DEVICES);
+	rc = cli_run_foreground(argv + pos);
 
 	strbuf_reset(&err);
 	if (store_deactivate_pid((long)getpid(), &err) < 0)
@@ -97,7 +79,6 @@ out:
 	strbuf_release(&err);
 	strbuf_release(&eid);
 	strbuf_release(&indices);
-	strbuf_release(&gpus);
 	return rc;
 }
 

@@ -7,6 +7,7 @@
 #include "cli/active.h"
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "core/project-config.h"
 #include "util/strbuf.h"
 
 static int
@@ -26,7 +27,7 @@ home_run(int argc, char **argv)
 	if (rc < 0)
 		return 2;
 	rc = 0;
-	if (genv_home_dir(&home) < 0) {
+	if (project_config_dir(&home) < 0) {
 		if (!quiet) {
 			fflush(stdout);
 			print_no_home(stderr);

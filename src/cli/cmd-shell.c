@@ -9,10 +9,37 @@
 #include "cli/active.h"
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "core/active.h"
 #include "core/state.h"
 #include "core/store.h"
 #include "shell/shell.h"
 #include "util/strbuf.h"
+
+/*
+ * The code that brings the shell in line with the state of eid: its
+ * devices (--reattach) or its configuration (--reconfigure).
+ */
+static int
+emit_state(const char *eid, int reattach, enum shell_syntax syntax,
+	   struct strbuf *out, struct strbuf *err)
+{
+	struct env_config c = ENV_CONFIG_INIT;
+	struct strbuf indices = STRBUF_INIT;
+	struct shell_env env;
+	int rc = reattach ? store_attached_list(eid, &indices, err) :
+			    store_env_config(eid, &c, err);
+
+	if (!rc) {
+		active_shell_env(&env, eid, &c, indices.buf);
+		if (reattach)
+			shell_emit_reattach(out, syntax, &env);
+		else
+			shell_emit_reconfigure(out, syntax, &env);
+	}
+	env_config_release(&c);
+	strbuf_release(&indices);
+	return rc;
+}
 
 static int
 shell_run(int argc, char **argv)
@@ -77,7 +104,7 @@ shell_run(int argc, char **argv)
 			rc = 1;
 			goto out;
 		}
-		if ((do_reattach ? emit_reattach : emit_reconfigure)(eid, syntax, &out, &err) < 0) {
+		if (emit_state(eid, do_reattach, syntax, &out, &err) < 0) {
 			cli_error("%s", err.buf);
 			rc = 1;
 			goto out;

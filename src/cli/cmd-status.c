@@ -7,7 +7,7 @@
 #include "cli/active.h"
 #include "cli/cli.h"
 #include "cli/options.h"
-#include "core/store.h"
+#include "core/active.h"
 #include "util/strbuf.h"
 
 static const char *
@@ -36,7 +36,6 @@ status_run(int argc, char **argv)
 {
 	const struct cli_opt opts[] = { { NULL, NULL, 0, NULL, NULL, NULL } };
 	struct strbuf err = STRBUF_INIT;
-	struct store st = STORE_INIT;
 	const char *eid;
 	long *idx = NULL;
 	size_t nr = 0;
@@ -54,8 +53,7 @@ status_run(int argc, char **argv)
 	}
 	printf("Environment is active (%s)\n", eid);
 	rc = 1;
-	if ((!getenv("GENV_SHELL") && !getenv("GENV_PYTHON") && store_init(&st, &err) < 0) ||
-	    active_attached_indices(&st, eid, &idx, &nr, &err) < 0) {
+	if (active_attached_indices(eid, &idx, &nr, &err) < 0) {
 		cli_error("%s", err.buf);
 		goto out;
 	}
@@ -78,7 +76,6 @@ status_run(int argc, char **argv)
 	rc = 0;
 out:
 	free(idx);
-	store_release(&st);
 	strbuf_release(&err);
 	return rc;
 }

@@ -300,6 +300,26 @@ env_config_copy(struct env_config *dst, const struct env_config *src)
 }
 
 void
+env_config_set_field(struct env_config *c, enum env_config_field field,
+		     const char *value, long gpus)
+{
+	switch (field) {
+	case ENV_CONFIG_NAME:
+		free(c->name);
+		c->name = xstrdup_or_null(value);
+		break;
+	case ENV_CONFIG_GPU_MEMORY:
+		free(c->gpu_memory);
+		c->gpu_memory = xstrdup_or_null(value);
+		break;
+	case ENV_CONFIG_GPUS:
+		c->has_gpus = gpus >= 0;
+		c->gpus = gpus >= 0 ? gpus : 0;
+		break;
+	}
+}
+
+void
 env_copy(struct env *dst, const struct env *src)
 {
 	memset(dst, 0, sizeof(*dst));

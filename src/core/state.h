@@ -50,6 +50,18 @@ struct envs {
 
 void env_config_release(struct env_config *c);
 void env_config_copy(struct env_config *dst, const struct env_config *src);
+
+enum env_config_field {
+	ENV_CONFIG_NAME,
+	ENV_CONFIG_GPU_MEMORY,
+	ENV_CONFIG_GPUS,
+};
+/*
+ * Sets one field: name and gpu-memory to value, gpus to gpus. A NULL
+ * value (or gpus < 0 for ENV_CONFIG_GPUS) unsets the field.
+ */
+void env_config_set_field(struct env_config *c, enum env_config_field field,
+			  const char *value, long gpus);
 /* Deep copy of src into dst (dst is overwritten, not released). */
 void env_copy(struct env *dst, const struct env *src);
 void env_release(struct env *e);

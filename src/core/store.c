@@ -17,12 +17,11 @@
 #include "gpu/gpu.h"
 #include "util/fileio.h"
 #include "util/json.h"
+#include "util/lockfile.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define STORE_DEFAULT_DIR "/var/tmp/genv"
@@ -66,66 +65,23 @@ store_has(const struct store *st, const char *name)
 	return rc;
 }
 
-/*
- * Shared files must stay 0666 whatever the creator's umask. Only the
- * owner may chmod; a file of another user that is not 0666 is theirs
- * to fix, so EPERM is not our error.
- */
-static void
-make_shared(int fd)
-{
-	struct stat sb;
-
-	if (fstat(fd, &sb) < 0 || (sb.st_mode & 07777) == STORE_FILE_MODE)
-		return;
-	if (fchmod(fd, STORE_FILE_MODE) < 0 && errno != EPERM)
-		return;
-}
-
 int
 store_lock(struct store *st, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT;
-	int fd;
 
 	if (st->lock_fd >= 0)
 		return 0;
 	store_path(st, "genv.lock", &path);
-	fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC, STORE_FILE_MODE);
-	if (fd < 0 && (errno == EACCES || errno == EROFS))
-		fd = open(path.buf, O_RDONLY | O_CLOEXEC); /* flock needs no write access */
-	if (fd < 0) {
-		int saved = errno;
-
-		strbuf_addf(err, "cannot open the lock file '%s'", path.buf);
-		strbuf_add_errno(err, saved);
-		strbuf_release(&path);
-		return -1;
-	}
-	make_shared(fd);
-	while (flock(fd, LOCK_EX) < 0) {
-		int saved = errno;
-
-		if (saved == EINTR)
-			continue;
-		strbuf_addf(err, "cannot lock '%s'", path.buf);
-		strbuf_add_errno(err, saved);
-		close(fd);
-		strbuf_release(&path);
-		return -1;
-	}
-	st->lock_fd = fd;
+	st->lock_fd = lockfile_lock(path.buf, err);
 	strbuf_release(&path);
-	return 0;
+	return st->lock_fd < 0 ? -1 : 0;
 }
 
 void
 store_unlock(struct store *st)
 {
-	if (st->lock_fd < 0)
-		return;
-	flock(st->lock_fd, LOCK_UN);
-	close(st->lock_fd);
+	lockfile_unlock(st->lock_fd);
 	st->lock_fd = -1;
 }
 
@@ -532,90 +488,4 @@ store_txn_release(struct store_txn *t)
 	store_release(&t->st);
 	envs_release(&t->envs);
 	devices_release(&t->devs);
-}
-
-int
-store_deactivate_pid(long pid, struct strbuf *err)
-{
-	struct store_txn t = STORE_TXN_INIT;
-	int rc = -1;
-
-	if (store_txn_begin(&t, 0, err) < 0)
-		goto out;
-	envs_deactivate_pid(&t.envs, pid);
-	if (store_save_envs(&t.st, &t.envs, err) < 0)
-		goto out;
-	/* an environment without devices leaves devices.json as it is */
-	if (store_has(&t.st, "devices.json") &&
-	    (store_load_devices(&t.st, &t.devs, &t.envs, STORE_CLEANUP, err) < 0 ||
-	     ((t.st.changed & STORE_CHANGED_DEVICES) &&
-	      store_save_devices(&t.st, &t.devs, err) < 0)))
-		goto out;
-	rc = 0;
-out:
-	store_txn_release(&t);
-	return rc;
-}
-
-int
-store_activate(const struct activation *a, struct env_config *config,
-	       struct strbuf *indices, struct strbuf *err)
-{
-	struct store_txn t = STORE_TXN_INIT;
-	int attach = a->attach && a->gpus >= 0, devices_saved = 0, rc = -1;
-	struct env *e;
-
-	if (store_txn_begin(&t, 0, err) < 0)
-		goto out;
-	e = envs_activate(&t.envs, a->eid, (long long)getuid(), genv_username(),
-			  a->pid, NULL);
-	if (a->has_config) {
-		struct env_config c = ENV_CONFIG_INIT;
-
-		c.name = (char *)a->name;
-		c.gpu_memory = (char *)a->gpu_memory;
-		c.has_gpus = a->gpus >= 0;
-		c.gpus = a->gpus >= 0 ? a->gpus : 0;
-		env_config_release(&e->config);
-		env_config_copy(&e->config, &c);
-	}
-	if (config)
-		env_config_copy(config, &e->config);
-	/* without devices.json (and nothing to attach) no NVML is needed */
-	if (attach || (indices && store_has(&t.st, "devices.json"))) {
-		if (store_load_devices(&t.st, &t.devs, &t.envs, STORE_CLEANUP, err) < 0)
-			goto out;
-		if (attach) {
-			struct attach_request req = ATTACH_REQUEST_INIT;
-
-			req.count = a->gpus;
-			req.gpu_memory = a->gpu_memory;
-			req.over_subscribe = a->over_subscribe;
-			if (devices_attach(&t.devs, a->eid, &req, err) < 0 ||
-			    store_save_devices(&t.st, &t.devs, err) < 0)
-				goto out;
-			devices_saved = 1;
-		}
-		if (indices)
-			devices_attached_list(&t.devs, a->eid, indices);
-	}
-	if (store_save_envs(&t.st, &t.envs, err) < 0) {
-		if (devices_saved) {
-			struct strbuf ignored = STRBUF_INIT;
-
-			/* do not leave devices attached to an env that does not exist */
-			devices_detach(&t.devs, a->eid, -1);
-			store_save_devices(&t.st, &t.devs, &ignored);
-			strbuf_release(&ignored);
-		}
-		goto out;
-	}
-	rc = 0;
-out:
-	if (rc < 0 && config)
-		env_config_release(config);
-	if (rc < 0 && indices)
-		strbuf_reset(indices);
-	store_txn_release(&t);
-	return rc;
 }

@@ -13,6 +13,7 @@
 #ifndef GENV_CORE_STORE_H
 #define GENV_CORE_STORE_H
 
+#include "core/devices.h"
 #include "core/state.h"
 #include "util/strbuf.h"
 
@@ -106,6 +107,14 @@ int store_txn_begin(struct store_txn *t, unsigned flags, struct strbuf *err);
 void store_txn_release(struct store_txn *t);
 
 /*
+ * ----- Procedures (store-ops.c) -----
+ *
+ * Every state operation a command performs is one of these calls: each
+ * resolves the directory, takes the lock, loads what it needs, changes
+ * it, saves what changed and unlocks. On failure nothing is saved.
+ */
+
+/*
  * What leaving an environment does (`genv deactivate`, the end of `genv
  * exec`): under the lock, removes pid from every environment, drops the
  * environments left empty and then their attachments, and saves. Without
@@ -137,5 +146,112 @@ struct activation {
  */
 int store_activate(const struct activation *a, struct env_config *config,
 		   struct strbuf *indices, struct strbuf *err);
+
+/*
+ * `genv attach`: attaches devices to eid as req asks (devices_attach()).
+ * eid must be registered: the attachments of an unknown environment
+ * would vanish at the next cleanup.
+ */
+int store_attach(const char *eid, const struct attach_request *req, struct strbuf *err);
+
+/* `genv detach`: from device index, or from all when index < 0. */
+int store_detach(const char *eid, long index, struct strbuf *err);
+
+/*
+ * The devices eid is attached to, comma-separated into out ("" when none
+ * or when devices.json does not exist yet). devices.json is read as it
+ * is, without asking NVML: this runs after every activate, attach and
+ * detach, and NVML would cost more than the rest of the command.
+ */
+int store_attached_list(const char *eid, struct strbuf *out, struct strbuf *err);
+
+/*
+ * Copies the configuration of eid as envs.json has it into *config
+ * (caller releases). Fails when eid is not registered.
+ */
+int store_env_config(const char *eid, struct env_config *config, struct strbuf *err);
+
+/* What store_configure() does for `genv config`. */
+struct configure_request {
+	const char *eid;
+	const char *project_dir;   /* the .genv directory, NULL when there is none */
+	int load;                  /* start from project_dir's configuration */
+	int save;                  /* then save the result to project_dir (if any) */
+	int has_field;             /* change or clear one field: */
+	enum env_config_field field;
+	int clear;                 /* clear it (or, without a field, everything) */
+	const char *value;         /* the new value as given (NULL = none) */
+	long gpus;                 /*   for gpus, its number */
+	/* called with the resulting configuration before anything is written */
+	void (*show)(const struct env_config *c, void *data);
+	void *show_data;
+};
+#define CONFIGURE_REQUEST_INIT { NULL, NULL, 0, 0, 0, ENV_CONFIG_NAME, 0, NULL, 0, NULL, NULL }
+
+/*
+ * `genv config`: reads eid's configuration (from the state, or from the
+ * .genv directory with load), applies the change, writes the state when
+ * the configuration changed (only then: 1.4.3 always wrote) and saves
+ * it to the .genv directory when asked.
+ */
+int store_configure(const struct configure_request *r, struct strbuf *err);
+
+/*
+ * ----- The administrator's procedures: `genv envs` and `genv devices` -----
+ *
+ * These act on any environment by id. flags (enum store_flags) are the
+ * commands' --no-cleanup (no STORE_CLEANUP) and --reset (STORE_RESET);
+ * for devices they apply to devices.json, envs.json is always cleaned.
+ * A file is written back only when its contents changed: by the
+ * operation, by cleanup or reconciliation, by --reset; devices.json is
+ * also created when missing, envs.json only by a change.
+ */
+
+/* `genv envs ps/query/find`: the environments, into envs (empty). */
+int store_admin_envs(unsigned flags, struct envs *envs, struct strbuf *err);
+/* `genv devices ps/query/find`: the devices and the live environments. */
+int store_admin_devices(unsigned flags, struct envs *envs, struct devices *devs,
+			struct strbuf *err);
+
+/* What store_admin_activate() registers (`genv envs activate`). */
+struct env_registration {
+	const char *eid;
+	long long uid;
+	const char *username;   /* NULL = unknown */
+	long pid;               /* 0 = none */
+	const char *kernel_id;  /* NULL = none */
+};
+int store_admin_activate(unsigned flags, const struct env_registration *r,
+			 struct strbuf *err);
+/* `genv envs config`: env_config_set_field() on eid; an unknown eid is ignored. */
+int store_admin_configure(unsigned flags, const char *eid, enum env_config_field field,
+			  const char *value, long gpus, struct strbuf *err);
+/* `genv envs deactivate`: removes pid from every environment. */
+int store_admin_deactivate(unsigned flags, long pid, struct strbuf *err);
+
+/* What store_admin_attach() does (`genv devices attach`). */
+struct admin_attach {
+	const char *eid;
+	int over_subscribe;
+	int has_index;          /* attach this device: */
+	long index;
+	int has_count;          /* else have exactly count devices (default: */
+	long count;             /*   the environment's configured gpus) */
+};
+#define ADMIN_ATTACH_INIT { NULL, 0, 0, -1, 0, -1 }
+/*
+ * Attaches as a asks (devices_attach() / devices_ensure_count(), with the
+ * environment's gpu-memory); indices (if not NULL) receives eid's devices
+ * afterwards.
+ */
+int store_admin_attach(unsigned flags, const struct admin_attach *a,
+		       struct strbuf *indices, struct strbuf *err);
+/*
+ * `genv devices detach`: from every device (all), else from device index
+ * (an index that is no device's is ignored, as in 1.4.3); indices (if not
+ * NULL) receives eid's devices afterwards.
+ */
+int store_admin_detach(unsigned flags, const char *eid, int all, long index,
+		       struct strbuf *indices, struct strbuf *err);
 
 #endif

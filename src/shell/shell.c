@@ -6,9 +6,9 @@
  */
 #include "compat.h"
 #include "shell/shell.h"
+#include "util/proc.h"
 #include "util/quote.h"
 #include "util/strbuf.h"
-#include "util/xalloc.h"
 
 int
 shell_syntax_parse(const char *name, enum shell_syntax *syntax, struct strbuf *err)
@@ -115,6 +115,68 @@ shell_emit_unset_env(struct strbuf *out, enum shell_syntax syntax, const char *n
 	emit_call(out, syntax, "_genv_unset_env", name, NULL);
 }
 
+size_t
+shell_env_vars(const struct shell_env *env, unsigned parts,
+	       struct shell_var *vars, struct strbuf *scratch)
+{
+	size_t n = 0;
+
+	if (parts & SHELL_ENV_ID)
+		vars[n++] = (struct shell_var){ "GENV_ENVIRONMENT_ID", env->eid, 0 };
+	if (parts & SHELL_ENV_CONFIG) {
+		strbuf_reset(scratch);
+		if (env->has_gpus)
+			strbuf_addf(scratch, "%ld", env->gpus);
+		vars[n++] = (struct shell_var){ "GENV_ENVIRONMENT_NAME", env->name, 0 };
+		vars[n++] = (struct shell_var){ "GENV_GPU_MEMORY", env->gpu_memory, 0 };
+		vars[n++] = (struct shell_var){ "GENV_GPUS",
+						env->has_gpus ? scratch->buf : NULL, 0 };
+	}
+	if (parts & SHELL_ENV_DEVICES) {
+		vars[n++] = (struct shell_var){ "CUDA_VISIBLE_DEVICES",
+						env->indices && *env->indices ?
+						env->indices : "-1", 1 };
+		vars[n++] = (struct shell_var){ "CUDA_DEVICE_ORDER", "PCI_BUS_ID", 1 };
+	}
+	return n;
+}
+
+void
+shell_env_apply(const struct shell_env *env, unsigned parts)
+{
+	struct shell_var vars[SHELL_ENV_MAX_VARS];
+	struct strbuf scratch = STRBUF_INIT;
+	size_t n = shell_env_vars(env, parts, vars, &scratch);
+
+	for (size_t i = 0; i < n; i++) {
+		if (vars[i].value)
+			setenv(vars[i].name, vars[i].value, 1);
+		else
+			unsetenv(vars[i].name);
+	}
+	strbuf_release(&scratch);
+}
+
+/* One line per variable, as the init script's helpers take them. */
+static void
+emit_env(struct strbuf *out, enum shell_syntax syntax, const struct shell_env *env,
+	 unsigned parts)
+{
+	struct shell_var vars[SHELL_ENV_MAX_VARS];
+	struct strbuf scratch = STRBUF_INIT;
+	size_t n = shell_env_vars(env, parts, vars, &scratch);
+
+	for (size_t i = 0; i < n; i++) {
+		if (vars[i].replace)
+			shell_emit_replace_env(out, syntax, vars[i].name, vars[i].value);
+		else if (vars[i].value)
+			shell_emit_set_env(out, syntax, vars[i].name, vars[i].value);
+		else
+			shell_emit_unset_env(out, syntax, vars[i].name);
+	}
+	strbuf_release(&scratch);
+}
+
 /*
  * 1.4.3 prints `"<dir>:$PATH"`; we keep that for simple directories and
  * single-quote the directory otherwise (it then never expands).
@@ -143,9 +205,12 @@ shell_emit_activate(struct strbuf *out, enum shell_syntax syntax,
 		    const char *eid, const char *shims_dir, int prompt,
 		    const char *state_code)
 {
+	struct shell_env env = SHELL_ENV_INIT;
+
+	env.eid = eid;
 	strbuf_addch(out, '\n');
 	shell_emit_set_env(out, syntax, "GENV_SHELL", "1");
-	shell_emit_set_env(out, syntax, "GENV_ENVIRONMENT_ID", eid);
+	emit_env(out, syntax, &env, SHELL_ENV_ID);
 	if (shims_dir)
 		emit_path_prepend(out, syntax, shims_dir);
 	strbuf_addch(out, '\n');
@@ -176,65 +241,38 @@ shell_emit_deactivate(struct strbuf *out, enum shell_syntax syntax)
 }
 
 void
-shell_emit_reattach(struct strbuf *out, enum shell_syntax syntax, const char *indices)
+shell_emit_reattach(struct strbuf *out, enum shell_syntax syntax,
+		    const struct shell_env *env)
 {
-	shell_emit_replace_env(out, syntax, "CUDA_VISIBLE_DEVICES",
-			       indices && *indices ? indices : "-1");
-	shell_emit_replace_env(out, syntax, "CUDA_DEVICE_ORDER", "PCI_BUS_ID");
+	emit_env(out, syntax, env, SHELL_ENV_DEVICES);
 	strbuf_addch(out, '\n');
 }
 
 void
 shell_emit_reconfigure(struct strbuf *out, enum shell_syntax syntax,
-		       const char *name, const char *gpu_memory, const char *gpus)
+		       const struct shell_env *env)
 {
-	const struct { const char *var, *value; } fields[] = {
-		{ "GENV_ENVIRONMENT_NAME", name },
-		{ "GENV_GPU_MEMORY", gpu_memory },
-		{ "GENV_GPUS", gpus },
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
-		if (fields[i].value)
-			shell_emit_set_env(out, syntax, fields[i].var, fields[i].value);
-		else
-			shell_emit_unset_env(out, syntax, fields[i].var);
-	}
+	emit_env(out, syntax, env, SHELL_ENV_CONFIG);
 	strbuf_addch(out, '\n');
 }
 
 int
-shell_parse_visible_devices(const char *value, long **indices, size_t *nr,
-			    struct strbuf *err)
+shell_shims_dir(struct strbuf *out)
 {
-	const char *p = value;
-	size_t alloc = 0;
+	struct strbuf path = STRBUF_INIT;
+	char *exe = proc_self_exe(), *slash, *real;
 
-	*indices = NULL;
-	*nr = 0;
-	if (!value || !*value || !strcmp(value, "-1"))
-		return 0;
-	while (*p) {
-		char *end;
-		long v;
-
-		errno = 0;
-		if (*p < '0' || *p > '9')
-			goto bad;
-		v = strtol(p, &end, 10);
-		if (errno || (*end && *end != ','))
-			goto bad;
-		ALLOC_GROW(*indices, *nr + 1, alloc);
-		(*indices)[(*nr)++] = v;
-		p = *end ? end + 1 : end;
-		if (*end && !*p)
-			goto bad;  /* trailing comma */
-	}
+	if (!exe)
+		return -1;
+	slash = strrchr(exe, '/');
+	strbuf_add(&path, exe, slash ? (size_t)(slash - exe) : 0);
+	strbuf_addstr(&path, "/../libexec/genv/shims");
+	free(exe);
+	real = realpath(path.buf, NULL);
+	strbuf_release(&path);
+	if (!real)
+		return -1;
+	strbuf_addstr(out, real);
+	free(real);
 	return 0;
-bad:
-	free(*indices);
-	*indices = NULL;
-	*nr = 0;
-	strbuf_addf(err, "CUDA_VISIBLE_DEVICES is '%s', not a list of device indices", value);
-	return -1;
 }

@@ -57,6 +57,51 @@ void shell_emit_unset_env(struct strbuf *out, enum shell_syntax syntax,
 			  const char *name);
 
 /*
+ * An active environment as its variables describe it. This one
+ * description is what every renderer below starts from: the shell code of
+ * activation and of `genv shell --reconfigure/--reattach`, and the
+ * environment `genv exec` gives its command.
+ */
+struct shell_env {
+	const char *eid;
+	const char *name;        /* NULL = unset */
+	const char *gpu_memory;  /* NULL = unset */
+	int has_gpus;
+	long gpus;
+	const char *indices;     /* attached devices, "0,2"; "" or NULL = none */
+};
+#define SHELL_ENV_INIT { NULL, NULL, NULL, 0, 0, NULL }
+
+enum shell_env_part {
+	SHELL_ENV_ID      = 1 << 0,  /* GENV_ENVIRONMENT_ID */
+	SHELL_ENV_CONFIG  = 1 << 1,  /* GENV_ENVIRONMENT_NAME, GENV_GPU_MEMORY, GENV_GPUS */
+	SHELL_ENV_DEVICES = 1 << 2,  /* CUDA_VISIBLE_DEVICES, CUDA_DEVICE_ORDER */
+};
+
+struct shell_var {
+	const char *name;
+	const char *value;  /* NULL = unset */
+	int replace;        /* the user's own variable: restored on deactivation */
+};
+#define SHELL_ENV_MAX_VARS 6
+
+/*
+ * Fills vars (room for SHELL_ENV_MAX_VARS) with the variables of the
+ * given parts of env, in a fixed order, and returns how many. Values
+ * point into env, to constants, or into scratch (which must outlive
+ * vars and not change meanwhile). No devices is CUDA_VISIBLE_DEVICES=-1,
+ * as 1.4.3 writes it.
+ */
+size_t shell_env_vars(const struct shell_env *env, unsigned parts,
+		      struct shell_var *vars, struct strbuf *scratch);
+
+/*
+ * Sets (or unsets) the variables of the given parts in this process's
+ * environment, for a command genv runs (`genv exec`).
+ */
+void shell_env_apply(const struct shell_env *env, unsigned parts);
+
+/*
  * What `genv activate` prints on success: exports GENV_SHELL and
  * GENV_ENVIRONMENT_ID, prepends shims_dir to PATH (skipped when NULL),
  * re-runs `genv shell --reconfigure` and `--reattach`, and prefixes the
@@ -71,19 +116,25 @@ void shell_emit_activate(struct strbuf *out, enum shell_syntax syntax,
 /* What `genv deactivate` prints: "\n_genv_unset_envs\n_genv_restore_envs\n\n". */
 void shell_emit_deactivate(struct strbuf *out, enum shell_syntax syntax);
 /*
- * `genv shell --reattach`: CUDA_VISIBLE_DEVICES = indices ("0,2"; "" or
- * NULL means none, printed as -1 as 1.4.3 does) and
- * CUDA_DEVICE_ORDER=PCI_BUS_ID so that CUDA numbers GPUs as NVML does.
+ * `genv shell --reattach`: the SHELL_ENV_DEVICES variables of env
+ * (CUDA_DEVICE_ORDER=PCI_BUS_ID so that CUDA numbers GPUs as NVML does),
+ * then a blank line.
  */
 void shell_emit_reattach(struct strbuf *out, enum shell_syntax syntax,
-			 const char *indices);
+			 const struct shell_env *env);
 /*
- * `genv shell --reconfigure`: GENV_ENVIRONMENT_NAME, GENV_GPU_MEMORY and
- * GENV_GPUS set to the given values, or unset where a value is NULL.
+ * `genv shell --reconfigure`: the SHELL_ENV_CONFIG variables of env, set
+ * or unset, then a blank line.
  */
 void shell_emit_reconfigure(struct strbuf *out, enum shell_syntax syntax,
-			    const char *name, const char *gpu_memory,
-			    const char *gpus);
+			    const struct shell_env *env);
+
+/*
+ * The directory of genv's shims (nvidia-smi), which activation puts first
+ * on PATH: <dir of this executable>/../libexec/genv/shims, resolved.
+ * Returns -1 (out untouched) when it does not exist.
+ */
+int shell_shims_dir(struct strbuf *out);
 
 /*
  * The code `genv shell --init` prints: the helper functions, the `genv`
@@ -93,14 +144,5 @@ void shell_emit_reconfigure(struct strbuf *out, enum shell_syntax syntax,
 void shell_init_script(struct strbuf *out, enum shell_syntax syntax);
 /* Undoes shell_init_script's definitions (`genv shell --deinit`). */
 void shell_deinit_script(struct strbuf *out, enum shell_syntax syntax);
-
-/*
- * Parses a CUDA_VISIBLE_DEVICES value as genv writes it: "-1" or "" is no
- * device, else comma-separated non-negative indices. Anything else (UUIDs,
- * garbage) fails with a message quoting the value. *indices is malloc'ed
- * (NULL when none); the caller frees it.
- */
-int shell_parse_visible_devices(const char *value, long **indices, size_t *nr,
-				struct strbuf *err);
 
 #endif

@@ -84,8 +84,9 @@ fail:
  * Waits for the child to exec (the exec pipe closes) or to report why it
  * could not. Returns 0, or -1 with err filled and the child reaped.
  */
+/* The errno a child reported through its exec pipe, or 0 once it has exec'ed. */
 static int
-wait_exec(pid_t pid, int exec_fd, const char *prog, struct strbuf *err)
+exec_errno(int exec_fd)
 {
 	int e = 0;
 	ssize_t got;
@@ -93,7 +94,15 @@ wait_exec(pid_t pid, int exec_fd, const char *prog, struct strbuf *err)
 	do {
 		got = read(exec_fd, &e, sizeof(e));
 	} while (got < 0 && errno == EINTR);
-	if (got != (ssize_t)sizeof(e))
+	return got == (ssize_t)sizeof(e) ? e : 0;
+}
+
+static int
+wait_exec(pid_t pid, int exec_fd, const char *prog, struct strbuf *err)
+{
+	int e = exec_errno(exec_fd);
+
+	if (!e)
 		return 0;
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
@@ -398,4 +407,119 @@ out:
 		close(ex[1]);
 	close(ex[0]);
 	return rc;
+}
+
+/* ----- the foreground child of run_foreground() ----- */
+
+static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP };
+static volatile sig_atomic_t foreground_pid;
+
+static void
+forward_signal(int sig, siginfo_t *si, void *ucontext)
+{
+	(void)ucontext;
+	/* a terminal signals its whole foreground group: the child has it */
+	if (si && si->si_code == SI_KERNEL)
+		return;
+	if (foreground_pid > 0)
+		kill((pid_t)foreground_pid, sig);
+}
+
+/* Installs forward_signal for every forwarded signal genv does not ignore. */
+static void
+forwarding_start(struct sigaction *old)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = forward_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++) {
+		sigaction(forwarded_signals[i], NULL, &old[i]);
+		if (old[i].sa_handler != SIG_IGN)
+			sigaction(forwarded_signals[i], &sa, NULL);
+	}
+}
+
+static void
+forwarding_stop(const struct sigaction *old)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++)
+		sigaction(forwarded_signals[i], &old[i], NULL);
+}
+
+/*
+ * Forks the child with the forwarded signals blocked until foreground_pid
+ * is set, so that none arrives before there is a child to pass it to.
+ */
+static pid_t
+foreground_start(const char *const *argv, int exec_fd, struct sigaction *old)
+{
+	sigset_t block, saved_mask;
+	pid_t pid;
+	int fork_errno;
+
+	sigemptyset(&block);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++)
+		sigaddset(&block, forwarded_signals[i]);
+	sigprocmask(SIG_BLOCK, &block, &saved_mask);
+	forwarding_start(old);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int e;
+
+		forwarding_stop(old);
+		sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+		execvp(argv[0], (char *const *)argv);
+		e = errno;
+		if (write(exec_fd, &e, sizeof(e)) < 0) {
+			/* nothing left to tell anyone */
+		}
+		_exit(127);
+	}
+	fork_errno = errno;
+	if (pid > 0)
+		foreground_pid = pid;
+	sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+	errno = fork_errno;
+	return pid;
+}
+
+int
+run_foreground(const char *const *argv, struct strbuf *err)
+{
+	struct sigaction old[ARRAY_SIZE(forwarded_signals)];
+	int ex[2], status = 0, e;
+	pid_t pid;
+
+	if (pipe2(ex, O_CLOEXEC) < 0) {
+		strbuf_addstr(err, "cannot create a pipe");
+		strbuf_add_errno(err, errno);
+		return -1;
+	}
+	pid = foreground_start(argv, ex[1], old);
+	e = errno;
+	close(ex[1]);
+	if (pid < 0) {
+		forwarding_stop(old);
+		close(ex[0]);
+		strbuf_addstr(err, "cannot fork");
+		strbuf_add_errno(err, e);
+		return -1;
+	}
+	e = exec_errno(ex[0]);
+	close(ex[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	foreground_pid = 0;
+	forwarding_stop(old);
+	if (e) {
+		strbuf_addf(err, "%s: %s", argv[0], strerror(e));
+		return e == ENOENT ? 127 : 126;
+	}
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
 }

@@ -94,4 +94,17 @@ int run_task_exit_code(const struct run_task *t);
  */
 int run_interactive(const char *const *argv, int *status, struct strbuf *err);
 
+/*
+ * Runs argv in the foreground with the caller's stdin, stdout and stderr
+ * (`genv exec`, `genv lock`) and waits for it. SIGINT, SIGTERM and SIGHUP
+ * sent to genv are passed on to the child, except those a terminal sends
+ * to its whole foreground group (the child has them already); a signal
+ * genv ignores (nohup) stays ignored in both. Returns the status a shell
+ * would report: the child's exit code, 128+N when signal N killed it, 127
+ * when the program was not found and 126 when it could not be executed
+ * (both with "<program>: <reason>" in err), or -1 with a message in err
+ * when no child could be started.
+ */
+int run_foreground(const char *const *argv, struct strbuf *err);
+
 #endif

@@ -47,13 +47,18 @@ static void
 emitters(void **state)
 {
 	struct strbuf sb = STRBUF_INIT;
+	struct shell_env env = SHELL_ENV_INIT;
 
 	(void)state;
-	shell_emit_reattach(&sb, SHELL_SYNTAX_POSIX, "");
+	env.indices = "";
+	shell_emit_reattach(&sb, SHELL_SYNTAX_POSIX, &env);
 	assert_string_equal(sb.buf, "_genv_replace_env CUDA_VISIBLE_DEVICES -1\n"
 			    "_genv_replace_env CUDA_DEVICE_ORDER PCI_BUS_ID\n\n");
 	strbuf_reset(&sb);
-	shell_emit_reconfigure(&sb, SHELL_SYNTAX_POSIX, "two words", NULL, "2");
+	env.name = "two words";
+	env.has_gpus = 1;
+	env.gpus = 2;
+	shell_emit_reconfigure(&sb, SHELL_SYNTAX_POSIX, &env);
 	assert_string_equal(sb.buf, "_genv_set_env GENV_ENVIRONMENT_NAME 'two words'\n"
 			    "_genv_unset_env GENV_GPU_MEMORY\n"
 			    "_genv_set_env GENV_GPUS 2\n\n");
@@ -78,26 +83,6 @@ emitters(void **state)
 	shell_emit_deactivate(&sb, SHELL_SYNTAX_FISH);
 	assert_string_equal(sb.buf, "\n_genv_unset_envs\n_genv_restore_envs\n\n");
 	strbuf_release(&sb);
-}
-
-static void
-visible_devices(void **state)
-{
-	struct strbuf err = STRBUF_INIT;
-	long *v;
-	size_t nr;
-
-	(void)state;
-	assert_int_equal(shell_parse_visible_devices("-1", &v, &nr, &err), 0);
-	assert_int_equal(nr, 0);
-	assert_int_equal(shell_parse_visible_devices("0,12", &v, &nr, &err), 0);
-	assert_int_equal(nr, 2);
-	assert_int_equal(v[1], 12);
-	free(v);
-	assert_int_equal(shell_parse_visible_devices("0,", &v, &nr, &err), -1);
-	assert_int_equal(shell_parse_visible_devices("GPU-1", &v, &nr, &err), -1);
-	assert_non_null(strstr(err.buf, "GPU-1"));
-	strbuf_release(&err);
 }
 
 static void
@@ -126,7 +111,6 @@ main(void)
 		cmocka_unit_test(quote_keeps_simple_values_bare),
 		cmocka_unit_test(quote_posix_and_fish),
 		cmocka_unit_test(emitters),
-		cmocka_unit_test(visible_devices),
 		cmocka_unit_test(syntax_and_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store-ops.c: one locked procedure per state-changing command (store.h,
+ * "Procedures"): the per-user commands (activate, deactivate, attach,
+ * detach, config) and the administrator's `genv envs` / `genv devices`.
+ */
+#include "compat.h"
+#include "core/store.h"
+#include "core/devices.h"
+#include "core/envs.h"
+#include "core/project-config.h"
+#include "core/state.h"
+#include "util/fileio.h"
+#include "util/strbuf.h"
+
+#include <unistd.h>
+
+int
+store_deactivate_pid(long pid, struct strbuf *err)
+{
+	struct store_txn t = STORE_TXN_INIT;
+	int rc = -1;
+
+	if (store_txn_begin(&t, 0, err) < 0)
+		goto out;
+	envs_deactivate_pid(&t.envs, pid);
+	if (store_save_envs(&t.st, &t.envs, err) < 0)
+		goto out;
+	/* an environment without devices leaves devices.json as it is */
+	if (store_has(&t.st, "devices.json") &&
+	    (store_load_devices(&t.st, &t.devs, &t.envs, STORE_CLEANUP, err) < 0 ||
+	     ((t.st.changed & STORE_CHANGED_DEVICES) &&
+	      store_save_devices(&t.st, &t.devs, err) < 0)))
+		goto out;
+	rc = 0;
+out:
+	store_txn_release(&t);
+	return rc;
+}
+
+int
+store_activate(const struct activation *a, struct env_config *config,
+	       struct strbuf *indices, struct strbuf *err)
+{
+	struct store_txn t = STORE_TXN_INIT;
+	int attach = a->attach && a->gpus >= 0, devices_saved = 0, rc = -1;
+	struct env *e;
+
+	if (store_txn_begin(&t, 0, err) < 0)
+		goto out;
+	e = envs_activate(&t.envs, a->eid, (long long)getuid(), genv_username(),
+			  a->pid, NULL);
+	if (a->has_config) {
+		struct env_config c = ENV_CONFIG_INIT;
+
+		c.name = (char *)a->name;
+		c.gpu_memory = (char *)a->gpu_memory;
+		c.has_gpus = a->gpus >= 0;
+		c.gpus = a->gpus >= 0 ? a->gpus : 0;
+		env_config_release(&e->config);
+		env_config_copy(&e->config, &c);
+	}
+	if (config)
+		env_config_copy(config, &e->config);
+	/* without devices.json (and nothing to attach) no NVML is needed */
+	if (attach || (indices && store_has(&t.st, "devices.json"))) {
+		if (store_load_devices(&t.st, &t.devs, &t.envs, STORE_CLEANUP, err) < 0)
+			goto out;
+		if (attach) {
+			struct attach_request req = ATTACH_REQUEST_INIT;
+
+			req.count = a->gpus;
+			req.gpu_memory = a->gpu_memory;
+			req.over_subscribe = a->over_subscribe;
+			if (devices_attach(&t.devs, a->eid, &req, err) < 0 ||
+			    store_save_devices(&t.st, &t.devs, err) < 0)
+				goto out;
+			devices_saved = 1;
+		}
+		if (indices)
+			devices_attached_list(&t.devs, a->eid, indices);
+	}
+	if (store_save_envs(&t.st, &t.envs, err) < 0) {
+		if (devices_saved) {
+			struct strbuf ignored = STRBUF_INIT;
+
+			/* do not leave devices attached to an env that does not exist */
+			devices_detach(&t.devs, a->eid, -1);
+			store_save_devices(&t.st, &t.devs, &ignored);
+			strbuf_release(&ignored);
+		}
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0 && config)
+		env_config_release(config);
+	if (rc < 0 && indices)
+		strbuf_reset(indices);
+	store_txn_release(&t);
+	return rc;
+}
+
+/*
+ * The environment eid in envs, or NULL with a message telling the user how
+ * to recover (the shell's environment was cleaned up or never saved).
+ */
+static struct env *
+registered_env(const struct envs *envs, const char *eid, struct strbuf *err)
+{
+	struct env *e = envs_find(envs, eid);
+
+	if (!e)
+		strbuf_addf(err, "Environment '%s' is not registered "
+			    "(run 'genv deactivate' and activate it again)", eid);
+	return e;
+}
+
+int
+store_attach(const char *eid, const struct attach_request *req, struct strbuf *err)
+{
+	struct store_txn t = STORE_TXN_INIT;
+	int rc = -1;
+
+	if (store_txn_begin(&t, 0, err) < 0)
+		goto out;
+	if (!registered_env(&t.envs, eid, err))
+		goto out;
+	if (store_load_devices(&t.st, &t.devs, &t.envs, STORE_CLEANUP, err) < 0 ||
+	    devices_attach(&t.devs, eid, req, err) < 0 ||
+	    store_save_devices(&t.st, &t.devs, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	store_txn_release(&t);
+	return rc;
+}
+
+int
+store_detach(const char *eid, long index, struct strbuf *err)
+{
+	struct store_txn t = STORE_TXN_INIT;
+	int rc = -1;
+
+	if (store_txn_begin(&t, STORE_TXN_DEVICES, err) < 0)
+		goto out;
+	if (index >= 0 && !devices_find(&t.devs, index)) {
+		strbuf_addf(err, "Device %ld does not exist", index);
+		goto out;
+	}
+	devices_detach(&t.devs, eid, index);
+	if (store_save_devices(&t.st, &t.devs, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	store_txn_release(&t);
+	return rc;
+}
+
+int
+store_attached_list(const char *eid, struct strbuf *out, struct strbuf *err)
+{
+	struct store st = STORE_INIT;
+	struct devices devs = DEVICES_INIT;
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	int rc = -1;
+
+	if (store_init(&st, err) < 0)
+		goto out;
+	/* no devices.json yet: nothing can be attached, and NVML is not needed */
+	if (!store_has(&st, "devices.json")) {
+		rc = 0;
+		goto out;
+	}
+	if (store_lock(&st, err) < 0)
+		goto out;
+	store_path(&st, "devices.json", &path);
+	if (read_file_sb(&text, path.buf, err) < 0 ||
+	    devices_parse(&devs, text.buf, text.len, path.buf, err) < 0)
+		goto out;
+	devices_attached_list(&devs, eid, out);
+	rc = 0;
+out:
+	store_release(&st);
+	devices_release(&devs);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	return rc;
+}
+
+int
+store_env_config(const char *eid, struct env_config *config, struct strbuf *err)
+{
+	struct store st = STORE_INIT;
+	struct envs envs = ENVS_INIT;
+	struct env *e;
+	int rc = -1;
+
+	if (store_init(&st, err) < 0 || store_lock(&st, err) < 0 ||
+	    store_load_envs(&st, &envs, 0, err) < 0)
+		goto out;
+	e = registered_env(&envs, eid, err);
+	if (!e)
+		goto out;
+	env_config_copy(config, &e->config);
+	rc = 0;
+out:
+	store_release(&st);
+	envs_release(&envs);
+	return rc;
+}
+
+/* Replaces eid's configuration with config. */
+static int
+set_env_config(const char *eid, const struct env_config *config, struct strbuf *err)
+{
+	struct store_txn t = STORE_TXN_INIT;
+	struct env *e;
+	int rc = -1;
+
+	if (store_txn_begin(&t, 0, err) < 0)
+		goto out;
+	e = registered_env(&t.envs, eid, err);
+	if (!e)
+		goto out;
+	env_config_release(&e->config);
+	env_config_copy(&e->config, config);
+	if (store_save_envs(&t.st, &t.envs, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	store_txn_release(&t);
+	return rc;
+}
+
+/* Applies r's change to c; returns whether it asked for one. */
+static int
+apply_change(const struct configure_request *r, struct env_config *c)
+{
+	if (!r->has_field) {
+		if (r->clear)
+			env_config_release(c);
+		return r->clear;
+	}
+	if (!r->clear && !r->value)
+		return 0;
+	env_config_set_field(c, r->field, r->clear ? NULL : r->value,
+			     r->clear ? -1 : r->gpus);
+	return 1;
+}
+
+int
+store_configure(const struct configure_request *r, struct strbuf *err)
+{
+	struct env_config c = ENV_CONFIG_INIT;
+	int changed, rc = -1;
+
+	if ((r->load ? project_config_load(r->project_dir, &c, err) :
+		       store_env_config(r->eid, &c, err)) < 0)
+		goto out;
+	changed = apply_change(r, &c) || r->load;
+	if (r->show)
+		r->show(&c, r->show_data);
+	if (changed && set_env_config(r->eid, &c, err) < 0)
+		goto out;
+	if (r->save && r->project_dir && project_config_save(r->project_dir, &c, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	env_config_release(&c);
+	return rc;
+}
+
+/* ----- the administrator's procedures ----- */
+
+/* A locked session over envs.json (and devices.json with ADMIN_DEVICES). */
+struct admin {
+	struct store_txn t;
+	unsigned flags;
+	unsigned what;
+	int existed;   /* the file of interest existed before */
+};
+#define ADMIN_INIT { STORE_TXN_INIT, 0, 0, 0 }
+
+enum admin_what {
+	ADMIN_ENVS    = 0,
+	ADMIN_DEVICES = 1 << 0,
+};
+
+static int
+admin_begin(struct admin *a, unsigned flags, unsigned what, struct strbuf *err)
+{
+	struct store *st = &a->t.st;
+
+	a->flags = flags;
+	a->what = what;
+	if (store_init(st, err) < 0 || store_lock(st, err) < 0)
+		return -1;
+	if (!(what & ADMIN_DEVICES)) {
+		a->existed = store_has(st, "envs.json");
+		return store_load_envs(st, &a->t.envs, flags, err);
+	}
+	a->existed = store_has(st, "devices.json");
+	if (store_load_envs(st, &a->t.envs, STORE_CLEANUP, err) < 0 ||
+	    store_load_devices(st, &a->t.devs, &a->t.envs, flags, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Saves the file of interest if its contents changed (see store.h). */
+static int
+admin_commit(struct admin *a, int mutated, struct strbuf *err)
+{
+	struct store *st = &a->t.st;
+	int reset = !!(a->flags & STORE_RESET);
+
+	if (a->what & ADMIN_DEVICES) {
+		if (!a->existed || mutated || reset || (st->changed & STORE_CHANGED_DEVICES))
+			return store_save_devices(st, &a->t.devs, err);
+	} else if (mutated || reset || (a->existed && (st->changed & STORE_CHANGED_ENVS))) {
+		return store_save_envs(st, &a->t.envs, err);
+	}
+	return 0;
+}
+
+static void
+admin_release(struct admin *a)
+{
+	store_txn_release(&a->t);
+}
+
+int
+store_admin_envs(unsigned flags, struct envs *envs, struct strbuf *err)
+{
+	struct admin a = ADMIN_INIT;
+	int rc = -1;
+
+	if (admin_begin(&a, flags, ADMIN_ENVS, err) < 0 || admin_commit(&a, 0, err) < 0)
+		goto out;
+	*envs = a.t.envs;
+	a.t.envs = (struct envs)ENVS_INIT;
+	rc = 0;
+out:
+	admin_release(&a);
+	return rc;
+}
+
+int
+store_admin_devices(unsigned flags, struct envs *envs, struct devices *devs,
+		    struct strbuf *err)
+{
+	struct admin a = ADMIN_INIT;
+	int rc = -1;
+
+	if (admin_begin(&a, flags, ADMIN_DEVICES, err) < 0 || admin_commit(&a, 0, err) < 0)
+		goto out;
+	*envs = a.t.envs;
+	a.t.envs = (struct envs)ENVS_INIT;
+	*devs = a.t.devs;
+	a.t.devs = (struct devices)DEVICES_INIT;
+	rc = 0;
+out:
+	admin_release(&a);
+	return rc;
+}
+
+int
+store_admin_activate(unsigned flags, const struct env_registration *r,
+		     struct strbuf *err)
+{
+	struct admin a = ADMIN_INIT;
+	int rc = -1;
+
+	if (admin_begin(&a, flags, ADMIN_ENVS, err) < 0)
+		goto out;
+	envs_activate(&a.t.envs, r->eid, r->uid, r->username, r->pid, r->kernel_id);
+	rc = admin_commit(&a, 1, err);
+out:
+	admin_release(&a);
+	return rc;
+}
+
+int
+store_admin_configure(unsigned flags, const char *eid, enum env_config_field field,
+		      const char *value, long gpus, struct strbuf *err)
+{
+	struct admin a = ADMIN_INIT;
+	struct env *e;
+	int rc = -1;
+
+	if (admin_begin(&a, flags, ADMIN_ENVS, err) < 0)
+		goto out;
+	e = envs_find(&a.t.envs, eid);
+	if (e)
+		env_config_set_field(&e->config, field, value, gpus);
+	rc = admin_commit(&a, e != NULL, err);
+out:
+	admin_release(&a);
+	return rc;
+}
+
+int
+store_admin_deactivate(unsigned flags, long pid, struct strbuf *err)
+{
+	struct admin a = ADMIN_INIT;
+	int rc = -1;
+
+	if (admin_begin(&a, flags, ADMIN_ENVS, err) < 0)
+		goto out;
+	envs_deactivate_pid(&a.t.envs, pid);
+	rc = admin_commit(&a, 1, err);
+out:
+	admin_release(&a);
+	return rc;
+}
+
+/* The attachment part of store_admin_attach(), on the loaded state. */
+static int
+admin_attach_devices(struct admin *adm, const struct admin_attach *a,
+		     struct strbuf *err)
+{
+	const struct env *env = envs_find(&adm->t.envs, a->eid);
+	struct attach_request req = ATTACH_REQUEST_INIT;
+	long count = a->count;
+	int has_count = a->has_count;
+
+	req.gpu_memory = env ? env->config.gpu_memory : NULL;
+	req.over_subscribe = a->over_subscribe;
+	if (a->has_index) {
+		req.index = a->index;
+		if (!devices_find(&adm->t.devs, a->index)) {
+			strbuf_addf(err, "Device %ld does not exist", a->index);
+			return -1;
+		}
+		return devices_attach(&adm->t.devs, a->eid, &req, err);
+	}
+	if (!has_count && env && env->config.has_gpus) {
+		has_count = 1;
+		count = env->config.gpus;
+	}
+	if (has_count && count < 0) {
+		strbuf_addf(err, "Invalid device count %ld", count);
+		return -1;
+	}
+	if (!has_count)
+		return 0;
+	req.count = count;
+	return devices_ensure_count(&adm->t.devs, a->eid, &req, err);
+}
+
+int
+store_admin_attach(unsigned flags, const struct admin_attach *a,
+		   struct strbuf *indices, struct strbuf *err)
+{
+	struct admin adm = ADMIN_INIT;
+	int rc = -1;
+
+	if (admin_begin(&adm, flags, ADMIN_DEVICES, err) < 0 ||
+	    admin_attach_devices(&adm, a, err) < 0 || admin_commit(&adm, 1, err) < 0)
+		goto out;
+	if (indices)
+		devices_attached_list(&adm.t.devs, a->eid, indices);
+	rc = 0;
+out:
+	admin_release(&adm);
+	return rc;
+}
+
+int
+store_admin_detach(unsigned flags, const char *eid, int all, long index,
+		   struct strbuf *indices, struct strbuf *err)
+{
+	struct admin a = ADMIN_INIT;
+	int rc = -1;
+
+	if (admin_begin(&a, flags, ADMIN_DEVICES, err) < 0)
+		goto out;
+	if (all)
+		devices_detach(&a.t.devs, eid, -1);
+	else if (index >= 0 && devices_find(&a.t.devs, index))
+		devices_detach(&a.t.devs, eid, index);
+	if (admin_commit(&a, 1, err) < 0)
+		goto out;
+	if (indices)
+		devices_attached_list(&a.t.devs, eid, indices);
+	rc = 0;
+out:
+	admin_release(&a);
+	return rc;
+}
