@@ -63,6 +63,7 @@ CORE_SRC = \
 	src/core/project-config.c \
 	src/core/snapshot.c \
 	src/core/state.c \
+	src/core/state-json.c \
 	src/core/store.c \
 	src/core/store-ops.c \
 	src/core/timefmt.c

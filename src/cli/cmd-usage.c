@@ -11,6 +11,7 @@
 #include "cli/options.h"
 #include "core/snapshot.h"
 #include "core/state.h"
+#include "core/state-json.h"
 #include "core/store.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"

@@ -7,6 +7,7 @@
  */
 #include "compat.h"
 #include "core/enforce.h"
+#include "core/state-json.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 

@@ -40,6 +40,7 @@
 #define GENV_CORE_ENFORCE_H
 
 #include "core/state.h"
+#include "util/json.h"
 #include "util/strvec.h"
 
 struct store;

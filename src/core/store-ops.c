@@ -10,6 +10,7 @@
 #include "core/envs.h"
 #include "core/project-config.h"
 #include "core/state.h"
+#include "core/state-json.h"
 #include "util/fileio.h"
 #include "util/strbuf.h"
 

@@ -14,6 +14,7 @@
 #include "core/devices.h"
 #include "core/envs.h"
 #include "core/state.h"
+#include "core/state-json.h"
 #include "gpu/gpu.h"
 #include "util/fileio.h"
 #include "util/json.h"

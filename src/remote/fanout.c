@@ -5,6 +5,7 @@
  */
 #include "compat.h"
 #include "remote/fanout.h"
+#include "core/state-json.h"
 #include "remote/hosts.h"
 #include "util/run.h"
 #include "util/xalloc.h"

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "core/state.h"
+#include "core/state-json.h"
 #include "util/strbuf.h"
 
 static const char envs_example[] =

@@ -13,6 +13,7 @@
 #include "core/envs.h"
 #include "core/snapshot.h"
 #include "core/state.h"
+#include "core/state-json.h"
 #include "core/store.h"
 #include "util/fileio.h"
 #include "util/strbuf.h"
