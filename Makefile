@@ -2,7 +2,8 @@
 #
 #   make                 build build/bin/genv (and its shims)
 #   make check           ASan+UBSan build in build/san, unit + end-to-end tests
-#   make test            tests against the current build (BUILD=build)
+#   make test            tests against the current build (BUILD=build),
+#                        after make layer-check (the layering rules)
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #   make demo            the genv remote walkthrough on a simulated cluster
 #   make sandbox         a shell with the simulated cluster and a hostfile
@@ -174,8 +175,12 @@ $(FAKE_NVML): t/helpers/fake-nvml.c
 
 test-build: all $(UNIT_BIN) $(FAKE_NVML)
 
-test: test-build
+test: test-build layer-check
 	$(Q)BUILD=$(abspath $(BUILD)) sh t/run-tests.sh $(T)
+
+# the CLI does no state, lock or /proc work; layers point downward
+layer-check:
+	$(Q)sh t/check-layers.sh
 
 deps:
 	$(Q)sh contrib/install-deps.sh
@@ -224,6 +229,6 @@ bench: all $(FAKE_NVML)
 clean:
 	rm -rf build
 
-.PHONY: deps all test test-build check valgrind install demo sandbox bench clean
+.PHONY: deps all test test-build layer-check check valgrind install demo sandbox bench clean
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
