@@ -122,6 +122,7 @@ UNIT_TESTS = \
 	test-hosts \
 	test-memory \
 	test-proc \
+	test-project-config \
 	test-run \
 	test-shell \
 	test-state \

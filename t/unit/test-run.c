@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* test-run.c: run_parallel() and run_interactive() with /bin/sh -c children. */
+/* test-run.c: run_parallel(), run_interactive() and run_foreground() with /bin/sh -c children. */
 #include "compat.h"
 #include <setjmp.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -311,6 +313,77 @@ interactive(void **state)
 	strbuf_release(&err);
 }
 
+static void
+foreground_statuses(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	char tmpl[] = "/tmp/genv-test-run.XXXXXX";
+	struct strbuf noexec = STRBUF_INIT;
+
+	(void)state;
+	assert_int_equal(run_foreground((const char *const[]){ "true", NULL }, &err), 0);
+	assert_int_equal(run_foreground((const char *const[]){ "/bin/sh", "-c", "exit 3", NULL },
+					&err), 3);
+	assert_int_equal(run_foreground((const char *const[]){ "/bin/sh", "-c", "kill -TERM $$",
+							       NULL }, &err), 128 + SIGTERM);
+	assert_int_equal(err.len, 0);
+
+	/* as a shell reports them: not found 127, not executable 126 */
+	assert_int_equal(run_foreground((const char *const[]){ "/nonexistent/x", NULL }, &err),
+			 127);
+	assert_string_equal(err.buf, "/nonexistent/x: No such file or directory");
+	strbuf_reset(&err);
+	assert_non_null(mkdtemp(tmpl));
+	strbuf_addf(&noexec, "%s/noexec", tmpl);
+	assert_int_equal(close(open(noexec.buf, O_WRONLY | O_CREAT, 0644)), 0);
+	assert_int_equal(run_foreground((const char *const[]){ noexec.buf, NULL }, &err), 126);
+	assert_non_null(strstr(err.buf, "Permission denied"));
+	unlink(noexec.buf);
+	rmdir(tmpl);
+	strbuf_release(&noexec);
+	strbuf_release(&err);
+}
+
+/*
+ * A SIGTERM sent to the runner (by kill, not by a terminal) reaches the
+ * child, whose status the runner then returns.
+ */
+static void
+foreground_forwards_signals(void **state)
+{
+	char tmpl[] = "/tmp/genv-test-run.XXXXXX";
+	struct strbuf marker = STRBUF_INIT, script = STRBUF_INIT;
+	int64_t deadline;
+	pid_t runner;
+	int status;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	strbuf_addf(&marker, "%s/started", tmpl);
+	strbuf_addf(&script, "trap 'exit 7' TERM; : >'%s'; while :; do sleep 0.05; done",
+		    marker.buf);
+	runner = fork();
+	assert_true(runner >= 0);
+	if (!runner) {
+		struct strbuf err = STRBUF_INIT;
+
+		_exit(run_foreground((const char *const[]){ "/bin/sh", "-c", script.buf, NULL },
+				     &err));
+	}
+	deadline = ms_now() + 10000;
+	while (access(marker.buf, F_OK) && ms_now() < deadline)
+		usleep(10000);
+	assert_int_equal(access(marker.buf, F_OK), 0);
+	assert_int_equal(kill(runner, SIGTERM), 0);
+	assert_int_equal(waitpid(runner, &status, 0), runner);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 7);
+	unlink(marker.buf);
+	rmdir(tmpl);
+	strbuf_release(&marker);
+	strbuf_release(&script);
+}
+
 int
 main(void)
 {
@@ -327,6 +400,8 @@ main(void)
 		cmocka_unit_test(parallel_bound),
 		cmocka_unit_test(many_tasks),
 		cmocka_unit_test(interactive),
+		cmocka_unit_test(foreground_statuses),
+		cmocka_unit_test(foreground_forwards_signals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test-shell.c: quoting and the eval-able lines of src/shell. */
+/* test-shell.c: quoting, the variables of an environment and the eval-able lines of src/shell. */
 #include "compat.h"
 #include <setjmp.h>
 #include <cmocka.h>
@@ -85,6 +85,49 @@ emitters(void **state)
 	strbuf_release(&sb);
 }
 
+/* One description of an environment's variables, rendered for exec. */
+static void
+env_vars_and_apply(void **state)
+{
+	struct shell_env env = SHELL_ENV_INIT;
+	struct shell_var vars[SHELL_ENV_MAX_VARS];
+	struct strbuf scratch = STRBUF_INIT;
+	size_t n;
+
+	(void)state;
+	env.eid = "e1";
+	env.gpu_memory = "4g";
+	env.has_gpus = 1;
+	env.gpus = 3;
+	n = shell_env_vars(&env, SHELL_ENV_ID | SHELL_ENV_CONFIG | SHELL_ENV_DEVICES,
+			   vars, &scratch);
+	assert_int_equal(n, SHELL_ENV_MAX_VARS);
+	assert_string_equal(vars[0].name, "GENV_ENVIRONMENT_ID");
+	assert_string_equal(vars[0].value, "e1");
+	assert_string_equal(vars[1].name, "GENV_ENVIRONMENT_NAME");
+	assert_null(vars[1].value);
+	assert_string_equal(vars[2].value, "4g");
+	assert_string_equal(vars[3].name, "GENV_GPUS");
+	assert_string_equal(vars[3].value, "3");
+	assert_false(vars[3].replace);
+	assert_string_equal(vars[4].name, "CUDA_VISIBLE_DEVICES");
+	assert_string_equal(vars[4].value, "-1");  /* no devices */
+	assert_true(vars[4].replace);
+	assert_string_equal(vars[5].value, "PCI_BUS_ID");
+	assert_int_equal(shell_env_vars(&env, SHELL_ENV_DEVICES, vars, &scratch), 2);
+
+	setenv("GENV_ENVIRONMENT_NAME", "stale", 1);
+	env.indices = "0,2";
+	shell_env_apply(&env, SHELL_ENV_ID | SHELL_ENV_CONFIG | SHELL_ENV_DEVICES);
+	assert_string_equal(getenv("GENV_ENVIRONMENT_ID"), "e1");
+	assert_null(getenv("GENV_ENVIRONMENT_NAME"));
+	assert_string_equal(getenv("GENV_GPU_MEMORY"), "4g");
+	assert_string_equal(getenv("GENV_GPUS"), "3");
+	assert_string_equal(getenv("CUDA_VISIBLE_DEVICES"), "0,2");
+	assert_string_equal(getenv("CUDA_DEVICE_ORDER"), "PCI_BUS_ID");
+	strbuf_release(&scratch);
+}
+
 static void
 syntax_and_names(void **state)
 {
@@ -111,6 +154,7 @@ main(void)
 		cmocka_unit_test(quote_keeps_simple_values_bare),
 		cmocka_unit_test(quote_posix_and_fish),
 		cmocka_unit_test(emitters),
+		cmocka_unit_test(env_vars_and_apply),
 		cmocka_unit_test(syntax_and_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -522,6 +522,49 @@ invalid_utf8_is_replaced(void **state UNUSED)
 	strbuf_release(&err);
 }
 
+/* Only envs.json and devices.json had a dict form; the process list never did. */
+static void
+processes_have_no_legacy_form(void **state UNUSED)
+{
+	static const char dict[] = "{\"processes\": {\"5\": {}}}";
+	static const char dup_env[] =
+		"{\"processes\": {\"processes\": []}, \"devices\": {\"devices\": []}, \"envs\": {\"envs\": {"
+		"\"a\": {\"uid\": 1, \"creation\": \"c\"}, \"b\": {\"eid\": \"a\", \"uid\": 1, \"creation\": \"c\"}}}}";
+	struct processes ps = PROCESSES_INIT;
+	struct snapshot s = SNAPSHOT_INIT;
+	struct strbuf err = STRBUF_INIT;
+
+	assert_int_equal(processes_parse(&ps, dict, strlen(dict), "x", &err), -1);
+	assert_string_equal(err.buf, "x: processes: expected a list, found an object");
+	strbuf_reset(&err);
+	/* a duplicate in a legacy dict nested in a snapshot: the path says where */
+	assert_int_equal(snapshot_parse(&s, dup_env, strlen(dup_env), "h", &err), -1);
+	assert_string_equal(err.buf, "h: envs.envs[1]: duplicate environment \"a\"");
+	assert_int_equal(s.envs.nr, 0);
+	strbuf_release(&err);
+}
+
+static void
+config_fields(void **state UNUSED)
+{
+	struct env_config c = ENV_CONFIG_INIT;
+
+	env_config_set_field(&c, ENV_CONFIG_NAME, "n", -1);
+	env_config_set_field(&c, ENV_CONFIG_GPU_MEMORY, "4g", -1);
+	env_config_set_field(&c, ENV_CONFIG_GPUS, NULL, 3);
+	assert_string_equal(c.name, "n");
+	assert_string_equal(c.gpu_memory, "4g");
+	assert_true(c.has_gpus);
+	assert_int_equal(c.gpus, 3);
+	env_config_set_field(&c, ENV_CONFIG_GPUS, NULL, -1);
+	assert_false(c.has_gpus);
+	assert_int_equal(c.gpus, 0);
+	env_config_set_field(&c, ENV_CONFIG_NAME, NULL, -1);
+	assert_null(c.name);
+	env_config_release(&c);
+	assert_null(c.gpu_memory);
+}
+
 static void
 helpers(void **state UNUSED)
 {
@@ -558,6 +601,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(envs_round_trip),
+		cmocka_unit_test(processes_have_no_legacy_form),
+		cmocka_unit_test(config_fields),
 		cmocka_unit_test(envs_empty_and_ascii),
 		cmocka_unit_test(devices_round_trip),
 		cmocka_unit_test(snapshot_round_trip),

@@ -93,6 +93,20 @@ state_file(const struct store *st, const char *name, struct strbuf *path)
 	store_path(st, name, path);
 }
 
+static void
+state_file_stat(const char *name, struct stat *sb)
+{
+	struct strbuf path = STRBUF_INIT, err = STRBUF_INIT;
+	struct store st = STORE_INIT;
+
+	assert_int_equal(store_init(&st, &err), 0);
+	store_path(&st, name, &path);
+	assert_int_equal(stat(path.buf, sb), 0);
+	store_release(&st);
+	strbuf_release(&path);
+	strbuf_release(&err);
+}
+
 /* Uses the fake NVML with this inventory (or skips when it is not built). */
 static int
 use_fake_gpus(const char *inventory)
@@ -668,6 +682,279 @@ snapshot_from_fake_nvml(void **state UNUSED)
 	strbuf_release(&text);
 }
 
+/* ----- the procedures (store-ops.c) ----- */
+
+/* The state file name as text ("" when missing). */
+static void
+state_text(const char *name, struct strbuf *out)
+{
+	struct store st = STORE_INIT;
+	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT;
+
+	strbuf_reset(out);
+	assert_int_equal(store_init(&st, &err), 0);
+	state_file(&st, name, &path);
+	if (!access(path.buf, F_OK))
+		read_text(path.buf, out);
+	store_release(&st);
+	strbuf_release(&err);
+	strbuf_release(&path);
+}
+
+static void
+attached(const char *eid, const char *want)
+{
+	struct strbuf list = STRBUF_INIT, err = STRBUF_INIT;
+
+	assert_int_equal(store_attached_list(eid, &list, &err), 0);
+	assert_string_equal(list.buf, want);
+	strbuf_release(&list);
+	strbuf_release(&err);
+}
+
+static void
+user_procedures(void **state UNUSED)
+{
+	struct activation a = ACTIVATION_INIT;
+	struct attach_request req = ATTACH_REQUEST_INIT;
+	struct env_config config = ENV_CONFIG_INIT;
+	struct strbuf err = STRBUF_INIT, indices = STRBUF_INIT, before = STRBUF_INIT,
+		      after = STRBUF_INIT;
+
+	if (use_fake_gpus(GPU(0, "aaaa", 16384) GPU(1, "bbbb", 16384) GPU(2, "cccc", 16384)) < 0)
+		skip();
+	attached("u", "");   /* no devices.json yet */
+	a.eid = "u";
+	a.pid = getpid();
+	a.has_config = 1;
+	a.name = "n";
+	a.gpus = 1;
+	assert_int_equal(store_activate(&a, &config, &indices, &err), 0);
+	assert_string_equal(config.name, "n");
+	assert_int_equal(config.gpus, 1);
+	assert_string_equal(indices.buf, "0");
+	env_config_release(&config);
+	attached("u", "0");
+
+	req.count = 2;
+	assert_int_equal(store_attach("u", &req, &err), 0);
+	attached("u", "0,1");
+
+	/* an unknown environment: a clear error, nothing written */
+	state_text("devices.json", &before);
+	assert_int_equal(store_attach("ghost", &req, &err), -1);
+	assert_string_equal(err.buf, "Environment 'ghost' is not registered "
+			    "(run 'genv deactivate' and activate it again)");
+	state_text("devices.json", &after);
+	assert_string_equal(before.buf, after.buf);
+	strbuf_reset(&err);
+	assert_int_equal(store_env_config("ghost", &config, &err), -1);
+	strbuf_reset(&err);
+
+	assert_int_equal(store_detach("u", 5, &err), -1);
+	assert_string_equal(err.buf, "Device 5 does not exist");
+	strbuf_reset(&err);
+	assert_int_equal(store_detach("u", 1, &err), 0);
+	attached("u", "0");
+	assert_int_equal(store_env_config("u", &config, &err), 0);
+	assert_string_equal(config.name, "n");
+	env_config_release(&config);
+	assert_int_equal(store_detach("u", -1, &err), 0);
+	attached("u", "");
+
+	/* leaving: the environment goes, and so would its devices */
+	assert_int_equal(store_attach("u", &req, &err), 0);
+	assert_int_equal(store_deactivate_pid(getpid(), &err), 0);
+	attached("u", "");
+	state_text("envs.json", &after);
+	assert_string_equal(after.buf, "{\n  \"envs\": []\n}");
+	assert_int_equal(err.len, 0);
+	strbuf_release(&err);
+	strbuf_release(&indices);
+	strbuf_release(&before);
+	strbuf_release(&after);
+}
+
+static void
+capture_config(const struct env_config *c, void *data)
+{
+	struct strbuf *out = data;
+
+	strbuf_addf(out, "%s/%s/%ld", c->name ? c->name : "-",
+		    c->gpu_memory ? c->gpu_memory : "-", c->has_gpus ? c->gpus : -1);
+}
+
+static void
+configure_procedure(void **state)
+{
+	const char *dir = *state;
+	struct activation a = ACTIVATION_INIT;
+	struct configure_request r = CONFIGURE_REQUEST_INIT;
+	struct env_config c = ENV_CONFIG_INIT;
+	struct strbuf err = STRBUF_INIT, shown = STRBUF_INIT, project = STRBUF_INIT,
+		      path = STRBUF_INIT, before = STRBUF_INIT;
+	struct stat sb;
+	ino_t ino;
+
+	/* no NVML: nothing to attach */
+	a.eid = "c";
+	a.pid = getpid();
+	assert_int_equal(store_activate(&a, NULL, NULL, &err), 0);
+	strbuf_addf(&project, "%s/../project", dir);
+	assert_int_equal(mkdir_p(project.buf, 0755, &err), 0);
+
+	/* showing changes nothing on disk */
+	state_file_stat("envs.json", &sb);
+	ino = sb.st_ino;
+	r.eid = "c";
+	r.show = capture_config;
+	r.show_data = &shown;
+	assert_int_equal(store_configure(&r, &err), 0);
+	assert_string_equal(shown.buf, "-/-/-1");
+	state_file_stat("envs.json", &sb);
+	assert_int_equal(sb.st_ino, ino);
+
+	/* set a field, then save to the project directory */
+	r.show = NULL;
+	r.has_field = 1;
+	r.field = ENV_CONFIG_GPUS;
+	r.value = "2";
+	r.gpus = 2;
+	r.save = 1;
+	r.project_dir = project.buf;
+	assert_int_equal(store_configure(&r, &err), 0);
+	assert_int_equal(store_env_config("c", &c, &err), 0);
+	assert_true(c.has_gpus);
+	assert_int_equal(c.gpus, 2);
+	env_config_release(&c);
+	strbuf_addf(&path, "%s/gpus", project.buf);
+	read_text(path.buf, &shown);
+	assert_string_equal(shown.buf, "2");
+
+	/* clear everything, then load it back from the project */
+	r = (struct configure_request)CONFIGURE_REQUEST_INIT;
+	r.eid = "c";
+	r.clear = 1;
+	assert_int_equal(store_configure(&r, &err), 0);
+	assert_int_equal(store_env_config("c", &c, &err), 0);
+	assert_false(c.has_gpus);
+	r.clear = 0;
+	r.load = 1;
+	r.project_dir = project.buf;
+	assert_int_equal(store_configure(&r, &err), 0);
+	assert_int_equal(store_env_config("c", &c, &err), 0);
+	assert_int_equal(c.gpus, 2);
+	env_config_release(&c);
+
+	/* an unknown environment: nothing written */
+	state_text("envs.json", &before);
+	r.eid = "ghost";
+	assert_int_equal(store_configure(&r, &err), -1);
+	assert_non_null(strstr(err.buf, "Environment 'ghost' is not registered"));
+	state_text("envs.json", &shown);
+	assert_string_equal(shown.buf, before.buf);
+
+	assert_int_equal(store_deactivate_pid(getpid(), &err), 0);
+	strbuf_release(&err);
+	strbuf_release(&shown);
+	strbuf_release(&project);
+	strbuf_release(&path);
+	strbuf_release(&before);
+}
+
+static void
+admin_procedures(void **state UNUSED)
+{
+	struct env_registration reg = { "k", 1000, "user", 0, "kern-1" };
+	struct admin_attach a = ADMIN_ATTACH_INIT;
+	struct envs envs = ENVS_INIT;
+	struct devices devs = DEVICES_INIT;
+	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT, text = STRBUF_INIT;
+
+	if (use_fake_gpus(GPU(0, "aaaa", 16384) GPU(1, "bbbb", 16384)) < 0)
+		skip();
+	/* a query creates no envs.json; a devices query creates devices.json */
+	assert_int_equal(store_admin_envs(STORE_CLEANUP, &envs, &err), 0);
+	assert_int_equal(envs.nr, 0);
+	state_text("envs.json", &text);
+	assert_string_equal(text.buf, "");
+	assert_int_equal(store_admin_devices(STORE_CLEANUP, &envs, &devs, &err), 0);
+	assert_int_equal(devs.nr, 2);
+	devices_release(&devs);
+	state_text("devices.json", &text);
+	assert_true(text.len > 0);
+
+	/* a kernel keeps an environment alive only while its runtime file exists: not here */
+	setenv("JUPYTER_RUNTIME_DIR", *state, 1);
+	assert_int_equal(store_admin_activate(STORE_CLEANUP, &reg, &err), 0);
+	assert_int_equal(store_admin_envs(0, &envs, &err), 0);
+	assert_int_equal(envs.nr, 1);
+	assert_string_equal(envs.v[0].username, "user");
+	assert_string_equal(envs.v[0].kernel_ids.v[0], "kern-1");
+	envs_release(&envs);
+	reg.eid = "d";
+	reg.kernel_id = NULL;
+	reg.pid = getpid();
+	assert_int_equal(store_admin_activate(0, &reg, &err), 0);
+	assert_int_equal(store_admin_configure(0, "d", ENV_CONFIG_NAME, "dn", -1, &err), 0);
+	assert_int_equal(store_admin_configure(0, "nobody", ENV_CONFIG_NAME, "x", -1, &err), 0);
+	assert_int_equal(store_admin_envs(0, &envs, &err), 0);   /* --no-cleanup */
+	assert_int_equal(envs.nr, 2);
+	assert_string_equal(envs.v[1].config.name, "dn");
+	envs_release(&envs);
+
+	/* attach by count (the configured gpus by default) and by index */
+	assert_int_equal(store_admin_configure(0, "d", ENV_CONFIG_GPUS, NULL, 2, &err), 0);
+	a.eid = "d";
+	assert_int_equal(store_admin_attach(0, &a, &out, &err), 0);
+	assert_string_equal(out.buf, "0,1");
+	a.has_count = 1;
+	a.count = -1;
+	assert_int_equal(store_admin_attach(0, &a, &out, &err), -1);
+	assert_string_equal(err.buf, "Invalid device count -1");
+	strbuf_reset(&err);
+	a.has_count = 0;
+	a.has_index = 1;
+	a.index = 9;
+	assert_int_equal(store_admin_attach(0, &a, &out, &err), -1);
+	assert_string_equal(err.buf, "Device 9 does not exist");
+	strbuf_reset(&err);
+
+	/* detach: an index that is no device's is ignored */
+	strbuf_reset(&out);
+	assert_int_equal(store_admin_detach(0, "d", 0, 9, &out, &err), 0);
+	assert_string_equal(out.buf, "0,1");
+	strbuf_reset(&out);
+	assert_int_equal(store_admin_detach(0, "d", 0, 0, &out, &err), 0);
+	assert_string_equal(out.buf, "1");
+
+	/* the kernel's environment is gone: cleanup drops its attachment */
+	a.eid = "k";
+	a.index = 0;
+	assert_int_equal(store_admin_attach(0, &a, &out, &err), 0);
+	assert_int_equal(store_admin_devices(0, &envs, &devs, &err), 0);
+	assert_int_equal(envs.nr, 1);   /* envs.json is always cleaned here */
+	assert_int_equal(devs.v[0].att_nr, 1);
+	envs_release(&envs);
+	devices_release(&devs);
+	assert_int_equal(store_admin_devices(STORE_CLEANUP, &envs, &devs, &err), 0);
+	assert_int_equal(devs.v[0].att_nr, 0);
+	assert_int_equal(devs.v[1].att_nr, 1);
+	envs_release(&envs);
+	devices_release(&devs);
+	assert_int_equal(store_admin_deactivate(STORE_CLEANUP, getpid(), &err), 0);
+	assert_int_equal(store_admin_envs(STORE_CLEANUP | STORE_RESET, &envs, &err), 0);
+	assert_int_equal(envs.nr, 0);
+	state_text("envs.json", &text);
+	assert_string_equal(text.buf, "{\n  \"envs\": []\n}");
+
+	unsetenv("JUPYTER_RUNTIME_DIR");
+	assert_int_equal(err.len, 0);
+	strbuf_release(&err);
+	strbuf_release(&out);
+	strbuf_release(&text);
+}
+
 int
 main(int argc UNUSED, char **argv)
 {
@@ -681,6 +968,9 @@ main(int argc UNUSED, char **argv)
 		cmocka_unit_test_setup_teardown(devices_without_nvml, per_test_setup, per_test_teardown),
 		cmocka_unit_test_setup_teardown(devices_follow_nvml, per_test_setup, per_test_teardown),
 		cmocka_unit_test_setup_teardown(snapshot_from_fake_nvml, per_test_setup, per_test_teardown),
+		cmocka_unit_test_setup_teardown(user_procedures, per_test_setup, per_test_teardown),
+		cmocka_unit_test_setup_teardown(configure_procedure, per_test_setup, per_test_teardown),
+		cmocka_unit_test_setup_teardown(admin_procedures, per_test_setup, per_test_teardown),
 	};
 	char tmpl[] = "/tmp/genv-test-store.XXXXXX";
 	char *self = realpath(argv[0], NULL);
