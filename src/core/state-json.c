@@ -580,19 +580,23 @@ devices_to_json(const struct devices *devs)
 	return o;
 }
 
+/*
+ * An attachment: keys as check_keys() takes them (the first nr_required
+ * required), the time under time_key, and default_eid for a missing eid.
+ */
 static int
-attachment_from_json(struct jpath *p, struct device *d, const json_t *obj,
-		     struct strbuf *err)
+attachment_from_keys(struct jpath *p, struct device *d, const json_t *obj,
+		     const char *const *keys, size_t nr_required, const char *time_key,
+		     const char *default_eid, struct strbuf *err)
 {
-	static const char *const keys[] = { "eid", "gpu_memory", "time" };
 	char *eid = NULL, *mem = NULL, *time = NULL;
 	struct attachment *a;
 
-	if (expect_object(p, obj, err) < 0 || check_keys(p, obj, keys, 3, 3, err) < 0)
+	if (expect_object(p, obj, err) < 0 || check_keys(p, obj, keys, 3, nr_required, err) < 0)
 		return -1;
 	if (get_string(p, obj, "eid", 0, &eid, err) < 0 ||
 	    get_string(p, obj, "gpu_memory", 1, &mem, err) < 0 ||
-	    get_string(p, obj, "time", 0, &time, err) < 0) {
+	    get_string(p, obj, time_key, 0, &time, err) < 0) {
 		free(eid);
 		free(mem);
 		free(time);
@@ -600,37 +604,29 @@ attachment_from_json(struct jpath *p, struct device *d, const json_t *obj,
 	}
 	ALLOC_GROW(d->att, d->att_nr + 1, d->att_alloc);
 	a = &d->att[d->att_nr++];
-	a->eid = eid;
+	a->eid = eid ? eid : xstrdup(default_eid);
 	a->gpu_memory = mem;
 	a->time = time;
 	return 0;
 }
 
-/* legacy <= 0.8.0 attachment: {"eid": .., "gpu_memory": .. (optional), "attached": ..} */
+static int
+attachment_from_json(struct jpath *p, struct device *d, const json_t *obj,
+		     struct strbuf *err)
+{
+	static const char *const keys[] = { "eid", "gpu_memory", "time" };
+
+	return attachment_from_keys(p, d, obj, keys, 3, "time", NULL, err);
+}
+
+/* legacy <= 0.8.0 attachment: {"eid": .. (optional), "gpu_memory": .. (optional), "attached": ..} */
 static int
 legacy_attachment_from_json(struct jpath *p, struct device *d, const char *key,
 			    const json_t *obj, struct strbuf *err)
 {
 	static const char *const keys[] = { "attached", "eid", "gpu_memory" };
-	char *eid = NULL, *mem = NULL, *time = NULL;
-	struct attachment *a;
 
-	if (expect_object(p, obj, err) < 0 || check_keys(p, obj, keys, 3, 1, err) < 0)
-		return -1;
-	if (get_string(p, obj, "eid", 0, &eid, err) < 0 ||
-	    get_string(p, obj, "gpu_memory", 1, &mem, err) < 0 ||
-	    get_string(p, obj, "attached", 0, &time, err) < 0) {
-		free(eid);
-		free(mem);
-		free(time);
-		return -1;
-	}
-	ALLOC_GROW(d->att, d->att_nr + 1, d->att_alloc);
-	a = &d->att[d->att_nr++];
-	a->eid = eid ? eid : xstrdup(key);
-	a->gpu_memory = mem;
-	a->time = time;
-	return 0;
+	return attachment_from_keys(p, d, obj, keys, 1, "attached", key, err);
 }
 
 static int

@@ -192,22 +192,19 @@ out:
 int
 store_env_config(const char *eid, struct env_config *config, struct strbuf *err)
 {
-	struct store st = STORE_INIT;
-	struct envs envs = ENVS_INIT;
+	struct store_txn t = STORE_TXN_INIT;
 	struct env *e;
 	int rc = -1;
 
-	if (store_init(&st, err) < 0 || store_lock(&st, err) < 0 ||
-	    store_load_envs(&st, &envs, 0, err) < 0)
+	if (store_txn_begin(&t, STORE_TXN_AS_IS, err) < 0)
 		goto out;
-	e = registered_env(&envs, eid, err);
+	e = registered_env(&t.envs, eid, err);
 	if (!e)
 		goto out;
 	env_config_copy(config, &e->config);
 	rc = 0;
 out:
-	store_release(&st);
-	envs_release(&envs);
+	store_txn_release(&t);
 	return rc;
 }
 

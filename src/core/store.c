@@ -475,7 +475,8 @@ int
 store_txn_begin(struct store_txn *t, unsigned flags, struct strbuf *err)
 {
 	if (store_init(&t->st, err) < 0 || store_lock(&t->st, err) < 0 ||
-	    store_load_envs(&t->st, &t->envs, STORE_CLEANUP, err) < 0)
+	    store_load_envs(&t->st, &t->envs,
+			    (flags & STORE_TXN_AS_IS) ? 0 : STORE_CLEANUP, err) < 0)
 		return -1;
 	if ((flags & STORE_TXN_DEVICES) &&
 	    store_load_devices(&t->st, &t->devs, &t->envs, STORE_CLEANUP, err) < 0)

@@ -101,6 +101,7 @@ struct store_txn {
 
 enum store_txn_flags {
 	STORE_TXN_DEVICES = 1 << 0,
+	STORE_TXN_AS_IS   = 1 << 1,  /* envs without cleanup (for reading) */
 };
 
 int store_txn_begin(struct store_txn *t, unsigned flags, struct strbuf *err);

@@ -11,9 +11,8 @@
 
 #include "core/active.h"
 #include "core/device-locks.h"
-#include "util/fileio.h"
-#include "util/run.h"
 #include "util/strbuf.h"
+#include "unit.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -38,16 +37,6 @@ per_test_setup(void **state)
 	unsetenv("CUDA_VISIBLE_DEVICES");
 	*state = dir.buf;
 	return 0;
-}
-
-static void
-write_text(const char *path, const char *text)
-{
-	struct strbuf err = STRBUF_INIT;
-
-	if (write_file_atomic(path, text, strlen(text), 0644, &err) < 0)
-		fail_msg("%s", err.buf);
-	strbuf_release(&err);
 }
 
 static void
@@ -103,7 +92,7 @@ attached_indices_sources(void **state)
 
 	/* the state, as it is on disk */
 	strbuf_addf(&path, "%s/devices.json", dir);
-	write_text(path.buf, DEVICES_JSON);
+	unit_write_text(path.buf, DEVICES_JSON);
 	assert_int_equal(active_attached_indices("e1", &v, &nr, &err), 0);
 	assert_int_equal(nr, 2);
 	assert_int_equal(v[0], 1);
@@ -127,13 +116,13 @@ attached_indices_sources(void **state)
 	strbuf_addf(&path, "%s/devices", dir);
 	assert_int_equal(mkdir(path.buf, 0777), 0);
 	strbuf_addstr(&path, "/10.lock");
-	write_text(path.buf, "");
+	unit_write_text(path.buf, "");
 	strbuf_setlen(&path, path.len - strlen("10.lock"));
 	strbuf_addstr(&path, "4.lock");
-	write_text(path.buf, "");
+	unit_write_text(path.buf, "");
 	strbuf_setlen(&path, path.len - strlen("4.lock"));
 	strbuf_addstr(&path, "x.lock");
-	write_text(path.buf, "");
+	unit_write_text(path.buf, "");
 	assert_int_equal(active_attached_indices("e1", &v, &nr, &err), 0);
 	assert_int_equal(nr, 2);
 	assert_int_equal(v[0], 4);
@@ -144,7 +133,7 @@ attached_indices_sources(void **state)
 	unsetenv("GENV_CONTAINER");
 	strbuf_reset(&path);
 	strbuf_addf(&path, "%s/devices.json", dir);
-	write_text(path.buf, "{");
+	unit_write_text(path.buf, "{");
 	assert_int_equal(active_attached_indices("e1", &v, &nr, &err), -1);
 	assert_non_null(strstr(err.buf, path.buf));
 	strbuf_release(&err);
@@ -170,14 +159,12 @@ device_locks_exclude(void **state)
 	struct device_locks locks = DEVICE_LOCKS_INIT;
 	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT;
 	const long idx[] = { 2, 0, 2 };
-	struct stat sb;
 	mode_t old = umask(077);
 
 	assert_int_equal(device_locks_take(&locks, idx, 3, &err), 0);
 	assert_int_equal(locks.nr, 2);   /* duplicates locked once */
 	strbuf_addf(&path, "%s/devices/0.lock", dir);
-	assert_int_equal(stat(path.buf, &sb), 0);
-	assert_int_equal(sb.st_mode & 07777, 0666);   /* shared whatever the umask */
+	assert_int_equal(unit_mode_of(path.buf), 0666);   /* shared whatever the umask */
 	assert_false(lock_is_free(path.buf));
 	device_locks_release(&locks);
 	assert_int_equal(locks.nr, 0);
@@ -190,7 +177,7 @@ device_locks_exclude(void **state)
 	/* genv lock: the devices of eid from the state */
 	strbuf_reset(&path);
 	strbuf_addf(&path, "%s/devices.json", dir);
-	write_text(path.buf, DEVICES_JSON);
+	unit_write_text(path.buf, DEVICES_JSON);
 	assert_int_equal(active_lock_devices("e1", &locks, &err), 0);
 	assert_int_equal(locks.nr, 2);
 	strbuf_reset(&path);
@@ -213,18 +200,12 @@ main(void)
 		cmocka_unit_test_setup(attached_indices_sources, per_test_setup),
 		cmocka_unit_test_setup(device_locks_exclude, per_test_setup),
 	};
-	char tmpl[] = "/tmp/genv-test-active.XXXXXX";
-	struct strbuf err = STRBUF_INIT;
 	int rc;
 
-	if (!mkdtemp(tmpl))
+	if (unit_scratch_make(&top, "test-active") < 0)
 		return 1;
-	strbuf_addstr(&top, tmpl);
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	/* remove the scratch tree: only our own files are in it */
-	if (run_foreground((const char *const[]){ "rm", "-rf", top.buf, NULL }, &err))
-		fprintf(stderr, "cannot remove %s %s\n", top.buf, err.buf);
-	strbuf_release(&err);
+	unit_scratch_remove(&top);
 	strbuf_release(&top);
 	return rc;
 }

@@ -12,9 +12,9 @@
 #include "core/project-config.h"
 #include "core/state.h"
 #include "util/fileio.h"
-#include "util/run.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
+#include "unit.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,16 +42,6 @@ per_test_setup(void **state)
 }
 
 static void
-write_text(const char *path, const char *text)
-{
-	struct strbuf err = STRBUF_INIT;
-
-	if (write_file_atomic(path, text, strlen(text), 0644, &err) < 0)
-		fail_msg("%s", err.buf);
-	strbuf_release(&err);
-}
-
-static void
 dir_is_pwd_then_home(void **state)
 {
 	const char *dir = *state;
@@ -63,7 +53,7 @@ dir_is_pwd_then_home(void **state)
 	assert_int_equal(project_config_dir(&out), 0);
 	strbuf_addf(&want, "%s/home/.genv", dir);
 	assert_string_equal(out.buf, want.buf);
-	write_text(".genv", "a file is not a directory");
+	unit_write_text(".genv", "a file is not a directory");
 	strbuf_reset(&out);
 	assert_int_equal(project_config_dir(&out), 0);
 	assert_string_equal(out.buf, want.buf);
@@ -91,9 +81,9 @@ load_strips_and_validates(void **state UNUSED)
 	assert_null(c.gpu_memory);
 	assert_false(c.has_gpus);
 
-	write_text(".genv/name", "  my env \n");
-	write_text(".genv/gpu-memory", " 512mi\n");
-	write_text(".genv/gpus", "2\n");
+	unit_write_text(".genv/name", "  my env \n");
+	unit_write_text(".genv/gpu-memory", " 512mi\n");
+	unit_write_text(".genv/gpus", "2\n");
 	assert_int_equal(project_config_load(".genv", &c, &err), 0);
 	assert_string_equal(c.name, "my env");
 	assert_string_equal(c.gpu_memory, "512mi");
@@ -101,32 +91,22 @@ load_strips_and_validates(void **state UNUSED)
 	assert_int_equal(c.gpus, 2);
 	env_config_release(&c);
 
-	write_text(".genv/gpus", "lots\n");
+	unit_write_text(".genv/gpus", "lots\n");
 	assert_int_equal(project_config_load(".genv", &c, &err), -1);
 	assert_string_equal(err.buf, "'.genv/gpus' holds 'lots', not a number of devices");
 	env_config_release(&c);
 	strbuf_reset(&err);
-	write_text(".genv/gpus", "-1");
+	unit_write_text(".genv/gpus", "-1");
 	assert_int_equal(project_config_load(".genv", &c, &err), -1);
 	env_config_release(&c);
 	strbuf_reset(&err);
 
-	write_text(".genv/gpus", "1");
-	write_text(".genv/gpu-memory", "4gb");
+	unit_write_text(".genv/gpus", "1");
+	unit_write_text(".genv/gpu-memory", "4gb");
 	assert_int_equal(project_config_load(".genv", &c, &err), -1);
 	assert_non_null(strstr(err.buf, "(in '.genv/gpu-memory')"));
 	env_config_release(&c);
 	strbuf_release(&err);
-}
-
-static mode_t
-mode_of(const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st) < 0)
-		fail_msg("stat %s: %s", path, strerror(errno));
-	return st.st_mode & 07777;
 }
 
 static void
@@ -137,16 +117,15 @@ save_writes_and_removes(void **state UNUSED)
 	mode_t old = umask(027);
 
 	assert_int_equal(mkdir(".genv", 0755), 0);
-	write_text(".genv/gpu-memory", "1g");
+	unit_write_text(".genv/gpu-memory", "1g");
 	c.name = xstrdup("my env");
 	c.has_gpus = 1;
 	c.gpus = 2;
 	assert_int_equal(project_config_save(".genv", &c, &err), 0);
-	assert_int_equal(read_file_sb(&text, ".genv/name", &err), 0);
+	unit_read_text(".genv/name", &text);
 	assert_string_equal(text.buf, "my env");   /* no newline, as 1.4.3 */
-	assert_int_equal(mode_of(".genv/name"), 0640);
-	strbuf_reset(&text);
-	assert_int_equal(read_file_sb(&text, ".genv/gpus", &err), 0);
+	assert_int_equal(unit_mode_of(".genv/name"), 0640);
+	unit_read_text(".genv/gpus", &text);
 	assert_string_equal(text.buf, "2");
 	assert_int_equal(access(".genv/gpu-memory", F_OK), -1);  /* unset: removed */
 
@@ -174,19 +153,13 @@ main(void)
 		cmocka_unit_test_setup(load_strips_and_validates, per_test_setup),
 		cmocka_unit_test_setup(save_writes_and_removes, per_test_setup),
 	};
-	char tmpl[] = "/tmp/genv-test-project-config.XXXXXX";
-	struct strbuf err = STRBUF_INIT;
 	int rc;
 
-	if (!mkdtemp(tmpl))
+	if (unit_scratch_make(&top, "test-project-config") < 0)
 		return 1;
-	strbuf_addstr(&top, tmpl);
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	/* remove the scratch tree: only our own files are in it */
-	if (chdir("/") < 0 ||
-	    run_foreground((const char *const[]){ "rm", "-rf", top.buf, NULL }, &err))
-		fprintf(stderr, "cannot remove %s %s\n", top.buf, err.buf);
-	strbuf_release(&err);
+	if (chdir("/") == 0)
+		unit_scratch_remove(&top);
 	strbuf_release(&top);
 	return rc;
 }

@@ -18,6 +18,7 @@
 #include "util/fileio.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
+#include "unit.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -56,37 +57,6 @@ per_test_teardown(void **state UNUSED)
 }
 
 static void
-write_text(const char *path, const char *text)
-{
-	struct strbuf err = STRBUF_INIT;
-
-	if (write_file_atomic(path, text, strlen(text), 0644, &err) < 0)
-		fail_msg("%s", err.buf);
-	strbuf_release(&err);
-}
-
-static void
-read_text(const char *path, struct strbuf *out)
-{
-	struct strbuf err = STRBUF_INIT;
-
-	strbuf_reset(out);
-	if (read_file_sb(out, path, &err) < 0)
-		fail_msg("%s", err.buf);
-	strbuf_release(&err);
-}
-
-static mode_t
-mode_of(const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st) < 0)
-		fail_msg("stat %s: %s", path, strerror(errno));
-	return st.st_mode & 07777;
-}
-
-static void
 state_file(const struct store *st, const char *name, struct strbuf *path)
 {
 	strbuf_reset(path);
@@ -116,7 +86,7 @@ use_fake_gpus(const char *inventory)
 	if (!fake_nvml.len)
 		return -1;
 	strbuf_addf(&conf, "%s/gpus.conf", top.buf);
-	write_text(conf.buf, inventory);
+	unit_write_text(conf.buf, inventory);
 	setenv("GENV_NVML_LIBRARY", fake_nvml.buf, 1);
 	setenv("GENV_FAKE_NVML_CONFIG", conf.buf, 1);
 	store_forget_gpus();
@@ -148,23 +118,23 @@ modes_under_strict_umask(void **state)
 
 	assert_int_equal(store_init(&st, &err), 0);
 	assert_string_equal(st.dir.buf, dir);
-	assert_int_equal(mode_of(dir), 0777);
+	assert_int_equal(unit_mode_of(dir), 0777);
 	strbuf_addstr(&path, dir);
 	*strrchr(path.buf, '/') = '\0';
-	assert_int_equal(mode_of(path.buf), 0777);  /* parents too */
+	assert_int_equal(unit_mode_of(path.buf), 0777);  /* parents too */
 
 	assert_int_equal(store_lock(&st, &err), 0);
 	assert_true(st.lock_fd >= 0);
 	assert_int_equal(store_lock(&st, &err), 0);  /* already held: fine */
 	state_file(&st, "genv.lock", &path);
-	assert_int_equal(mode_of(path.buf), 0666);
+	assert_int_equal(unit_mode_of(path.buf), 0666);
 
 	assert_false(store_has(&st, "envs.json"));
 	assert_int_equal(store_save_envs(&st, &envs, &err), 0);
 	assert_true(store_has(&st, "envs.json"));
 	state_file(&st, "envs.json", &path);
-	assert_int_equal(mode_of(path.buf), 0666);
-	read_text(path.buf, &text);
+	assert_int_equal(unit_mode_of(path.buf), 0666);
+	unit_read_text(path.buf, &text);
 	assert_string_equal(text.buf, "{\n  \"envs\": []\n}");
 
 	/* a lock file left 0600 by someone is made shared again */
@@ -172,7 +142,7 @@ modes_under_strict_umask(void **state)
 	state_file(&st, "genv.lock", &path);
 	assert_int_equal(chmod(path.buf, 0600), 0);
 	assert_int_equal(store_lock(&st, &err), 0);
-	assert_int_equal(mode_of(path.buf), 0666);
+	assert_int_equal(unit_mode_of(path.buf), 0666);
 
 	umask(old);
 	store_release(&st);
@@ -197,7 +167,7 @@ relative_dir_and_trailing_slash(void **state UNUSED)
 	assert_string_equal(st.dir.buf, "rel/state");
 	store_path(&st, "envs.json", &path);
 	assert_string_equal(path.buf, "rel/state/envs.json");
-	assert_int_equal(mode_of("rel/state"), 0777);
+	assert_int_equal(unit_mode_of("rel/state"), 0777);
 	assert_int_equal(chdir(saved), 0);
 	free(saved);
 	store_release(&st);
@@ -278,7 +248,7 @@ envs_load_save_cleanup(void **state UNUSED)
 	assert_int_equal(mkdir_p(runtime.buf, 0755, &err), 0);
 	setenv("JUPYTER_RUNTIME_DIR", runtime.buf, 1);
 	strbuf_addstr(&runtime, "/kernel-k-alive.json");
-	write_text(runtime.buf, "{}");
+	unit_write_text(runtime.buf, "{}");
 
 	assert_int_equal(store_load_envs(&st, &envs, STORE_CLEANUP, &err), 0);
 	assert_int_equal(envs.nr, 3);
@@ -321,7 +291,7 @@ corrupt_files_untouched(void **state UNUSED)
 	assert_int_equal(store_init(&st, &err), 0);
 	state_file(&st, "envs.json", &path);
 	for (size_t i = 0; i < ARRAY_SIZE(corrupt); i++) {
-		write_text(path.buf, corrupt[i]);
+		unit_write_text(path.buf, corrupt[i]);
 		strbuf_reset(&err);
 		assert_int_equal(store_load_envs(&st, &envs, STORE_CLEANUP, &err), -1);
 		strbuf_reset(&want);
@@ -332,12 +302,12 @@ corrupt_files_untouched(void **state UNUSED)
 		/* devices cleanup needs the envs: it fails too */
 		strbuf_reset(&err);
 		assert_int_equal(store_load_devices(&st, &devs, NULL, STORE_CLEANUP, &err), -1);
-		read_text(path.buf, &text);
+		unit_read_text(path.buf, &text);
 		assert_string_equal(text.buf, corrupt[i]);
-		assert_int_equal(mode_of(path.buf), 0644);
+		assert_int_equal(unit_mode_of(path.buf), 0644);
 	}
 	strbuf_reset(&err);
-	write_text(path.buf, "{\"envs\": [{\"eid\": \"e\", \"uid\": \"x\"}]}");
+	unit_write_text(path.buf, "{\"envs\": [{\"eid\": \"e\", \"uid\": \"x\"}]}");
 	assert_int_equal(store_load_envs(&st, &envs, 0, &err), -1);
 	strbuf_reset(&want);
 	strbuf_addf(&want, "%s: envs[0]: missing key \"creation\"", path.buf);
@@ -373,7 +343,7 @@ failed_save_keeps_old_file(void **state UNUSED)
 	envs_activate(&envs, "first", 1, NULL, getpid(), NULL);
 	assert_int_equal(store_save_envs(&st, &envs, &err), 0);
 	state_file(&st, "envs.json", &path);
-	read_text(path.buf, &text);
+	unit_read_text(path.buf, &text);
 	assert_non_null(strstr(text.buf, "\"first\""));
 
 	for (int i = 0; i < 50; i++) {
@@ -395,7 +365,7 @@ failed_save_keeps_old_file(void **state UNUSED)
 	assert_non_null(strstr(err.buf, "File too large"));
 
 	strbuf_reset(&text);
-	read_text(path.buf, &text);
+	unit_read_text(path.buf, &text);
 	assert_non_null(strstr(text.buf, "\"first\""));
 	assert_null(strstr(text.buf, "env-0"));
 	/* and no temporary file is left behind */
@@ -440,7 +410,7 @@ devices_without_nvml(void **state UNUSED)
 	/* no NVML but a devices.json: used as it is */
 	strbuf_reset(&err);
 	state_file(&st, "devices.json", &path);
-	write_text(path.buf, devices_3);
+	unit_write_text(path.buf, devices_3);
 	envs_activate(&envs, "live", 1, NULL, getpid(), NULL);
 	envs_activate(&envs, "dead", 1, NULL, dead_pid(), NULL);
 	assert_int_equal(store_save_envs(&st, &envs, &err), 0);
@@ -457,7 +427,7 @@ devices_without_nvml(void **state UNUSED)
 	assert_int_equal(devs.v[0].att_nr, 1);
 	assert_int_equal(devs.v[1].att_nr, 0);
 	assert_int_equal(store_save_devices(&st, &devs, &err), 0);
-	assert_int_equal(mode_of(path.buf), 0666);
+	assert_int_equal(unit_mode_of(path.buf), 0666);
 	assert_false(store_has(&st, "devices.uuids"));  /* nothing known about the GPUs */
 	devices_release(&devs);
 
@@ -472,12 +442,12 @@ devices_without_nvml(void **state UNUSED)
 
 	/* a corrupt devices.json is reported with its path and kept */
 	strbuf_reset(&err);
-	write_text(path.buf, "{\"devices\": [1]}");
+	unit_write_text(path.buf, "{\"devices\": [1]}");
 	assert_int_equal(store_load_devices(&st, &devs, NULL, 0, &err), -1);
 	strbuf_reset(&text);
 	strbuf_addf(&text, "%s: devices[0]: expected an object, found an integer", path.buf);
 	assert_string_equal(err.buf, text.buf);
-	read_text(path.buf, &text);
+	unit_read_text(path.buf, &text);
 	assert_string_equal(text.buf, "{\"devices\": [1]}");
 
 	store_release(&st);
@@ -511,9 +481,9 @@ devices_follow_nvml(void **state UNUSED)
 	assert_int_equal(store_save_devices(&st, &devs, &err), 0);
 	devices_release(&devs);
 	state_file(&st, "devices.uuids", &path);
-	read_text(path.buf, &text);
+	unit_read_text(path.buf, &text);
 	assert_string_equal(text.buf, "[\n  \"GPU-aaaa\",\n  \"GPU-bbbb\"\n]");
-	assert_int_equal(mode_of(path.buf), 0666);
+	assert_int_equal(unit_mode_of(path.buf), 0666);
 
 	/* a GPU is added, another has new memory: appended, refreshed, attachments kept */
 	use_fake_gpus(GPU(0, "aaaa", 16384) GPU(1, "bbbb", 8192) GPU(2, "cccc", 4096));
@@ -534,7 +504,7 @@ devices_follow_nvml(void **state UNUSED)
 	assert_string_equal(text.buf, "0");
 	assert_int_equal(store_save_devices(&st, &devs, &err), 0);
 	devices_release(&devs);
-	read_text(path.buf, &text);
+	unit_read_text(path.buf, &text);
 	assert_string_equal(text.buf, "[\n  \"GPU-aaaa\",\n  \"GPU-dddd\",\n  \"GPU-cccc\"\n]");
 
 	/* trailing GPUs vanish */
@@ -695,7 +665,7 @@ state_text(const char *name, struct strbuf *out)
 	assert_int_equal(store_init(&st, &err), 0);
 	state_file(&st, name, &path);
 	if (!access(path.buf, F_OK))
-		read_text(path.buf, out);
+		unit_read_text(path.buf, out);
 	store_release(&st);
 	strbuf_release(&err);
 	strbuf_release(&path);
@@ -828,7 +798,7 @@ configure_procedure(void **state)
 	assert_int_equal(c.gpus, 2);
 	env_config_release(&c);
 	strbuf_addf(&path, "%s/gpus", project.buf);
-	read_text(path.buf, &shown);
+	unit_read_text(path.buf, &shown);
 	assert_string_equal(shown.buf, "2");
 
 	/* clear everything, then load it back from the project */
@@ -972,7 +942,6 @@ main(int argc UNUSED, char **argv)
 		cmocka_unit_test_setup_teardown(configure_procedure, per_test_setup, per_test_teardown),
 		cmocka_unit_test_setup_teardown(admin_procedures, per_test_setup, per_test_teardown),
 	};
-	char tmpl[] = "/tmp/genv-test-store.XXXXXX";
 	char *self = realpath(argv[0], NULL);
 	int rc;
 
@@ -984,23 +953,11 @@ main(int argc UNUSED, char **argv)
 			strbuf_reset(&fake_nvml);
 		free(self);
 	}
-	if (!mkdtemp(tmpl))
+	if (unit_scratch_make(&top, "test-store") < 0)
 		return 1;
-	strbuf_addstr(&top, tmpl);
 	unsetenv("JUPYTER_RUNTIME_DIR");
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	{
-		/* remove the scratch tree: only our own files are in it */
-		pid_t child = fork();
-		int status;
-
-		if (child == 0) {
-			execlp("rm", "rm", "-rf", top.buf, (char *)NULL);
-			_exit(127);
-		}
-		if (child > 0)
-			waitpid(child, &status, 0);
-	}
+	unit_scratch_remove(&top);
 	strbuf_release(&top);
 	strbuf_release(&fake_nvml);
 	return rc;
