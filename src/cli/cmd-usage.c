@@ -12,7 +12,6 @@
 #include "core/snapshot.h"
 #include "core/state.h"
 #include "core/state-json.h"
-#include "core/store.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 
@@ -43,7 +42,6 @@ usage_snapshot(int argc, char **argv)
 		{ "--type", NULL, CLI_OPT_CHOICE, &type, snapshot_types, NULL },
 		{ NULL },
 	};
-	struct store st = STORE_INIT;
 	struct snapshot s = SNAPSHOT_INIT;
 	struct strvec warnings = STRVEC_INIT;
 	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
@@ -56,12 +54,7 @@ usage_snapshot(int argc, char **argv)
 		parts = !strcmp(type, "devices") ? SNAPSHOT_DEVICES :
 			!strcmp(type, "envs") ? SNAPSHOT_ENVS : SNAPSHOT_PROCESSES;
 
-	r = store_init(&st, &err);
-	if (!r)
-		r = store_lock(&st, &err);
-	if (!r)
-		r = snapshot_take(&st, &s, parts, &warnings, &err);
-	store_release(&st);
+	r = snapshot_read(&s, parts, &warnings, &err);
 	for (size_t i = 0; i < warnings.nr; i++)
 		fprintf(stderr, "%s\n", warnings.v[i]);
 	if (r < 0) {

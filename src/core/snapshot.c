@@ -92,3 +92,18 @@ fail:
 	snapshot_release(s);
 	return -1;
 }
+
+int
+snapshot_read(struct snapshot *s, unsigned parts, struct strvec *warnings,
+	      struct strbuf *err)
+{
+	struct store st = STORE_INIT;
+	int rc = store_init(&st, err);
+
+	if (!rc)
+		rc = store_lock(&st, err);
+	if (!rc)
+		rc = snapshot_take(&st, s, parts, warnings, err);
+	store_release(&st);
+	return rc;
+}

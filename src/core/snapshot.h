@@ -32,6 +32,13 @@ int snapshot_take(struct store *st, struct snapshot *s, unsigned parts,
 		  struct strvec *warnings, struct strbuf *err);
 
 /*
+ * `genv usage snapshot`: snapshot_take() under the store lock, the state
+ * directory resolved here.
+ */
+int snapshot_read(struct snapshot *s, unsigned parts, struct strvec *warnings,
+		  struct strbuf *err);
+
+/*
  * Reads GENV_ENVIRONMENT_ID and the real uid of pid from /proc. *eid is
  * set to a malloc'ed string or NULL; *uid to -1 when unknown. Returns 0,
  * or -1 with errno EACCES/EPERM (no permission) or ENOENT/ESRCH (gone).
