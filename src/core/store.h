@@ -9,6 +9,10 @@
  * (an exclusive flock on genv.lock, as 1.4.3 does, so both genvs
  * serialise against each other). Saves are atomic (temp + fsync +
  * rename). A corrupt file is reported with its path and never overwritten.
+ *
+ * store.c has the directory, the lock, loading and saving; store-ops.c
+ * the procedures built on them, one per command ("Procedures" below),
+ * which is what the CLI calls.
  */
 #ifndef GENV_CORE_STORE_H
 #define GENV_CORE_STORE_H
