@@ -49,6 +49,11 @@ struct nvml_process_v2 {               /* the _v2 and _v3 entry points */
 	unsigned gpu_instance_id, compute_instance_id;
 };
 
+struct nvml_utilization {
+	unsigned gpu, memory;          /* percent */
+};
+#define NVML_TEMPERATURE_GPU 0         /* nvmlTemperatureSensors_t: the die */
+
 _Static_assert(sizeof(struct nvml_memory_v2) == 40, "nvmlMemory_v2_t layout");
 _Static_assert(sizeof(struct nvml_process_v1) == 16, "nvmlProcessInfo_v1_t layout");
 _Static_assert(sizeof(struct nvml_process_v2) == 24, "nvmlProcessInfo_v2_t layout");
@@ -66,6 +71,10 @@ static nvml_ret (*p_name)(nvml_dev, char *, unsigned);
 static nvml_ret (*p_memory_v2)(nvml_dev, struct nvml_memory_v2 *);
 static nvml_ret (*p_memory)(nvml_dev, struct nvml_memory_v1 *);
 static nvml_procs_fn p_procs_v3, p_procs_v2, p_procs_v1;
+static nvml_ret (*p_utilization)(nvml_dev, struct nvml_utilization *);
+static nvml_ret (*p_temperature)(nvml_dev, int, unsigned *);
+static nvml_ret (*p_power)(nvml_dev, unsigned *);
+static nvml_ret (*p_power_limit)(nvml_dev, unsigned *);
 
 static const struct nvml_sym {
 	void **slot;
@@ -86,6 +95,12 @@ static const struct nvml_sym {
 	{ (void **)&p_procs_v3,     0, { "nvmlDeviceGetComputeRunningProcesses_v3" } },
 	{ (void **)&p_procs_v2,     0, { "nvmlDeviceGetComputeRunningProcesses_v2" } },
 	{ (void **)&p_procs_v1,     0, { "nvmlDeviceGetComputeRunningProcesses" } },
+	/* readings for monitors: every one optional */
+	{ (void **)&p_utilization,  0, { "nvmlDeviceGetUtilizationRates" } },
+	{ (void **)&p_temperature,  0, { "nvmlDeviceGetTemperature" } },
+	{ (void **)&p_power,        0, { "nvmlDeviceGetPowerUsage" } },
+	{ (void **)&p_power_limit,  0, { "nvmlDeviceGetEnforcedPowerLimit",
+				     "nvmlDeviceGetPowerManagementLimit" } },
 };
 
 static void *nvml_lib;
@@ -292,8 +307,50 @@ device_memory(nvml_dev dev, struct gpu_device *d, struct strbuf *err)
 	return 0;
 }
 
+/*
+ * Records the outcome of one optional reading: its bit set on success, an
+ * error counted unless the device or driver just cannot tell. Returns
+ * whether the value is good (a failed call may have scribbled on it).
+ */
+static int
+reading_ok(struct gpu_device *d, nvml_ret rc, unsigned bit)
+{
+	if (rc == NVML_SUCCESS) {
+		d->valid |= bit;
+		return 1;
+	}
+	if (rc != NVML_ERROR_NOT_SUPPORTED && rc != NVML_ERROR_NO_PERMISSION &&
+	    rc != NVML_ERROR_FUNCTION_NOT_FOUND)
+		d->read_errors++;
+	return 0;
+}
+
+static void
+device_readings(nvml_dev dev, struct gpu_device *d)
+{
+	struct nvml_utilization u = { 0, 0 };
+
+	if (p_utilization && reading_ok(d, p_utilization(dev, &u), GPU_HAS_UTILIZATION)) {
+		d->util_gpu = u.gpu;
+		d->util_mem = u.memory;
+	}
+	if (p_temperature && !reading_ok(d, p_temperature(dev, NVML_TEMPERATURE_GPU, &d->temperature),
+					 GPU_HAS_TEMPERATURE))
+		d->temperature = 0;
+	if (p_power && !reading_ok(d, p_power(dev, &d->power_mw), GPU_HAS_POWER))
+		d->power_mw = 0;
+	if (p_power_limit && !reading_ok(d, p_power_limit(dev, &d->power_limit_mw), GPU_HAS_POWER_LIMIT))
+		d->power_limit_mw = 0;
+}
+
 int
 gpu_list_devices(struct gpu_devices *out, struct strbuf *err)
+{
+	return gpu_query_devices(out, 0, err);
+}
+
+int
+gpu_query_devices(struct gpu_devices *out, unsigned flags, struct strbuf *err)
 {
 	unsigned count;
 
@@ -315,6 +372,8 @@ gpu_list_devices(struct gpu_devices *out, struct strbuf *err)
 			free(d.name);
 			return -1;
 		}
+		if (flags & GPU_QUERY_READINGS)
+			device_readings(dev, &d);
 		ALLOC_GROW(out->v, out->nr + 1, out->alloc);
 		out->v[out->nr++] = d;
 	}

@@ -16,12 +16,31 @@
 
 struct strbuf;
 
+/* The optional readings of a device that NVML gave (gpu_device.valid). */
+enum gpu_reading {
+	GPU_HAS_UTILIZATION = 1 << 0,  /* util_gpu and util_mem */
+	GPU_HAS_TEMPERATURE = 1 << 1,
+	GPU_HAS_POWER       = 1 << 2,
+	GPU_HAS_POWER_LIMIT = 1 << 3,
+};
+
 struct gpu_device {
 	unsigned index;               /* NVML index (PCI order) */
 	char *uuid;                   /* "GPU-..." (owned) */
 	char *name;                   /* "NVIDIA A100-SXM4-40GB" (owned) */
 	unsigned long long mem_total; /* bytes */
 	unsigned long long mem_used;  /* bytes */
+	/*
+	 * Filled by gpu_query_devices(GPU_QUERY_READINGS) only; a reading
+	 * is meaningful when its bit is set in valid.
+	 */
+	unsigned valid;               /* enum gpu_reading */
+	unsigned util_gpu;            /* % of the last sample period with a kernel running */
+	unsigned util_mem;            /* % of it with device memory being read or written */
+	unsigned temperature;         /* degrees C (GPU die) */
+	unsigned power_mw;            /* power draw, milliwatts */
+	unsigned power_limit_mw;      /* enforced power limit, milliwatts */
+	unsigned read_errors;         /* readings NVML failed to give (not "unsupported") */
 };
 
 struct gpu_devices {
@@ -74,6 +93,20 @@ void gpu_close(void);
  * reserved memory) when the driver has it, else v1's.
  */
 int gpu_list_devices(struct gpu_devices *out, struct strbuf *err);
+
+enum gpu_query_flags {
+	/*
+	 * Also read utilization, temperature and power (what a monitor
+	 * shows). Each is optional: a driver without the function, a device
+	 * that does not support it (NOT_SUPPORTED) or does not allow it
+	 * (NO_PERMISSION) leaves its bit out of valid; another NVML error
+	 * leaves it out too and counts in read_errors, without failing
+	 * the listing.
+	 */
+	GPU_QUERY_READINGS = 1 << 0,
+};
+/* gpu_list_devices() with flags (enum gpu_query_flags). */
+int gpu_query_devices(struct gpu_devices *out, unsigned flags, struct strbuf *err);
 /*
  * Lists compute processes on every device (one entry per pid and device),
  * in device order, then in NVML's order. A device that cannot report

@@ -8,14 +8,31 @@
  *   proc <gpu-index> <pid> <used-MiB | na>
  *   util <gpu-index> <gpu-%> <memory-%>       (optional, default 0 0)
  *   temp <gpu-index> <celsius>                (optional, default 40)
+ *   power <gpu-index> <watts> [<limit-watts>] (optional; without it the power
+ *                                              functions return NOT_SUPPORTED,
+ *                                              as many boards do)
+ *   fail <gpu-index> <nvml-function> <code>   (that function returns code for
+ *                                              that GPU: 3 = NOT_SUPPORTED,
+ *                                              15 = GPU is lost, ...)
  *   reserved <gpu-index> <MiB>                (driver-reserved memory: counted
  *                                              in v1 "used", apart in v2)
  *   missing <nvml-function>                   (it returns FUNCTION_NOT_FOUND,
  *                                              as on an older driver)
  *   init_error <nvml-code>                    (every init fails with it)
  *   noperm <gpu-index>                        (handle: NO_PERMISSION)
+ *   watch                                     (see below)
+ *   init_log <path>                           (each successful init appends
+ *                                              "init <pid>" to path)
  *   # comment (also after a line's content), blank lines
- * proc lines may come before their gpu line; noperm/util/temp must follow it.
+ * proc lines may come before their gpu line; noperm/util/temp/power/fail
+ * must follow it. `missing` and `fail` apply to the device functions that
+ * read memory, utilization, temperature and power.
+ *
+ * The file is read at init only, unless it says `watch`: then it is read
+ * again at the start of each device enumeration (nvmlDeviceGetCount) when
+ * it changed (inode, size or mtime), as a driver shows GPUs, processes and
+ * readings change under a long-running process. Replace a watched file
+ * atomically (write another, then mv): a half-written one is malformed.
  *
  * No variable or no file: init returns 9 (Driver Not Loaded), as on a
  * machine without a driver. A malformed line: init returns 999 (Unknown).
@@ -24,6 +41,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef int nvmlReturn_t;
 enum { OK = 0, UNINIT = 1, INVAL = 2, NOPERM = 4, INSUFF = 7, NODRIVER = 9,
@@ -34,11 +53,13 @@ enum { OK = 0, UNINIT = 1, INVAL = 2, NOPERM = 4, INSUFF = 7, NODRIVER = 9,
 
 struct fgpu {
 	unsigned index, util_gpu, util_mem, temp;
-	int noperm;
+	int noperm, has_power;
+	unsigned power_mw, power_limit_mw;
 	unsigned long long total_mib, reserved_mib;
 	char uuid[96], name[96];
 };
 struct fproc { unsigned gpu, pid; unsigned long long used; };
+struct ffail { unsigned gpu; int code; char fn[96]; };
 
 typedef struct fgpu *nvmlDevice_t;
 typedef struct { unsigned long long total, free, used; } nvmlMemory_t;
@@ -50,9 +71,12 @@ typedef struct { unsigned gpu, memory; } nvmlUtilization_t;
 
 static struct fgpu *gpus;
 static struct fproc *procs;
-static size_t nr_gpus, nr_procs;
+static struct ffail *fails;
+static size_t nr_gpus, nr_procs, nr_fails;
 static char missing[1024];            /* " name name ... " */
-static int init_count;
+static char init_log[512];
+static int init_count, watching;
+static struct stat loaded;            /* the file as last read, for `watch` */
 
 static void *grow(void *v, size_t n, size_t size)
 {
@@ -65,10 +89,14 @@ static void forget(void)
 {
 	free(gpus);
 	free(procs);
+	free(fails);
 	gpus = NULL;
 	procs = NULL;
-	nr_gpus = nr_procs = 0;
+	fails = NULL;
+	nr_gpus = nr_procs = nr_fails = 0;
 	missing[0] = '\0';
+	init_log[0] = '\0';
+	watching = 0;
 }
 
 static struct fgpu *gpu_at(unsigned index)
@@ -77,6 +105,24 @@ static struct fgpu *gpu_at(unsigned index)
 		if (gpus[i].index == index)
 			return &gpus[i];
 	return NULL;
+}
+
+/* "power <gpu-index> <watts> [<limit-watts>]" */
+static int parse_power(const char *line)
+{
+	unsigned a;
+	double w, limit = 0;
+	int n = 0, got = sscanf(line, "power %u %lf %n", &a, &w, &n);
+	struct fgpu *g = gpu_at(a);
+
+	if (got != 2 || !g || w < 0)
+		return UNKNOWN;
+	if (line[n] && (sscanf(line + n, "%lf %n", &limit, &got) != 1 || line[n + got] || limit < 0))
+		return UNKNOWN;
+	g->has_power = 1;
+	g->power_mw = (unsigned)(w * 1000 + 0.5);
+	g->power_limit_mw = (unsigned)(limit * 1000 + 0.5);
+	return 0;
 }
 
 /* Parses one line; returns 0, or UNKNOWN when it is malformed. */
@@ -126,6 +172,21 @@ static int parse_line(char *line, int *init_error)
 		nr_procs++;
 		return 0;
 	}
+	if (!strcmp(word, "watch") && !line[5]) {
+		watching = 1;
+		return 0;
+	}
+	if (!strcmp(word, "init_log") && sscanf(line, "init_log %511s %n", init_log, &n) == 1 && !line[n])
+		return 0;
+	if (!strcmp(word, "fail") && sscanf(line, "fail %u %95s %u %n", &a, uuid, &b, &n) == 3 && !line[n] &&
+	    gpu_at(a)) {
+		fails = grow(fails, nr_fails, sizeof(*fails));
+		fails[nr_fails] = (struct ffail){ a, (int)b, "" };
+		snprintf(fails[nr_fails++].fn, sizeof(fails->fn), "%s", uuid);
+		return 0;
+	}
+	if (!strcmp(word, "power"))
+		return parse_power(line);
 	if (!strcmp(word, "init_error") && sscanf(line, "init_error %u %n", &a, &n) == 1 && !line[n]) {
 		*init_error = (int)a;
 		return 0;
@@ -162,6 +223,8 @@ static nvmlReturn_t load_inventory(void)
 	forget();
 	if (!path || !*path || !(f = fopen(path, "r")))
 		return NODRIVER;
+	if (fstat(fileno(f), &loaded) < 0)
+		memset(&loaded, 0, sizeof(loaded));
 	while (!rc && getline(&line, &cap, f) >= 0)
 		rc = parse_line(line, &init_error);
 	free(line);
@@ -179,6 +242,31 @@ static nvmlReturn_t load_inventory(void)
 	return rc;
 }
 
+/* With `watch`: the file was replaced or rewritten since it was read. */
+static int inventory_changed(void)
+{
+	const char *path = getenv("GENV_FAKE_NVML_CONFIG");
+	struct stat now;
+
+	if (!path || !*path)
+		path = getenv("FAKE_NVML_CONFIG");
+	if (!path || !*path || stat(path, &now) < 0)
+		return 0;
+	return now.st_ino != loaded.st_ino || now.st_dev != loaded.st_dev ||
+	       now.st_size != loaded.st_size || now.st_mtim.tv_sec != loaded.st_mtim.tv_sec ||
+	       now.st_mtim.tv_nsec != loaded.st_mtim.tv_nsec;
+}
+
+static void log_init(void)
+{
+	FILE *f;
+
+	if (!init_log[0] || !(f = fopen(init_log, "a")))
+		return;
+	fprintf(f, "init %ld\n", (long)getpid());
+	fclose(f);
+}
+
 /* ---- the exported NVML API */
 
 static int is_missing(const char *fn)
@@ -190,11 +278,24 @@ static int is_missing(const char *fn)
 }
 #define FUNCTION_NOT_FOUND 13
 
+/* What a `missing` or `fail` line makes fn return for dev, else OK. */
+static nvmlReturn_t injected(const struct fgpu *dev, const char *fn)
+{
+	if (is_missing(fn))
+		return FUNCTION_NOT_FOUND;
+	for (size_t i = 0; i < nr_fails; i++)
+		if (fails[i].gpu == dev->index && !strcmp(fails[i].fn, fn))
+			return fails[i].code;
+	return OK;
+}
+
 nvmlReturn_t nvmlInit_v2(void)
 {
 	nvmlReturn_t rc = load_inventory();
 
 	init_count += rc == OK;
+	if (rc == OK)
+		log_init();
 	return rc;
 }
 nvmlReturn_t nvmlInit(void) { return nvmlInit_v2(); }
@@ -255,6 +356,12 @@ nvmlReturn_t nvmlSystemGetDriverVersion(char *buf, unsigned len)
 nvmlReturn_t nvmlDeviceGetCount_v2(unsigned *count)
 {
 	CHECK(count);
+	if (watching && inventory_changed()) {
+		nvmlReturn_t rc = load_inventory();
+
+		if (rc != OK)
+			return rc;
+	}
 	*count = (unsigned)nr_gpus;
 	return OK;
 }
@@ -295,28 +402,38 @@ nvmlReturn_t nvmlDeviceGetIndex(nvmlDevice_t dev, unsigned *index)
 }
 
 /* used = what the device's processes use ("na" ones count as 0) + reserved */
-nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t dev, nvmlMemory_t *mem)
+static void memory_of(const struct fgpu *dev, nvmlMemory_t *mem)
 {
-	CHECK_DEV(dev, mem);
 	mem->total = dev->total_mib * MIB;
 	mem->used = dev->reserved_mib * MIB;
 	for (size_t i = 0; i < nr_procs; i++)
 		if (procs[i].gpu == dev->index && procs[i].used != NA_VALUE)
 			mem->used += procs[i].used;
 	mem->free = mem->used < mem->total ? mem->total - mem->used : 0;
+}
+
+nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t dev, nvmlMemory_t *mem)
+{
+	nvmlReturn_t rc;
+
+	CHECK_DEV(dev, mem);
+	if ((rc = injected(dev, __func__)))
+		return rc;
+	memory_of(dev, mem);
 	return OK;
 }
 
 nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t dev, nvmlMemory_v2_t *mem)
 {
 	nvmlMemory_t v1;
+	nvmlReturn_t rc;
 
 	CHECK_DEV(dev, mem);
-	if (is_missing("nvmlDeviceGetMemoryInfo_v2"))
-		return FUNCTION_NOT_FOUND;
+	if ((rc = injected(dev, __func__)))
+		return rc;
 	if (mem->version != MEMORY_V2_VERSION)
 		return VERSION_MISMATCH;
-	nvmlDeviceGetMemoryInfo(dev, &v1);
+	memory_of(dev, &v1);
 	*mem = (nvmlMemory_v2_t){ MEMORY_V2_VERSION, v1.total, dev->reserved_mib * MIB, v1.free,
 				  v1.used - dev->reserved_mib * MIB };
 	return OK;
@@ -371,16 +488,57 @@ nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t dev, unsigned
 
 nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t dev, nvmlUtilization_t *u)
 {
+	nvmlReturn_t rc;
+
 	CHECK_DEV(dev, u);
+	if ((rc = injected(dev, __func__)))
+		return rc;
 	*u = (nvmlUtilization_t){ dev->util_gpu, dev->util_mem };
 	return OK;
 }
 
 nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t dev, int sensor, unsigned *temp)
 {
+	nvmlReturn_t rc;
+
 	CHECK_DEV(dev, temp);
 	if (sensor != 0)   /* NVML_TEMPERATURE_GPU */
 		return INVAL;
+	if ((rc = injected(dev, __func__)))
+		return rc;
 	*temp = dev->temp;
 	return OK;
 }
+
+#define NOT_SUPPORTED 3
+
+nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t dev, unsigned *mw)
+{
+	nvmlReturn_t rc;
+
+	CHECK_DEV(dev, mw);
+	if ((rc = injected(dev, __func__)))
+		return rc;
+	if (!dev->has_power)
+		return NOT_SUPPORTED;
+	*mw = dev->power_mw;
+	return OK;
+}
+
+/* a limit of 0 W in the inventory: the board has none to report */
+static nvmlReturn_t power_limit(nvmlDevice_t dev, unsigned *mw, const char *fn)
+{
+	nvmlReturn_t rc;
+
+	CHECK_DEV(dev, mw);
+	if ((rc = injected(dev, fn)))
+		return rc;
+	if (!dev->has_power || !dev->power_limit_mw)
+		return NOT_SUPPORTED;
+	*mw = dev->power_limit_mw;
+	return OK;
+}
+nvmlReturn_t nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t dev, unsigned *mw)
+{ return power_limit(dev, mw, __func__); }
+nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t dev, unsigned *mw)
+{ return power_limit(dev, mw, __func__); }

@@ -331,6 +331,96 @@ test_missing_library(void **state)
 	strbuf_release(&want);
 }
 
+/* Utilization, temperature and power: read only when asked, each optional. */
+static void
+test_readings(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct gpu_devices devs = GPU_DEVICES_INIT;
+	const unsigned all = GPU_HAS_UTILIZATION | GPU_HAS_TEMPERATURE | GPU_HAS_POWER |
+			     GPU_HAS_POWER_LIMIT;
+
+	(void)state;
+	inventory("gpu 0 GPU-a 1024 One\ngpu 1 GPU-b 1024 Two\ngpu 2 GPU-c 1024 Three\n"
+		  "util 0 87 31\ntemp 0 66\npower 0 251.5 400\n"
+		  "power 1 70\n"                                  /* no limit to report */
+		  "fail 2 nvmlDeviceGetTemperature 15\n"          /* GPU is lost */
+		  "fail 2 nvmlDeviceGetUtilizationRates 3\n");    /* not supported */
+	assert_int_equal(gpu_list_devices(&devs, &err), 0);
+	for (size_t i = 0; i < devs.nr; i++)   /* not asked: nothing read */
+		assert_int_equal(devs.v[i].valid, 0);
+	gpu_devices_release(&devs);
+
+	assert_int_equal(gpu_query_devices(&devs, GPU_QUERY_READINGS, &err), 0);
+	assert_string_equal(err.buf, "");
+	assert_int_equal(devs.nr, 3);
+	assert_int_equal(devs.v[0].valid, all);
+	assert_int_equal(devs.v[0].util_gpu, 87);
+	assert_int_equal(devs.v[0].util_mem, 31);
+	assert_int_equal(devs.v[0].temperature, 66);
+	assert_int_equal(devs.v[0].power_mw, 251500);
+	assert_int_equal(devs.v[0].power_limit_mw, 400000);
+	assert_int_equal(devs.v[0].read_errors, 0);
+	assert_int_equal(devs.v[1].valid, GPU_HAS_UTILIZATION | GPU_HAS_TEMPERATURE | GPU_HAS_POWER);
+	assert_int_equal(devs.v[1].temperature, 40);
+	assert_int_equal(devs.v[1].power_mw, 70000);
+	assert_int_equal(devs.v[1].read_errors, 0);
+	/* NOT_SUPPORTED is silent, a lost GPU is an error; neither fails the list */
+	assert_int_equal(devs.v[2].valid, 0);
+	assert_int_equal(devs.v[2].temperature, 0);
+	assert_int_equal(devs.v[2].read_errors, 1);
+	gpu_devices_release(&devs);
+	gpu_close();
+
+	/* an older driver without these functions: nothing, and no error */
+	inventory("missing nvmlDeviceGetUtilizationRates\nmissing nvmlDeviceGetTemperature\n"
+		  "missing nvmlDeviceGetPowerUsage\nmissing nvmlDeviceGetEnforcedPowerLimit\n"
+		  "missing nvmlDeviceGetPowerManagementLimit\n"
+		  "gpu 0 GPU-a 1024 One\npower 0 100 200\n");
+	assert_int_equal(gpu_query_devices(&devs, GPU_QUERY_READINGS, &err), 0);
+	assert_int_equal(devs.v[0].valid, 0);
+	assert_int_equal(devs.v[0].read_errors, 0);
+	gpu_devices_release(&devs);
+	strbuf_release(&err);
+}
+
+/* A watched inventory is what a live driver is: changes show without re-init. */
+static void
+test_watched_inventory(void **state)
+{
+	struct strbuf err = STRBUF_INIT, log = STRBUF_INIT, path = STRBUF_INIT;
+	struct gpu_devices devs = GPU_DEVICES_INIT;
+	struct gpu_processes procs = GPU_PROCESSES_INIT;
+
+	(void)state;
+	strbuf_addf(&path, "%s/inits", tmpdir);
+	unlink(path.buf);
+	strbuf_addf(&log, "watch\ninit_log %s\ngpu 0 GPU-a 1024 One\n", path.buf);
+	inventory(log.buf);
+	assert_int_equal(gpu_query_devices(&devs, GPU_QUERY_READINGS, &err), 0);
+	assert_int_equal(devs.nr, 1);
+	gpu_devices_release(&devs);
+	strbuf_addstr(&log, "gpu 1 GPU-b 2048 Two\nutil 1 50 5\nproc 1 77 100\n");
+	inventory(log.buf);
+	assert_int_equal(gpu_query_devices(&devs, GPU_QUERY_READINGS, &err), 0);
+	assert_int_equal(devs.nr, 2);
+	assert_int_equal(devs.v[1].util_gpu, 50);
+	assert_true(devs.v[1].mem_used == 100 * MIB);
+	assert_int_equal(gpu_list_processes(&procs, &err), 0);
+	assert_int_equal(procs.nr, 1);
+	assert_int_equal(procs.v[0].pid, 77);
+	gpu_devices_release(&devs);
+	gpu_processes_release(&procs);
+	/* NVML was initialised once */
+	strbuf_reset(&log);
+	assert_int_equal(read_file_sb(&log, path.buf, &err), 0);
+	assert_int_equal(strlen(log.buf) > 5 && !strchr(log.buf, '\n')[1], 1);
+	unlink(path.buf);
+	strbuf_release(&err);
+	strbuf_release(&log);
+	strbuf_release(&path);
+}
+
 /* Without the override genv looks for the driver's soname; none is installed here. */
 static void
 test_default_library_name(void **state)
@@ -392,6 +482,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_missing_library, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_library_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_symbol, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watched_inventory, setup, teardown),
 	};
 	int failed;
 
