@@ -266,77 +266,15 @@ list_from_json(struct jpath *p, const json_t *obj, const char *name, int legacy_
 	return 0;
 }
 
-/* ----- writing ----- */
-
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not one. */
-static size_t
-utf8_sequence(const unsigned char *s)
-{
-	unsigned c = s[0];
-	size_t n;
-	unsigned cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
-}
-
-/*
- * A JSON string (or null). jansson refuses invalid UTF-8 (a name typed in
- * a Latin-1 terminal, say), which would silently drop the key and make the
- * file unreadable to both genvs; such bytes become U+FFFD instead.
- */
-static json_t *
-jstring(const char *s)
-{
-	struct strbuf fixed = STRBUF_INIT;
-	json_t *j;
-
-	if (!s)
-		return json_null();
-	if ((j = json_string(s)))
-		return j;
-	for (const unsigned char *p = (const unsigned char *)s; *p;) {
-		size_t n = utf8_sequence(p);
-
-		if (n) {
-			strbuf_add(&fixed, p, n);
-			p += n;
-		} else {
-			strbuf_addstr(&fixed, "\xef\xbf\xbd");
-			p++;
-		}
-	}
-	j = json_string(fixed.buf);
-	strbuf_release(&fixed);
-	return j;
-}
-
-/* ----- environments ----- */
+/* ----- writing: environments ----- */
 
 json_t *
 env_config_to_json(const struct env_config *c)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "name", jstring(c->name));
-	json_object_set_new(o, "gpu_memory", jstring(c->gpu_memory));
+	json_object_set_new(o, "name", json_string_or_null(c->name));
+	json_object_set_new(o, "gpu_memory", json_string_or_null(c->gpu_memory));
 	json_object_set_new(o, "gpus", c->has_gpus ? json_integer(c->gpus) : json_null());
 	return o;
 }
@@ -347,16 +285,16 @@ env_to_json(const struct env *e)
 	json_t *o = json_object();
 	json_t *pids = json_array(), *kernels = json_array();
 
-	json_object_set_new(o, "eid", jstring(e->eid));
+	json_object_set_new(o, "eid", json_string_or_null(e->eid));
 	json_object_set_new(o, "uid", json_integer(e->uid));
-	json_object_set_new(o, "creation", jstring(e->creation));
-	json_object_set_new(o, "username", jstring(e->username));
+	json_object_set_new(o, "creation", json_string_or_null(e->creation));
+	json_object_set_new(o, "username", json_string_or_null(e->username));
 	json_object_set_new(o, "config", env_config_to_json(&e->config));
 	for (size_t i = 0; i < e->pids_nr; i++)
 		json_array_append_new(pids, json_integer(e->pids[i]));
 	json_object_set_new(o, "pids", pids);
 	for (size_t i = 0; i < e->kernel_ids.nr; i++)
-		json_array_append_new(kernels, jstring(e->kernel_ids.v[i]));
+		json_array_append_new(kernels, json_string_or_null(e->kernel_ids.v[i]));
 	json_object_set_new(o, "kernel_ids", kernels);
 	return o;
 }
@@ -550,9 +488,9 @@ attachment_to_json(const struct attachment *a)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "eid", jstring(a->eid));
-	json_object_set_new(o, "gpu_memory", jstring(a->gpu_memory));
-	json_object_set_new(o, "time", jstring(a->time));
+	json_object_set_new(o, "eid", json_string_or_null(a->eid));
+	json_object_set_new(o, "gpu_memory", json_string_or_null(a->gpu_memory));
+	json_object_set_new(o, "time", json_string_or_null(a->time));
 	return o;
 }
 
@@ -562,7 +500,7 @@ device_to_json(const struct device *d)
 	json_t *o = json_object(), *atts = json_array();
 
 	json_object_set_new(o, "index", json_integer(d->index));
-	json_object_set_new(o, "total_memory", jstring(d->total_memory));
+	json_object_set_new(o, "total_memory", json_string_or_null(d->total_memory));
 	for (size_t i = 0; i < d->att_nr; i++)
 		json_array_append_new(atts, attachment_to_json(&d->att[i]));
 	json_object_set_new(o, "attachments", atts);
@@ -765,11 +703,11 @@ process_to_json(const struct process *p)
 		json_t *u = json_object();
 
 		json_object_set_new(u, "index", json_integer(p->usage[i].index));
-		json_object_set_new(u, "gpu_memory", jstring(p->usage[i].gpu_memory));
+		json_object_set_new(u, "gpu_memory", json_string_or_null(p->usage[i].gpu_memory));
 		json_array_append_new(usage, u);
 	}
 	json_object_set_new(o, "used_gpu_memory", usage);
-	json_object_set_new(o, "eid", jstring(p->eid));
+	json_object_set_new(o, "eid", json_string_or_null(p->eid));
 	return o;
 }
 

@@ -48,5 +48,15 @@ json_parse(const char *text, size_t len, const char *what, struct strbuf *err)
 json_t *
 json_string_or_null(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	struct strbuf fixed = STRBUF_INIT;
+	json_t *j;
+
+	if (!s)
+		return json_null();
+	if ((j = json_string(s)))
+		return j;
+	strbuf_add_utf8(&fixed, s);
+	j = json_string(fixed.buf);
+	strbuf_release(&fixed);
+	return j;
 }

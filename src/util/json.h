@@ -28,7 +28,11 @@ void json_dump_py(struct strbuf *out, const json_t *obj, enum json_style style);
  */
 json_t *json_parse(const char *text, size_t len, const char *what, struct strbuf *err);
 
-/* A new string value, or JSON null for NULL. */
+/*
+ * A new string value, or JSON null for NULL. jansson refuses invalid
+ * UTF-8 (a name typed in a Latin-1 terminal, say), which would silently
+ * drop the key; such bytes become U+FFFD instead.
+ */
 json_t *json_string_or_null(const char *s);
 
 #endif

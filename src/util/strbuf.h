@@ -40,6 +40,12 @@ void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 /* Appends c until the visible length (bytes) of the line reaches width. */
 void strbuf_addpad(struct strbuf *sb, const char *s, size_t width);
+/*
+ * Appends s with every byte that does not start a valid UTF-8 sequence
+ * (bad lead or continuation bytes, overlong forms, surrogates, > U+10FFFF)
+ * replaced by U+FFFD, so that JSON and other UTF-8-only formats accept it.
+ */
+void strbuf_add_utf8(struct strbuf *sb, const char *s);
 /* Appends ": <strerror(errnum)>". */
 void strbuf_add_errno(struct strbuf *sb, int errnum);
 
