@@ -82,7 +82,8 @@ REMOTE_SRC = \
 	src/remote/remote-enforce.c \
 	src/remote/ssh.c
 
-METRICS_SRC =
+METRICS_SRC = \
+	src/metrics/prom.c
 
 CLI_SRC = \
 	src/cli/active.c \
@@ -123,6 +124,7 @@ UNIT_TESTS = \
 	test-memory \
 	test-proc \
 	test-project-config \
+	test-prom \
 	test-run \
 	test-shell \
 	test-state \
