@@ -22,6 +22,12 @@ CFLAGS  += -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 CPPFLAGS += -Isrc -MMD -MP
 LDLIBS  += -ljansson -ldl
 
+# libmicrohttpd (genv monitor's HTTP server) and threads
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+CPPFLAGS += $(MHD_CFLAGS)
+LDLIBS  += $(MHD_LIBS) -lpthread
+
 ifdef DEVELOPER
 CFLAGS  += -Werror
 endif
@@ -83,7 +89,17 @@ REMOTE_SRC = \
 	src/remote/ssh.c
 
 METRICS_SRC = \
-	src/metrics/prom.c
+	src/metrics/assets.c \
+	src/metrics/config.c \
+	src/metrics/monitor.c \
+	src/metrics/prom.c \
+	src/metrics/sample.c \
+	src/metrics/server.c
+
+# files embedded in the binary as C string literals (src/metrics/assets.c)
+METRICS_ASSETS = \
+	$(BUILD)/gen/metrics/dashboard.json.inc \
+	$(BUILD)/gen/metrics/page.html.inc
 
 CLI_SRC = \
 	src/cli/active.c \
@@ -105,6 +121,7 @@ CLI_SRC = \
 	src/cli/cmd-exec.c \
 	src/cli/cmd-home.c \
 	src/cli/cmd-lock.c \
+	src/cli/cmd-monitor.c \
 	src/cli/cmd-remote.c \
 	src/cli/cmd-shell.c \
 	src/cli/cmd-status.c \
@@ -153,6 +170,16 @@ $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	@echo "  CC    $<"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# each line becomes a C string literal ("?" too: no trigraphs)
+$(BUILD)/gen/metrics/%.inc: src/metrics/%
+	@mkdir -p $(@D)
+	@echo "  GEN   $@"
+	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' -e 's/^/"/' -e 's/$$/\\n"/' $< >$@+
+	$(Q)mv $@+ $@
+
+$(BUILD)/obj/metrics/assets.o: CPPFLAGS += -I$(BUILD)/gen
+$(BUILD)/obj/metrics/assets.o: $(METRICS_ASSETS)
 
 # run-time files next to the binary, laid out like an installed prefix
 $(BUILD)/.runtime: $(GENV_BIN)
@@ -213,6 +240,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' contrib/genv-enforce.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/genv-enforce.service
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/genv-enforce.service
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' contrib/genv-monitor.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/genv-monitor.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/genv-monitor.service
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0644 doc/genv.1 $(DESTDIR)$(PREFIX)/share/man/man1/genv.1
 

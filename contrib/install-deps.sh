@@ -2,10 +2,15 @@
 # contrib/install-deps.sh: installs the Debian packages genv needs to build,
 # test and run its demo, when they are missing. Run as root (or with sudo
 # available); otherwise it prints the apt-get command to run and fails.
+#
+# prometheus and chromium are for the tests of genv monitor (t5000-t5100),
+# which start their own instances on random loopback ports; Debian's
+# prometheus package also enables a system service on port 9090, which
+# genv does not need (`systemctl disable --now prometheus`).
 set -e
-pkgs="gcc make libjansson-dev libcmocka-dev
+pkgs="gcc make pkg-config libjansson-dev libcmocka-dev libmicrohttpd-dev
 openssh-server openssh-client tmux bash zsh fish procps util-linux valgrind hyperfine
-mandoc"
+mandoc curl jq prometheus chromium"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

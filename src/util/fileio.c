@@ -68,6 +68,13 @@ int
 write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		  struct strbuf *err)
 {
+	return write_file_atomic_at(AT_FDCWD, path, data, len, mode, err);
+}
+
+int
+write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len,
+		     mode_t mode, struct strbuf *err)
+{
 	struct strbuf tmp = STRBUF_INIT;
 	const char *slash = strrchr(path, '/');
 	int fd, saved;
@@ -82,12 +89,12 @@ write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		strbuf_add(&tmp, path, (size_t)(slash - path + 1));
 	strbuf_addf(&tmp, ".%s.tmp", slash ? slash + 1 : path);
 	/* it may be another user's leftover, with their mode: replace it */
-	if (unlink(tmp.buf) < 0 && errno != ENOENT) {
+	if (unlinkat(dirfd, tmp.buf, 0) < 0 && errno != ENOENT) {
 		saved = errno;
 		strbuf_addf(err, "cannot remove the stale temporary file '%s'", tmp.buf);
 		goto fail;
 	}
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	fd = openat(dirfd, tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		saved = errno;
 		strbuf_addf(err, "cannot create the temporary file '%s'", tmp.buf);
@@ -115,7 +122,7 @@ write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		goto fail_unlink;
 	}
 	fd = -1;
-	if (rename(tmp.buf, path) < 0) {
+	if (renameat(dirfd, tmp.buf, dirfd, path) < 0) {
 		saved = errno;
 		strbuf_addf(err, "cannot replace '%s'", path);
 		goto fail_unlink;
@@ -126,7 +133,7 @@ write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 fail_unlink:
 	if (fd >= 0)
 		close(fd);
-	unlink(tmp.buf);
+	unlinkat(dirfd, tmp.buf, 0);
 fail:
 	strbuf_add_errno(err, saved);
 	strbuf_release(&tmp);
@@ -178,4 +185,49 @@ fail:
 	strbuf_release(&path);
 	errno = saved;
 	return -1;
+}
+
+int
+open_private_dir_at(int dirfd, const char *name, const char *shown, struct strbuf *err)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST) {
+		strbuf_addf(err, "cannot create directory '%s'", shown);
+		strbuf_add_errno(err, errno);
+		return -1;
+	}
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int saved = errno;
+
+		strbuf_addf(err, "cannot open directory '%s'", shown);
+		if (saved == ELOOP || saved == ENOTDIR)
+			strbuf_addstr(err, ": not a directory (a symbolic link?)");
+		else
+			strbuf_add_errno(err, saved);
+		errno = saved;
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		strbuf_addf(err, "cannot open directory '%s'", shown);
+		strbuf_add_errno(err, errno);
+		close(fd);
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		strbuf_addf(err, "refusing to write into '%s': it belongs to uid %ld, not to us (uid %ld)",
+			    shown, (long)st.st_uid, (long)geteuid());
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	if ((st.st_mode & 022) && fchmod(fd, st.st_mode & 0755) < 0) {
+		strbuf_addf(err, "cannot make '%s' writable only by us", shown);
+		strbuf_add_errno(err, errno);
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

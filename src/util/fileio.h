@@ -24,6 +24,21 @@ int read_file_sb(struct strbuf *sb, const char *path, struct strbuf *err);
  */
 int write_file_atomic(const char *path, const void *data, size_t len,
 		      mode_t mode, struct strbuf *err);
+/* The same, with path relative to the directory open at dirfd (or AT_FDCWD). */
+int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len,
+			 mode_t mode, struct strbuf *err);
+
+/*
+ * Opens (creating it with mode 0755 if missing) the directory name inside
+ * the directory open at dirfd (or AT_FDCWD), for files nobody else may
+ * change: a symlink is refused (O_NOFOLLOW), and so is a directory owned
+ * by another user; group and other write permissions on ours are
+ * removed. Safe inside a directory others can write to (they can plant
+ * or rename entries, not change the one we opened). shown names the
+ * directory in messages. Returns the descriptor, or -1.
+ */
+int open_private_dir_at(int dirfd, const char *name, const char *shown,
+			struct strbuf *err);
 
 /*
  * Creates dir and missing parents with mode (ignoring the umask, as genv's
