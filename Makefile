@@ -7,6 +7,7 @@
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #   make demo            the genv remote walkthrough on a simulated cluster
 #   make sandbox         a shell with the simulated cluster and a hostfile
+#   make monitor-demo    genv monitor on a simulated 8-GPU machine (port 8000)
 #   make bench           benchmarks (see bench/README.md)
 #
 # Knobs: SANITIZE=address,undefined  DEVELOPER=1 (-Werror)  V=1  BUILD=dir
@@ -255,12 +256,15 @@ sandbox: deps
 	$(Q)$(MAKE) --no-print-directory all $(FAKE_NVML)
 	$(Q)BUILD=$(abspath $(BUILD)) bash contrib/demo.sh --sandbox
 
+monitor-demo: all $(FAKE_NVML)
+	$(Q)BUILD=$(abspath $(BUILD)) bash contrib/monitor-demo.sh
+
 bench: all $(FAKE_NVML)
 	$(Q)BUILD=$(abspath $(BUILD)) bash bench/run.sh
 
 clean:
 	rm -rf build
 
-.PHONY: deps all test test-build layer-check check valgrind install demo sandbox bench clean
+.PHONY: deps all test test-build layer-check check valgrind install demo sandbox monitor-demo bench clean
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

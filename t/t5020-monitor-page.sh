@@ -68,11 +68,12 @@ test_expect_success 'headless Chromium renders GPUs, holders, processes and envi
 	grep -q "<span class=\"user\">alice</span>" dom.html &&
 	grep -q "<span class=\"since\">since [0-9]* seconds\? ago</span>" dom.html &&
 	grep -q "NVIDIA Fake A100" dom.html &&
-	grep -q "<td class=\"num\">$P1</td><td>m1</td>" dom.html &&
+	grep -q "<td class=\"num\">$P1</td><td>train-llm (m1)</td>" dom.html &&
 	grep -q "<td class=\"num\">$Q</td><td><span class=\"badge outside\">outside any environment</span>" dom.html &&
 	grep -q "<tr id=\"env-m1\"><td class=\"name\">train-llm</td><td>m1</td><td class=\"user\">alice</td>" dom.html &&
 	grep -q "class=\"badge free\">free<" dom.html &&
-	grep -q "<div class=\"n\">3</div><div class=\"l\">GPUs</div>" dom.html
+	grep -q "<div class=\"n\">3</div><div class=\"l\">GPUs</div>" dom.html &&
+	grep -q "<div class=\"n\">2</div><div class=\"l\">GPU processes</div>" dom.html
 '
 
 test_expect_success 'hostile names are shown as text, inert' '
