@@ -26,6 +26,9 @@
 struct feed_item {
 	struct metrics_sample s;
 	unsigned refs;               /* under monitor.lock */
+	/* the /api/snapshot reply, made at the first request (HTTP thread only) */
+	struct strbuf json;
+	int json_done;
 };
 
 struct monitor {
@@ -61,6 +64,7 @@ feed_put(struct monitor *m, struct feed_item *it)
 	pthread_mutex_unlock(&m->lock);
 	if (!left) {
 		metrics_sample_release(&it->s);
+		strbuf_release(&it->json);
 		free(it);
 	}
 }
@@ -71,6 +75,7 @@ collect(struct monitor *m, const struct feed_item *prev)
 	struct feed_item *it = xcalloc(1, sizeof(*it));
 
 	it->s = (struct metrics_sample)METRICS_SAMPLE_INIT;
+	strbuf_init(&it->json, 0);
 	it->refs = 1;
 	metrics_sample_take(&it->s, prev ? &prev->s : NULL, &m->st);
 	return it;
@@ -143,16 +148,22 @@ reply_metrics(struct monitor *m, struct http_reply *r)
 	r->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
+/* The same sample gives the same JSON: made once, by the HTTP thread. */
 static void
 reply_snapshot(struct monitor *m, struct http_reply *r)
 {
 	struct feed_item *it = feed_get(m);
-	json_t *j = metrics_sample_to_json(&it->s, m->o->interval);
 
+	if (!it->json_done) {
+		json_t *j = metrics_sample_to_json(&it->s, m->o->interval);
+
+		json_dump_py(&it->json, j, JSON_STYLE_LINE);
+		strbuf_addch(&it->json, '\n');
+		json_decref(j);
+		it->json_done = 1;
+	}
+	strbuf_addbuf(&r->body, &it->json);
 	feed_put(m, it);
-	json_dump_py(&r->body, j, JSON_STYLE_LINE);
-	strbuf_addch(&r->body, '\n');
-	json_decref(j);
 	r->content_type = "application/json";
 }
 

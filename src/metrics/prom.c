@@ -13,6 +13,7 @@
 #include "core/timefmt.h"
 #include "gpu/gpu.h"
 #include "util/strbuf.h"
+#include "util/xalloc.h"
 
 #include <math.h>
 
@@ -21,6 +22,29 @@
 
 /* ---- values ---- */
 
+/* Writes n in decimal ending at end (no NUL); returns where it starts. */
+static char *
+decimal(char *end, unsigned long long n)
+{
+	do
+		*--end = (char)('0' + n % 10);
+	while (n /= 10);
+	return end;
+}
+
+/* A label value from a number (pid, index); buf has room for any long. */
+static const char *
+number_label(char buf[24], long n)
+{
+	char *start;
+
+	buf[23] = '\0';
+	start = decimal(buf + 23, (unsigned long long)(n < 0 ? -n : n));
+	if (n < 0)
+		*--start = '-';
+	return start;
+}
+
 /* Python's repr() of a finite non-negative float: shortest round-trip digits. */
 static void
 python_repr(struct strbuf *out, double v)
@@ -28,6 +52,15 @@ python_repr(struct strbuf *out, double v)
 	char digits[32], buf[40];
 	int exp10 = 0, n = 0;
 
+	/* most values are counts and bytes: integers print exactly, at once */
+	if (v < 1e16 && v == (double)(unsigned long long)v) {
+		char text[24];
+		const char *d = decimal(text + sizeof(text), (unsigned long long)v);
+
+		strbuf_add(out, d, (size_t)(text + sizeof(text) - d));
+		strbuf_addstr(out, ".0");
+		return;
+	}
 	/* the fewest significant digits that read back as v */
 	for (int prec = 1; prec <= 17; prec++) {
 		snprintf(buf, sizeof(buf), "%.*e", prec - 1, v);
@@ -78,6 +111,10 @@ prom_format_value(struct strbuf *out, double v)
 		strbuf_addstr(out, v > 0 ? "+Inf" : "-Inf");
 		return;
 	}
+	if (v >= 0 && v < 1e6 && v == (double)(unsigned)v) {   /* most samples: counts */
+		python_repr(out, v);
+		return;
+	}
 	if (signbit(v))
 		strbuf_addch(&repr, '-');
 	python_repr(&repr, fabs(v));
@@ -109,9 +146,17 @@ static void
 add_escaped(struct strbuf *out, const char *s)
 {
 	struct strbuf valid = STRBUF_INIT;
+	const char *p = s;
 
+	/* the usual case: printable ASCII without a character to escape */
+	while (*p >= 0x20 && *p < 0x7f && *p != '\\' && *p != '"')
+		p++;
+	if (!*p) {
+		strbuf_add(out, s, (size_t)(p - s));
+		return;
+	}
 	strbuf_add_utf8(&valid, s);
-	for (const char *p = valid.buf; *p; p++) {
+	for (p = valid.buf; *p; p++) {
 		if (*p == '\\' || *p == '"')
 			strbuf_addch(out, '\\');
 		if (*p == '\n')
@@ -122,7 +167,10 @@ add_escaped(struct strbuf *out, const char *s)
 	strbuf_release(&valid);
 }
 
-/* "name{a="x",b="y"} value\n", labels sorted by name, hostname among them */
+/*
+ * "name{a="x",b="y"} value\n". labels come sorted by name; hostname is
+ * inserted where it sorts.
+ */
 static void
 sample(struct strbuf *out, const char *metric, const struct prom_host *h,
        const struct label *labels, size_t nr, double v)
@@ -130,20 +178,18 @@ sample(struct strbuf *out, const char *metric, const struct prom_host *h,
 	struct label all[MAX_LABELS + 1];
 	size_t n = 0;
 
-	if (h->hostname)
-		all[n++] = (struct label){ "hostname", h->hostname };
-	for (size_t i = 0; i < nr && n < ARRAY_SIZE(all); i++)
+	for (size_t i = 0; i < nr && n < MAX_LABELS; i++) {
+		if (h->hostname && n == i && strcmp(labels[i].name, "hostname") > 0)
+			all[n++] = (struct label){ "hostname", h->hostname };
 		all[n++] = labels[i];
-	for (size_t i = 1; i < n; i++)
-		for (size_t k = i; k > 0 && strcmp(all[k - 1].name, all[k].name) > 0; k--) {
-			struct label t = all[k];
-
-			all[k] = all[k - 1];
-			all[k - 1] = t;
-		}
+	}
+	if (h->hostname && n == nr)
+		all[n++] = (struct label){ "hostname", h->hostname };
 	strbuf_addstr(out, metric);
 	for (size_t i = 0; i < n; i++) {
-		strbuf_addf(out, "%s%s=\"", i ? "," : "{", all[i].name);
+		strbuf_addch(out, i ? ',' : '{');
+		strbuf_addstr(out, all[i].name);
+		strbuf_addstr(out, "=\"");
 		add_escaped(out, all[i].value);
 		strbuf_addch(out, '"');
 	}
@@ -158,69 +204,126 @@ static void
 header(struct strbuf *out, const char *name, const char *help, const char *type)
 {
 	/* HELP escapes backslash and newline; ours are constants without either */
-	strbuf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	strbuf_addstr(out, "# HELP ");
+	strbuf_addstr(out, name);
+	strbuf_addch(out, ' ');
+	strbuf_addstr(out, help);
+	strbuf_addstr(out, "\n# TYPE ");
+	strbuf_addstr(out, name);
+	strbuf_addch(out, ' ');
+	strbuf_addstr(out, type);
+	strbuf_addch(out, '\n');
 }
 
-/* ---- what the metrics count ---- */
+/* ---- what the metrics count, tallied once per host ---- */
 
-static const char *
-env_username(const struct snapshot *s, const char *eid)
+#define NONE ((size_t)-1)
+
+struct tally {
+	size_t nr_users;
+	const char **users;      /* distinct non-null usernames, in env order */
+	size_t *env_user;        /* per env: its user, or NONE */
+	size_t *proc_env;        /* per process: its env, or NONE */
+	size_t *env_procs, *env_devices;
+	size_t *user_envs, *user_procs, *user_devices;
+	size_t attached_devices; /* devices with at least one attachment */
+};
+
+static size_t *
+counters(size_t n)
 {
-	const struct env *e = eid ? envs_find(&s->envs, eid) : NULL;
-
-	return e ? e->username : NULL;
+	return xcalloc(n ? n : 1, sizeof(size_t));
 }
 
-static int
-env_of_user(const struct env *e, const char *username)
+static void
+tally_users(struct tally *t, const struct envs *envs)
 {
-	return e->username && !strcmp(e->username, username);
+	t->users = xcalloc(envs->nr ? envs->nr : 1, sizeof(*t->users));
+	t->env_user = counters(envs->nr);
+	for (size_t i = 0; i < envs->nr; i++) {
+		const char *u = envs->v[i].username;
+		size_t k = 0;
+
+		t->env_user[i] = NONE;
+		if (!u)
+			continue;
+		while (k < t->nr_users && strcmp(t->users[k], u))
+			k++;
+		if (k == t->nr_users)
+			t->users[t->nr_users++] = u;
+		t->env_user[i] = k;
+	}
 }
 
-/* The first env of each distinct non-null username: that is the user. */
-static int
-first_of_user(const struct snapshot *s, size_t i)
+/* Devices are counted once per environment and user, however often attached. */
+static void
+tally_devices(struct tally *t, const struct snapshot *s)
 {
-	const struct env *e = &s->envs.v[i];
-
-	if (!e->username)
-		return 0;
-	for (size_t k = 0; k < i; k++)
-		if (env_of_user(&s->envs.v[k], e->username))
-			return 0;
-	return 1;
-}
-
-static size_t
-user_attached_devices(const struct snapshot *s, const char *username)
-{
-	size_t n = 0;
+	size_t *env_seen = counters(s->envs.nr), *user_seen = counters(t->nr_users);
 
 	for (size_t d = 0; d < s->devices.nr; d++) {
 		const struct device *dev = &s->devices.v[d];
-		int held = 0;
 
-		for (size_t a = 0; a < dev->att_nr && !held; a++) {
-			const char *u = env_username(s, dev->att[a].eid);
+		t->attached_devices += dev->att_nr > 0;
+		for (size_t a = 0; a < dev->att_nr; a++) {
+			const struct env *e = envs_find(&s->envs, dev->att[a].eid);
+			size_t i = e ? (size_t)(e - s->envs.v) : NONE, u;
 
-			held = u && !strcmp(u, username);
+			if (i == NONE || env_seen[i] == d + 1)
+				continue;
+			env_seen[i] = d + 1;
+			t->env_devices[i]++;
+			u = t->env_user[i];
+			if (u != NONE && user_seen[u] != d + 1) {
+				user_seen[u] = d + 1;
+				t->user_devices[u]++;
+			}
 		}
-		n += held;
 	}
-	return n;
+	free(env_seen);
+	free(user_seen);
 }
 
-static size_t
-user_processes(const struct snapshot *s, const char *username)
+static void
+tally_init(struct tally *t, const struct snapshot *s)
 {
-	size_t n = 0;
-
+	memset(t, 0, sizeof(*t));
+	tally_users(t, &s->envs);
+	t->proc_env = counters(s->processes.nr);
+	t->env_procs = counters(s->envs.nr);
+	t->env_devices = counters(s->envs.nr);
+	t->user_envs = counters(t->nr_users);
+	t->user_procs = counters(t->nr_users);
+	t->user_devices = counters(t->nr_users);
+	for (size_t i = 0; i < s->envs.nr; i++)
+		if (t->env_user[i] != NONE)
+			t->user_envs[t->env_user[i]]++;
 	for (size_t p = 0; p < s->processes.nr; p++) {
-		const char *u = env_username(s, s->processes.v[p].eid);
+		const char *eid = s->processes.v[p].eid;
+		const struct env *e = eid ? envs_find(&s->envs, eid) : NULL;
+		size_t i = e ? (size_t)(e - s->envs.v) : NONE;
 
-		n += u && !strcmp(u, username);
+		t->proc_env[p] = i;
+		if (i == NONE)
+			continue;
+		t->env_procs[i]++;
+		if (t->env_user[i] != NONE)
+			t->user_procs[t->env_user[i]]++;
 	}
-	return n;
+	tally_devices(t, s);
+}
+
+static void
+tally_release(struct tally *t)
+{
+	free(t->users);
+	free(t->env_user);
+	free(t->proc_env);
+	free(t->env_procs);
+	free(t->env_devices);
+	free(t->user_envs);
+	free(t->user_procs);
+	free(t->user_devices);
 }
 
 static unsigned long long
@@ -238,16 +341,19 @@ memory_bytes(const char *s)
 /* ---- the metrics: one emitter per metric, called for each host ---- */
 
 struct metric;
-typedef void (*emit_fn)(struct strbuf *, const struct metric *, const struct prom_host *);
+typedef void (*emit_fn)(struct strbuf *, const struct metric *, const struct prom_host *,
+			const struct tally *);
 
 struct metric {
 	const char *name, *help, *type;
 	emit_fn emit;
-	unsigned what;      /* for the shared device emitters: which reading */
+	unsigned what;      /* for the shared emitters: which value */
 	int needs_genv;     /* only for hosts where genv is installed */
 };
 
 enum user_value { USER_DEVICES, USER_ENVIRONMENTS, USER_PROCESSES };
+enum env_value { ENV_DEVICES, ENV_PROCESSES };
+enum total_value { TOTAL_ATTACHED, TOTAL_ENVS, TOTAL_PROCESSES, TOTAL_USERS, TOTAL_INSTALLED };
 enum attachment_value { ATT_INFO, ATT_SINCE, ATT_MEMORY };
 
 enum device_value {
@@ -295,170 +401,143 @@ emit_device_list(struct strbuf *out, const struct metric *m, const struct prom_h
 
 	for (size_t i = 0; gpus && i < gpus->nr; i++) {
 		const struct gpu_device *g = &gpus->v[i];
-		struct label l[3] = { { "index", index }, { "name", g->name ? g->name : "" },
+		struct label l[3] = { { "index", number_label(index, g->index) },
+				      { "name", g->name ? g->name : "" },
 				      { "uuid", g->uuid ? g->uuid : "" } };
 		double v;
 
-		snprintf(index, sizeof(index), "%u", g->index);
 		if (device_value(g, m->what, &v))
 			sample(out, m->name, h, l, m->what == DEV_INFO ? 3 : 1, v);
 	}
 }
 
 static void
-emit_device(struct strbuf *out, const struct metric *m, const struct prom_host *h)
+emit_device(struct strbuf *out, const struct metric *m, const struct prom_host *h,
+	    const struct tally *t)
 {
+	(void)t;
 	emit_device_list(out, m, h, h->gpus);
 	emit_device_list(out, m, h, h->gone);
 }
 
 static void
-emit_is_installed(struct strbuf *out, const struct metric *m, const struct prom_host *h)
+emit_total(struct strbuf *out, const struct metric *m, const struct prom_host *h,
+	   const struct tally *t)
 {
-	sample(out, m->name, h, NULL, 0, h->genv_installed ? 1 : 0);
+	double v = 0;
+
+	switch (m->what) {
+	case TOTAL_ATTACHED:
+		v = (double)t->attached_devices;
+		break;
+	case TOTAL_ENVS:
+		v = (double)h->snap->envs.nr;
+		break;
+	case TOTAL_PROCESSES:
+		v = (double)h->snap->processes.nr;
+		break;
+	case TOTAL_USERS:
+		v = (double)t->nr_users;
+		break;
+	default:
+		v = h->genv_installed ? 1 : 0;
+		break;
+	}
+	sample(out, m->name, h, NULL, 0, v);
 }
 
 static void
-emit_attached_devices(struct strbuf *out, const struct metric *m, const struct prom_host *h)
-{
-	size_t n = 0;
-
-	for (size_t d = 0; d < h->snap->devices.nr; d++)
-		n += h->snap->devices.v[d].att_nr > 0;
-	sample(out, m->name, h, NULL, 0, (double)n);
-}
-
-static void
-emit_environments(struct strbuf *out, const struct metric *m, const struct prom_host *h)
-{
-	sample(out, m->name, h, NULL, 0, (double)h->snap->envs.nr);
-}
-
-static void
-emit_processes(struct strbuf *out, const struct metric *m, const struct prom_host *h)
-{
-	sample(out, m->name, h, NULL, 0, (double)h->snap->processes.nr);
-}
-
-static void
-emit_users(struct strbuf *out, const struct metric *m, const struct prom_host *h)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < h->snap->envs.nr; i++)
-		n += first_of_user(h->snap, i);
-	sample(out, m->name, h, NULL, 0, (double)n);
-}
-
-static void
-emit_env_attached(struct strbuf *out, const struct metric *m, const struct prom_host *h)
+emit_per_env(struct strbuf *out, const struct metric *m, const struct prom_host *h,
+	     const struct tally *t)
 {
 	for (size_t i = 0; i < h->snap->envs.nr; i++) {
-		const char *eid = h->snap->envs.v[i].eid;
-		struct label l = { "eid", eid };
+		struct label l = { "eid", h->snap->envs.v[i].eid };
 
 		sample(out, m->name, h, &l, 1,
-		       (double)devices_attached_count(&h->snap->devices, eid));
+		       (double)(m->what == ENV_DEVICES ? t->env_devices[i] : t->env_procs[i]));
 	}
 }
 
 static void
-emit_env_processes(struct strbuf *out, const struct metric *m, const struct prom_host *h)
+emit_per_user(struct strbuf *out, const struct metric *m, const struct prom_host *h,
+	      const struct tally *t)
 {
-	const struct processes *ps = &h->snap->processes;
+	for (size_t u = 0; u < t->nr_users; u++) {
+		struct label l = { "username", t->users[u] };
+		size_t v = m->what == USER_DEVICES ? t->user_devices[u] :
+			   m->what == USER_ENVIRONMENTS ? t->user_envs[u] : t->user_procs[u];
 
-	for (size_t i = 0; i < h->snap->envs.nr; i++) {
-		const char *eid = h->snap->envs.v[i].eid;
-		struct label l = { "eid", eid };
-		size_t n = 0;
-
-		for (size_t p = 0; p < ps->nr; p++)
-			n += ps->v[p].eid && !strcmp(ps->v[p].eid, eid);
-		sample(out, m->name, h, &l, 1, (double)n);
+		sample(out, m->name, h, &l, 1, (double)v);
 	}
 }
 
 static void
-emit_process_devices(struct strbuf *out, const struct metric *m, const struct prom_host *h)
+emit_process_devices(struct strbuf *out, const struct metric *m, const struct prom_host *h,
+		     const struct tally *t)
 {
 	char pid[24];
 
+	(void)t;
 	for (size_t i = 0; i < h->snap->processes.nr; i++) {
 		const struct process *p = &h->snap->processes.v[i];
-		struct label l[2] = { { "pid", pid }, { "eid", p->eid ? p->eid : "" } };
+		struct label l[2] = { { "eid", p->eid ? p->eid : "" },
+				      { "pid", number_label(pid, p->pid) } };
 
-		snprintf(pid, sizeof(pid), "%ld", p->pid);
 		sample(out, m->name, h, l, 2, (double)p->usage_nr);
 	}
 }
 
 static void
-emit_process_memory(struct strbuf *out, const struct metric *m, const struct prom_host *h)
+emit_process_memory(struct strbuf *out, const struct metric *m, const struct prom_host *h,
+		    const struct tally *t)
 {
 	char pid[24], device[24];
 
+	(void)t;
 	for (size_t i = 0; i < h->snap->processes.nr; i++) {
 		const struct process *p = &h->snap->processes.v[i];
 
-		snprintf(pid, sizeof(pid), "%ld", p->pid);
-		for (size_t u = 0; u < p->usage_nr; u++) {
-			struct label l[3] = { { "pid", pid }, { "eid", p->eid ? p->eid : "" },
-					      { "device", device } };
+		const char *pid_label = number_label(pid, p->pid);
 
-			snprintf(device, sizeof(device), "%ld", p->usage[u].index);
+		for (size_t u = 0; u < p->usage_nr; u++) {
+			struct label l[3] = { { "device", number_label(device, p->usage[u].index) },
+					      { "eid", p->eid ? p->eid : "" }, { "pid", pid_label } };
+
 			sample(out, m->name, h, l, 3, (double)memory_bytes(p->usage[u].gpu_memory));
 		}
 	}
 }
 
-static void
-emit_per_user(struct strbuf *out, const struct metric *m, const struct prom_host *h)
-{
-	const struct snapshot *s = h->snap;
-
-	for (size_t i = 0; i < s->envs.nr; i++) {
-		const char *user = s->envs.v[i].username;
-		struct label l = { "username", user };
-		double v = 0;
-
-		if (!first_of_user(s, i))
-			continue;
-		if (m->what == USER_DEVICES)
-			v = (double)user_attached_devices(s, user);
-		else if (m->what == USER_ENVIRONMENTS)
-			for (size_t k = 0; k < s->envs.nr; k++)
-				v += env_of_user(&s->envs.v[k], user);
-		else
-			v = (double)user_processes(s, user);
-		sample(out, m->name, h, &l, 1, v);
-	}
-}
-
 /* Our additions about who holds a device: one sample per attachment. */
 static void
-emit_attachments(struct strbuf *out, const struct metric *m, const struct prom_host *h)
+emit_attachments(struct strbuf *out, const struct metric *m, const struct prom_host *h,
+		 const struct tally *t)
 {
 	const struct snapshot *s = h->snap;
 	char index[24];
 
+	(void)t;
 	for (size_t d = 0; d < s->devices.nr; d++) {
 		const struct device *dev = &s->devices.v[d];
 
-		snprintf(index, sizeof(index), "%ld", dev->index);
+		const char *index_label = number_label(index, dev->index);
+
 		for (size_t a = 0; a < dev->att_nr; a++) {
 			const struct attachment *at = &dev->att[a];
 			const struct env *e = envs_find(&s->envs, at->eid);
-			struct label l[4] = {
-				{ "index", index }, { "eid", at->eid },
+			struct label info[4] = {
+				{ "eid", at->eid },
 				{ "environment", e && e->config.name ? e->config.name : "" },
+				{ "index", index_label },
 				{ "username", e && e->username ? e->username : "" },
 			};
-			time_t t;
+			struct label l[2] = { { "eid", at->eid }, { "index", index_label } };
+			time_t when;
 
 			if (m->what == ATT_INFO)
-				sample(out, m->name, h, l, 4, 1);
-			else if (m->what == ATT_SINCE && at->time && !genv_time_parse(at->time, &t))
-				sample(out, m->name, h, l, 2, (double)t);
+				sample(out, m->name, h, info, 4, 1);
+			else if (m->what == ATT_SINCE && at->time && !genv_time_parse(at->time, &when))
+				sample(out, m->name, h, l, 2, (double)when);
 			else if (m->what == ATT_MEMORY && at->gpu_memory)
 				sample(out, m->name, h, l, 2, (double)memory_bytes(at->gpu_memory));
 		}
@@ -468,7 +547,7 @@ emit_attachments(struct strbuf *out, const struct metric *m, const struct prom_h
 /* 1.4.3's registration order, then ours */
 static const struct metric metrics[] = {
 	{ "genv_attached_devices_total", "Number of attached devices", "gauge",
-	  emit_attached_devices, 0, 1 },
+	  emit_total, TOTAL_ATTACHED, 1 },
 	{ "genv_device_memory_total_bytes", "Device total memory in bytes", "gauge",
 	  emit_device, DEV_MEM_TOTAL, 0 },
 	{ "genv_device_memory_used_bytes", "Device used memory in bytes", "gauge",
@@ -477,18 +556,19 @@ static const struct metric metrics[] = {
 	  emit_device, DEV_TEMP, 0 },
 	{ "genv_device_utilization", "Device utilization", "gauge", emit_device, DEV_UTIL, 0 },
 	{ "genv_environments_total", "Number of active environments", "gauge",
-	  emit_environments, 0, 1 },
+	  emit_total, TOTAL_ENVS, 1 },
 	{ "genv_environment_attached_devices_total", "Number of attached devices of an environment",
-	  "gauge", emit_env_attached, 0, 1 },
+	  "gauge", emit_per_env, ENV_DEVICES, 1 },
 	{ "genv_environment_processes_total", "Number of running processes in an environment",
-	  "gauge", emit_env_processes, 0, 1 },
-	{ "genv_is_installed", "Genv installation status", "gauge", emit_is_installed, 0, 0 },
-	{ "genv_processes_total", "Number of running processes", "gauge", emit_processes, 0, 1 },
+	  "gauge", emit_per_env, ENV_PROCESSES, 1 },
+	{ "genv_is_installed", "Genv installation status", "gauge", emit_total, TOTAL_INSTALLED, 0 },
+	{ "genv_processes_total", "Number of running processes", "gauge",
+	  emit_total, TOTAL_PROCESSES, 1 },
 	{ "genv_process_devices_total", "Number of devices used by a process", "gauge",
 	  emit_process_devices, 0, 1 },
 	{ "genv_process_used_gpu_memory_bytes", "Used GPU memory by a process", "gauge",
 	  emit_process_memory, 0, 1 },
-	{ "genv_users_total", "Number of active users", "gauge", emit_users, 0, 1 },
+	{ "genv_users_total", "Number of active users", "gauge", emit_total, TOTAL_USERS, 1 },
 	{ "genv_user_attached_devices_total", "Number of attached devices of a user", "gauge",
 	  emit_per_user, USER_DEVICES, 1 },
 	{ "genv_user_environments_total", "Number of active environments of a user", "gauge",
@@ -518,14 +598,22 @@ static const struct metric metrics[] = {
 void
 prom_render(struct strbuf *out, const struct prom_host *hosts, size_t nr)
 {
+	struct tally *t = xcalloc(nr ? nr : 1, sizeof(*t));
+	static const struct snapshot none = SNAPSHOT_INIT;
+
+	for (size_t k = 0; k < nr; k++)
+		tally_init(&t[k], hosts[k].snap ? hosts[k].snap : &none);
 	for (size_t i = 0; i < ARRAY_SIZE(metrics); i++) {
 		const struct metric *m = &metrics[i];
 
 		header(out, m->name, m->help, m->type);
 		for (size_t k = 0; k < nr; k++)
 			if (!m->needs_genv || hosts[k].snap)
-				m->emit(out, m, &hosts[k]);
+				m->emit(out, m, &hosts[k], &t[k]);
 	}
+	for (size_t k = 0; k < nr; k++)
+		tally_release(&t[k]);
+	free(t);
 }
 
 void
