@@ -13,6 +13,7 @@
 #include "metrics/prom.h"
 #include "metrics/sample.h"
 #include "metrics/server.h"
+#include "util/clock.h"
 #include "util/json.h"
 #include "util/xalloc.h"
 
@@ -94,17 +95,28 @@ feed_publish(struct monitor *m, struct feed_item *it)
 		feed_put(m, old);
 }
 
+/* The wake condition waits on the monotonic clock (monitor_run sets it up). */
+static struct timespec
+deadline(int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+
+	return ts;
+}
+
 static void *
 collector(void *data)
 {
 	struct monitor *m = data;
-	struct timespec next, now;
+	int64_t next = clock_monotonic_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &next);
 	pthread_mutex_lock(&m->lock);
 	for (;;) {
-		next.tv_sec += m->o->interval;
-		while (!m->stopping && pthread_cond_timedwait(&m->wake, &m->lock, &next) != ETIMEDOUT)
+		struct timespec until;
+
+		next += (int64_t)m->o->interval * 1000;
+		until = deadline(next);
+		while (!m->stopping && pthread_cond_timedwait(&m->wake, &m->lock, &until) != ETIMEDOUT)
 			;
 		if (m->stopping)
 			break;
@@ -116,9 +128,8 @@ collector(void *data)
 			feed_put(m, prev);
 		}
 		/* a collection slower than the interval: no burst to catch up */
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > next.tv_sec)
-			next = now;
+		if (clock_monotonic_ms() > next)
+			next = clock_monotonic_ms();
 		pthread_mutex_lock(&m->lock);
 	}
 	pthread_mutex_unlock(&m->lock);
@@ -127,24 +138,15 @@ collector(void *data)
 
 /* ---- replies ---- */
 
-static double
-monotonic(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void
 reply_metrics(struct monitor *m, struct http_reply *r)
 {
-	double start = monotonic();
+	double start = clock_monotonic_seconds();
 	struct feed_item *it = feed_get(m);
 
 	metrics_sample_render(&it->s, &r->body);
 	feed_put(m, it);
-	prom_render_scrape_duration(&r->body, monotonic() - start);
+	prom_render_scrape_duration(&r->body, clock_monotonic_seconds() - start);
 	r->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
@@ -177,7 +179,7 @@ reply_page(struct http_reply *r)
 
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
 		/* cannot happen after boot; a nonce the page's author cannot know still helps */
-		unsigned long long x = (unsigned long long)(monotonic() * 1e9) ^
+		unsigned long long x = (unsigned long long)(clock_monotonic_seconds() * 1e9) ^
 				       ((unsigned long long)getpid() << 32);
 
 		for (size_t i = 0; i < sizeof(raw); i++) {

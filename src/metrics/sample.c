@@ -13,20 +13,11 @@
 #include "core/store.h"
 #include "core/timefmt.h"
 #include "metrics/prom.h"
+#include "util/clock.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
 
-#include <time.h>
 #include <unistd.h>
-
-static double
-clock_seconds(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void
 add_error(struct metrics_sample *s, const char *what, const struct strbuf *err)
@@ -103,10 +94,10 @@ void
 metrics_sample_take(struct metrics_sample *s, const struct metrics_sample *prev,
 		    struct store *st)
 {
-	double start = clock_seconds(CLOCK_MONOTONIC);
+	double start = clock_monotonic_seconds();
 	char host[256];
 
-	s->taken = clock_seconds(CLOCK_REALTIME);
+	s->taken = (double)clock_wall();
 	if (gethostname(host, sizeof(host)) < 0)
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
@@ -120,7 +111,7 @@ metrics_sample_take(struct metrics_sample *s, const struct metrics_sample *prev,
 	if (prev)
 		remember_gone(s, prev);
 	s->collect_errors += s->error.len > 0;
-	s->collect_seconds = clock_seconds(CLOCK_MONOTONIC) - start;
+	s->collect_seconds = clock_monotonic_seconds() - start;
 }
 
 void

@@ -9,6 +9,7 @@
  */
 #include "compat.h"
 #include "metrics/server.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <arpa/inet.h>
@@ -17,7 +18,6 @@
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MAX_CONNECTIONS 1024
@@ -35,15 +35,6 @@ struct server {
 	const struct http_server_opts *o;
 	struct conn list;            /* sentinel of a circular list */
 };
-
-static double
-now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* ---- listening ---- */
 
@@ -163,7 +154,7 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 
 		k = xcalloc(1, sizeof(*k));
 		k->fd = info ? info->connect_fd : -1;
-		k->deadline = now_seconds() + srv->o->timeout;
+		k->deadline = clock_monotonic_seconds() + srv->o->timeout;
 		k->next = srv->list.next;
 		k->prev = &srv->list;
 		srv->list.next->prev = k;
@@ -190,14 +181,14 @@ on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	(void)req_cls;
 	(void)code;
 	if (k)
-		k->deadline = now_seconds() + srv->o->timeout;
+		k->deadline = clock_monotonic_seconds() + srv->o->timeout;
 }
 
 /* Shut down (MHD then sees the end and closes) what ran out of time. */
 static void
 sweep(struct server *srv)
 {
-	double now = now_seconds();
+	double now = clock_monotonic_seconds();
 
 	for (struct conn *k = srv->list.next; k != &srv->list; k = k->next)
 		if (!k->cut && k->fd >= 0 && now >= k->deadline) {

@@ -13,6 +13,9 @@
 /* Milliseconds on the monotonic clock, from an arbitrary origin. */
 int64_t clock_monotonic_ms(void);
 
+/* Seconds on the monotonic clock, to the nanosecond: short durations. */
+double clock_monotonic_seconds(void);
+
 /* Seconds since the epoch (UTC), as time(NULL). */
 time_t clock_wall(void);
 
