@@ -42,3 +42,30 @@ vg exec --gpus 1 -- true
 vg remote -H 'bad host' devices
 vg devices detach --eid v1
 vg envs deactivate --pid $holder
+
+# genv monitor: both threads at work (collections every second, requests
+# of every kind), then SIGTERM, which must leave nothing behind
+if command -v curl >/dev/null; then
+	valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		"$GENV" monitor --bind 127.0.0.1 --port 0 --interval 1 --config-dir "$W/metrics" \
+		>"$W/out" 2>"$W/err" &
+	mon=$!
+	for _ in $(seq 300); do grep -q "serving http" "$W/err" && break; sleep 0.1; done
+	port=$(sed -n 's|.*serving http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$W/err")
+	for round in 1 2 3; do
+		for path in /metrics /api/snapshot / /nope; do
+			curl -s -o /dev/null --max-time 20 "http://127.0.0.1:$port$path"
+		done
+		curl -s -o /dev/null --max-time 20 -X POST -d x "http://127.0.0.1:$port/metrics"
+		sleep 1.2
+	done
+	kill -TERM $mon
+	wait $mon
+	rc=$?
+	if [ -z "$port" ] || [ $rc -ne 0 ] || grep -q '^==[0-9]*==' "$W/err"; then
+		cat "$W/err"
+		echo "valgrind: genv monitor has memory errors or did not stop cleanly (exit $rc)"
+		exit 1
+	fi
+	echo "valgrind: genv monitor clean"
+fi
