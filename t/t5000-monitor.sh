@@ -306,6 +306,22 @@ test_expect_success '200 idle connections held open: a scrape is still quick' '
 	for fd in "${fds[@]}"; do exec {fd}>&-; done
 '
 
+test_expect_success 'one address cannot take every connection: 256 each' '
+	fds=() &&
+	for i in $(seq 300); do
+		exec {fd}<>"/dev/tcp/127.0.0.1/$MONITOR_PORT" || exit 1
+		fds+=($fd)
+	done &&
+	sleep 0.3 &&
+	test "$(curl -s -o /dev/null --max-time 2 -w "%{http_code}" "$MONITOR_URL/metrics")" = 000 &&
+	curl -s -o /dev/null --max-time 2 --interface 127.0.0.2 -w "%{http_code} %{time_total}\n" \
+		"$MONITOR_URL/metrics" >out &&
+	cat out &&
+	grep -q "^200 0\.[0-4]" out &&
+	for fd in "${fds[@]}"; do exec {fd}>&-; done &&
+	test_wait_for 5 eval "test \"\$(curl -s -o /dev/null -w %{http_code} \$MONITOR_URL/metrics)\" = 200"
+'
+
 test_expect_success '200 concurrent scrapes all succeed' '
 	for i in $(seq 200); do echo "url = \"$MONITOR_URL/metrics?n=$i\""; echo "output = /dev/null"; done >urls &&
 	curl -s --parallel --parallel-immediate --parallel-max 200 --max-time 20 -K urls \

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #define MAX_CONNECTIONS 1024
+#define MAX_PER_ADDRESS 256            /* one client cannot take every slot */
 #define REQUEST_MEMORY (16 * 1024)   /* request line + headers; beyond: 431 */
 #define SWEEP_MS 250
 
@@ -254,6 +255,7 @@ http_serve(const struct http_server_opts *o, struct strbuf *err)
 	d = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, on_request, &srv,
 			     MHD_OPTION_LISTEN_SOCKET, (MHD_socket)o->listen_fd,
 			     MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)MAX_PER_ADDRESS,
 			     MHD_OPTION_CONNECTION_TIMEOUT, o->timeout,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)REQUEST_MEMORY,
 			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, &srv,

@@ -5,8 +5,9 @@
  * idle client costs a descriptor, never a thread or another client's
  * time. Replies are computed by a callback from memory; the server adds
  * the protections: GET and HEAD only (405), a bounded request size (431
- * for huge headers), a connection limit, and a deadline per request
- * (a client that dribbles its request a byte at a time is cut off).
+ * for huge headers), connection limits (1024 in all, 256 from one
+ * address), and a deadline per request (a client that dribbles its
+ * request a byte at a time is cut off).
  */
 #ifndef GENV_METRICS_SERVER_H
 #define GENV_METRICS_SERVER_H
