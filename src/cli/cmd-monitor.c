@@ -70,8 +70,8 @@ monitor_cmd_run(int argc, char **argv)
 	const char *config_dir = NULL, *bind = NULL;
 	const struct cli_opt opts[] = {
 		{ "--config-dir", NULL, CLI_OPT_STRING, &config_dir, NULL, NULL },
-		{ "--port", "-p", CLI_OPT_LONG, &port, NULL, NULL },
-		{ "--interval", "-i", CLI_OPT_LONG, &interval, NULL, NULL },
+		{ "-p", "--port", CLI_OPT_LONG, &port, NULL, NULL },
+		{ "-i", "--interval", CLI_OPT_LONG, &interval, NULL, NULL },
 		{ "--bind", NULL, CLI_OPT_STRING, &bind, NULL, NULL },
 		{ "--timeout", NULL, CLI_OPT_LONG, &timeout, NULL, NULL },
 		{ NULL },
