@@ -22,7 +22,7 @@ for f in src/cli/*.c src/cli/*.h; do
 	fi
 done
 
-if hits=$(grep -rn '#include "cli/' src/core src/gpu src/util src/remote src/shell); then
+if hits=$(grep -rn '#include "cli/' src/core src/gpu src/util src/remote src/shell src/metrics); then
 	printf '%s\n' "$hits" >&2
 	fail "a library layer includes the CLI"
 fi
