@@ -102,6 +102,10 @@ METRICS_ASSETS = \
 	$(BUILD)/gen/metrics/dashboard.json.inc \
 	$(BUILD)/gen/metrics/page.html.inc
 
+SHIM_SRC = \
+	src/shim/shim.c \
+	src/shim/smi-filter.c
+
 CLI_SRC = \
 	src/cli/active.c \
 	src/cli/admin.c \
@@ -129,7 +133,8 @@ CLI_SRC = \
 	src/cli/cmd-usage.c \
 	src/cli/cmd-version.c
 
-LIB_SRC = $(UTIL_SRC) $(CORE_SRC) $(GPU_SRC) $(SHELL_SRC) $(REMOTE_SRC) $(METRICS_SRC)
+LIB_SRC = $(UTIL_SRC) $(CORE_SRC) $(GPU_SRC) $(SHELL_SRC) $(REMOTE_SRC) $(METRICS_SRC) \
+	  $(SHIM_SRC)
 
 # unit tests: t/unit/test-<module>.c, each linked with libgenv.a and cmocka
 UNIT_TESTS = \
@@ -145,6 +150,7 @@ UNIT_TESTS = \
 	test-prom \
 	test-run \
 	test-shell \
+	test-smi-filter \
 	test-state \
 	test-store \
 	test-timefmt

@@ -356,11 +356,18 @@ run_task_exit_code(const struct run_task *t)
 	return WEXITSTATUS(t->status);
 }
 
-int
-run_interactive(const char *const *argv, int *status, struct strbuf *err)
+/*
+ * One child with the caller's stdin and stderr, and stdout either the
+ * caller's too (fn NULL) or a pipe whose chunks go to fn; SIGINT and
+ * SIGQUIT are ignored in genv meanwhile (the terminal delivers them to the
+ * child, as system(3) does).
+ */
+static int
+run_waited(const char *const *argv, run_chunk_fn fn, void *data, int *status,
+	   struct strbuf *err)
 {
 	struct sigaction ign, old_int, old_quit;
-	int ex[2];
+	int ex[2], out[2] = { -1, -1 };
 	pid_t pid;
 	int rc = -1;
 
@@ -368,12 +375,11 @@ run_interactive(const char *const *argv, int *status, struct strbuf *err)
 		strbuf_addstr(err, "cannot run an empty command");
 		return -1;
 	}
-	if (pipe2(ex, O_CLOEXEC) < 0) {
+	if (pipe2(ex, O_CLOEXEC) < 0 || (fn && pipe2(out, O_CLOEXEC) < 0)) {
 		strbuf_addf(err, "cannot run '%s': cannot create a pipe", argv[0]);
 		strbuf_add_errno(err, errno);
 		return -1;
 	}
-	/* like system(3): the terminal's ^C and ^\ are for the child */
 	memset(&ign, 0, sizeof(ign));
 	ign.sa_handler = SIG_IGN;
 	sigemptyset(&ign.sa_mask);
@@ -387,11 +393,20 @@ run_interactive(const char *const *argv, int *status, struct strbuf *err)
 		goto out;
 	}
 	if (pid == 0)
-		child_exec(argv, -1, -1, -1, ex[1]);
-	close(ex[1]);
-	ex[1] = -1;
+		child_exec(argv, -1, out[1], -1, ex[1]);
+	close_fd(&ex[1]);
+	close_fd(&out[1]);
 	if (wait_exec(pid, ex[0], argv[0], err) < 0)
 		goto out;
+	while (out[0] >= 0) {
+		char buf[RUN_READ_CHUNK];
+		ssize_t got = read(out[0], buf, sizeof(buf));
+
+		if (got > 0)
+			fn(buf, (size_t)got, data);
+		else if (!got || errno != EINTR)
+			close_fd(&out[0]);
+	}
 	while (waitpid(pid, status, 0) < 0) {
 		if (errno != EINTR) {
 			strbuf_addf(err, "cannot wait for '%s'", argv[0]);
@@ -403,9 +418,10 @@ run_interactive(const char *const *argv, int *status, struct strbuf *err)
 out:
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
-	if (ex[1] >= 0)
-		close(ex[1]);
-	close(ex[0]);
+	close_fd(&ex[0]);
+	close_fd(&ex[1]);
+	close_fd(&out[0]);
+	close_fd(&out[1]);
 	return rc;
 }
 
@@ -522,4 +538,17 @@ run_foreground(const char *const *argv, struct strbuf *err)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
+}
+
+int
+run_interactive(const char *const *argv, int *status, struct strbuf *err)
+{
+	return run_waited(argv, NULL, NULL, status, err);
+}
+
+int
+run_stream(const char *const *argv, run_chunk_fn fn, void *data, int *status,
+	   struct strbuf *err)
+{
+	return run_waited(argv, fn, data, status, err);
 }

@@ -107,4 +107,13 @@ int run_interactive(const char *const *argv, int *status, struct strbuf *err);
  */
 int run_foreground(const char *const *argv, struct strbuf *err);
 
+/*
+ * Like run_interactive(), but the child's stdout is a pipe: each chunk
+ * read from it is handed to fn as it arrives (a filter that shows the
+ * output as the child writes it).
+ */
+typedef void (*run_chunk_fn)(const char *buf, size_t len, void *data);
+int run_stream(const char *const *argv, run_chunk_fn fn, void *data, int *status,
+	       struct strbuf *err);
+
 #endif
