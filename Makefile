@@ -103,6 +103,7 @@ METRICS_ASSETS = \
 	$(BUILD)/gen/metrics/page.html.inc
 
 SHIM_SRC = \
+	src/shim/docker.c \
 	src/shim/shim.c \
 	src/shim/smi-filter.c
 
@@ -113,6 +114,7 @@ CLI_SRC = \
 	src/cli/main.c \
 	src/cli/options.c \
 	src/cli/remote-enforce.c \
+	src/cli/shim-docker.c \
 	src/cli/shim-nvidia-smi.c \
 	src/cli/table.c \
 	src/cli/cmd-activate.c \
@@ -141,6 +143,7 @@ UNIT_TESTS = \
 	test-active \
 	test-clock \
 	test-devices \
+	test-docker \
 	test-enforce \
 	test-gpu \
 	test-hosts \
@@ -191,7 +194,9 @@ $(BUILD)/obj/metrics/assets.o: $(METRICS_ASSETS)
 # run-time files next to the binary, laid out like an installed prefix
 $(BUILD)/.runtime: $(GENV_BIN)
 	@mkdir -p $(BUILD)/libexec/genv/shims
-	$(Q)ln -sf ../../../bin/genv $(BUILD)/libexec/genv/shims/nvidia-smi
+	$(Q)for s in nvidia-smi docker podman; do \
+		ln -sf ../../../bin/genv $(BUILD)/libexec/genv/shims/$$s; done
+	$(Q)ln -sf genv $(BUILD)/bin/genv-docker
 	@touch $@
 
 # ---- tests
@@ -243,7 +248,9 @@ valgrind: test-build
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/genv/shims
 	install -m 0755 $(GENV_BIN) $(DESTDIR)$(PREFIX)/bin/genv
-	ln -sf ../../../bin/genv $(DESTDIR)$(PREFIX)/libexec/genv/shims/nvidia-smi
+	for s in nvidia-smi docker podman; do \
+		ln -sf ../../../bin/genv $(DESTDIR)$(PREFIX)/libexec/genv/shims/$$s; done
+	ln -sf genv $(DESTDIR)$(PREFIX)/bin/genv-docker
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' contrib/genv-enforce.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/genv-enforce.service
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/genv-enforce.service

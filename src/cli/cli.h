@@ -62,6 +62,13 @@ int cli_help(const struct cli_cmd *cmd);
  * nvidia-smi limited to $CUDA_VISIBLE_DEVICES; returns only on failure.
  */
 int shim_nvidia_smi_main(int argc, char **argv);
+/*
+ * genv called as "docker" or "podman" (name): the real one with --gpus
+ * meaning the environment's devices; as "genv-docker": `docker run` with
+ * the genv runtime (shim-docker.c). Return only on failure.
+ */
+int shim_docker_main(int argc, char **argv, const char *name);
+int genv_docker_main(int argc, char **argv);
 
 /*
  * Parses a decimal integer option value; on a bad value reports

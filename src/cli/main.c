@@ -117,10 +117,14 @@ main(int argc, char **argv)
 	const struct cli_cmd *cmd;
 	const char *called_as = argc > 0 ? strrchr(argv[0], '/') : NULL;
 
-	/* multi-call binary: libexec/genv/shims/nvidia-smi is a link to genv */
+	/* multi-call binary: the shims and bin/genv-docker are links to genv */
 	called_as = called_as ? called_as + 1 : argc > 0 ? argv[0] : "";
 	if (!strcmp(called_as, "nvidia-smi"))
 		return finish_stdout(shim_nvidia_smi_main(argc, argv));
+	if (!strcmp(called_as, "docker") || !strcmp(called_as, "podman"))
+		return finish_stdout(shim_docker_main(argc, argv, called_as));
+	if (!strcmp(called_as, "genv-docker"))
+		return finish_stdout(genv_docker_main(argc, argv));
 	if (argc < 2) {
 		print_main_help(stdout);
 		return finish_stdout(0);
