@@ -104,11 +104,13 @@ METRICS_ASSETS = \
 
 SHIM_SRC = \
 	src/shim/docker.c \
+	src/shim/oci.c \
 	src/shim/shim.c \
 	src/shim/smi-filter.c
 
 CLI_SRC = \
 	src/cli/active.c \
+	src/cli/error.c \
 	src/cli/admin.c \
 	src/cli/commands.c \
 	src/cli/main.c \
@@ -116,6 +118,7 @@ CLI_SRC = \
 	src/cli/remote-enforce.c \
 	src/cli/shim-docker.c \
 	src/cli/shim-nvidia-smi.c \
+	src/cli/shim-oci.c \
 	src/cli/table.c \
 	src/cli/cmd-activate.c \
 	src/cli/cmd-attach.c \
@@ -164,7 +167,15 @@ UNIT_BIN = $(UNIT_TESTS:%=$(BUILD)/t/unit/%)
 FAKE_NVML = $(BUILD)/t/fake-nvml/libnvidia-ml.so.1
 GENV_BIN = $(BUILD)/bin/genv
 
-all: $(GENV_BIN) $(BUILD)/.runtime
+# The nvidia-smi shim mounted into containers by the genv runtime hook:
+# genv linked statically, since an image need not have our libraries.
+# Not with the sanitizers, which do not link statically.
+CONTAINER_SHIM = $(BUILD)/libexec/genv/container/nvidia-smi
+ifndef SANITIZE
+EXTRA_BIN += $(CONTAINER_SHIM)
+endif
+
+all: $(GENV_BIN) $(BUILD)/.runtime $(EXTRA_BIN)
 
 $(BUILD)/libgenv.a: $(LIB_OBJ)
 	@echo "  AR    $@"
@@ -191,12 +202,25 @@ $(BUILD)/gen/metrics/%.inc: src/metrics/%
 $(BUILD)/obj/metrics/assets.o: CPPFLAGS += -I$(BUILD)/gen
 $(BUILD)/obj/metrics/assets.o: $(METRICS_ASSETS)
 
+# The container shim: its own main() and the shim's objects only (the
+# library's members it needs come from libgenv.a). glibc warns that
+# dlopen and getpwuid_r want its shared libraries at run time: the shim
+# calls neither, so only a failure is shown.
+CONTAINER_SHIM_OBJ = $(BUILD)/obj/cli/shim-main.o $(BUILD)/obj/cli/shim-nvidia-smi.o \
+	$(BUILD)/obj/cli/error.o
+$(CONTAINER_SHIM): $(CONTAINER_SHIM_OBJ) $(BUILD)/libgenv.a
+	@mkdir -p $(@D)
+	@echo "  LINK  $@ (static)"
+	$(Q)$(CC) $(LDFLAGS) -static -s -o $@ $(CONTAINER_SHIM_OBJ) $(BUILD)/libgenv.a \
+		-ljansson -ldl 2>$@.log || { cat $@.log; exit 1; }
+	@rm -f $@.log
+
 # run-time files next to the binary, laid out like an installed prefix
 $(BUILD)/.runtime: $(GENV_BIN)
 	@mkdir -p $(BUILD)/libexec/genv/shims
 	$(Q)for s in nvidia-smi docker podman; do \
 		ln -sf ../../../bin/genv $(BUILD)/libexec/genv/shims/$$s; done
-	$(Q)ln -sf genv $(BUILD)/bin/genv-docker
+	$(Q)for l in genv-docker genv-container-runtime; do ln -sf genv $(BUILD)/bin/$$l; done
 	@touch $@
 
 # ---- tests
@@ -250,7 +274,10 @@ install: all
 	install -m 0755 $(GENV_BIN) $(DESTDIR)$(PREFIX)/bin/genv
 	for s in nvidia-smi docker podman; do \
 		ln -sf ../../../bin/genv $(DESTDIR)$(PREFIX)/libexec/genv/shims/$$s; done
-	ln -sf genv $(DESTDIR)$(PREFIX)/bin/genv-docker
+	for l in genv-docker genv-container-runtime; do ln -sf genv $(DESTDIR)$(PREFIX)/bin/$$l; done
+	if [ -e $(CONTAINER_SHIM) ]; then \
+		install -d $(DESTDIR)$(PREFIX)/libexec/genv/container && \
+		install -m 0755 $(CONTAINER_SHIM) $(DESTDIR)$(PREFIX)/libexec/genv/container/nvidia-smi; fi
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' contrib/genv-enforce.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/genv-enforce.service
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/genv-enforce.service
@@ -280,4 +307,4 @@ clean:
 
 .PHONY: deps all test test-build layer-check check valgrind install demo sandbox monitor-demo bench clean
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(BUILD)/obj/cli/shim-main.d

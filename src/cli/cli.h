@@ -69,6 +69,9 @@ int shim_nvidia_smi_main(int argc, char **argv);
  */
 int shim_docker_main(int argc, char **argv, const char *name);
 int genv_docker_main(int argc, char **argv);
+/* genv as the OCI runtime "genv" and as its prestart hook (shim-oci.c). */
+int genv_container_runtime_main(int argc, char **argv);
+int genv_container_hook_main(int argc, char **argv);
 
 /*
  * Parses a decimal integer option value; on a bad value reports

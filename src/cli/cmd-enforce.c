@@ -13,6 +13,7 @@
 #include "core/enforce.h"
 #include "core/store.h"
 #include "util/clock.h"
+#include "util/fileio.h"
 #include "util/strbuf.h"
 
 #include <fcntl.h>
@@ -364,24 +365,6 @@ static const struct cli_cmd usage_execute_cmd = {
 		"  --no-audit-log        Do not write the audit log\n",
 };
 
-static int
-read_stdin(struct strbuf *sb)
-{
-	for (;;) {
-		ssize_t n;
-
-		strbuf_grow(sb, 8192);
-		n = read(0, sb->buf + sb->len, sb->alloc - sb->len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (!n)
-			return 0;
-		strbuf_setlen(sb, sb->len + n);
-	}
-}
-
 int
 usage_execute_run(int argc, char **argv)
 {
@@ -424,7 +407,7 @@ usage_execute_run(int argc, char **argv)
 		goto out;
 	}
 
-	if (read_stdin(&in) < 0) {
+	if (read_fd_sb(&in, 0) < 0) {
 		cli_error("cannot read standard input: %s", strerror(errno));
 		goto out;
 	}

@@ -43,18 +43,6 @@ cli_lookup(const char *name)
 	return NULL;   /* exact names only: scripts must not break */
 }
 
-void
-cli_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 int
 cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 {
@@ -125,6 +113,10 @@ main(int argc, char **argv)
 		return finish_stdout(shim_docker_main(argc, argv, called_as));
 	if (!strcmp(called_as, "genv-docker"))
 		return finish_stdout(genv_docker_main(argc, argv));
+	if (!strcmp(called_as, "genv-container-runtime"))
+		return finish_stdout(genv_container_runtime_main(argc, argv));
+	if (!strcmp(called_as, "genv-container-runtime-hook"))
+		return finish_stdout(genv_container_hook_main(argc, argv));
 	if (argc < 2) {
 		print_main_help(stdout);
 		return finish_stdout(0);

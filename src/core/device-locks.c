@@ -9,6 +9,7 @@
 #include "util/xalloc.h"
 
 #include <dirent.h>
+#include <unistd.h>
 
 static int
 cmp_long(const void *a, const void *b)
@@ -124,4 +125,25 @@ device_locks_list(long **v, size_t *nr, struct strbuf *err)
 	if (*nr)
 		qsort(*v, *nr, sizeof(**v), cmp_long);
 	return 0;
+}
+
+int
+device_lock_file(long index, struct strbuf *path, struct strbuf *err)
+{
+	struct store st = STORE_INIT;
+	size_t start = path->len;
+	int fd = -1;
+
+	if (store_init(&st, err) < 0)
+		goto out;
+	store_path(&st, "devices", path);
+	if (mkdir_p(path->buf + start, 0777, err) < 0)
+		goto out;
+	strbuf_addf(path, "/%ld.lock", index);
+	fd = lockfile_open(path->buf + start, err);
+	if (fd >= 0)
+		close(fd);
+out:
+	store_release(&st);
+	return fd < 0 ? -1 : 0;
 }

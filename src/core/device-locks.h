@@ -34,4 +34,10 @@ void device_locks_release(struct device_locks *locks);
  */
 int device_locks_list(long **v, size_t *nr, struct strbuf *err);
 
+/*
+ * Creates the lock file of device index if needed (without locking it;
+ * the container hook mounts it) and appends its path to path.
+ */
+int device_lock_file(long index, struct strbuf *path, struct strbuf *err);
+
 #endif

@@ -9,18 +9,10 @@
 #include <unistd.h>
 
 int
-read_file_sb(struct strbuf *sb, const char *path, struct strbuf *err)
+read_fd_sb(struct strbuf *sb, int fd)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	size_t start = sb->len;
 
-	if (fd < 0) {
-		int saved = errno;
-		strbuf_addf(err, "cannot read '%s'", path);
-		strbuf_add_errno(err, saved);
-		errno = saved;
-		return -1;
-	}
 	for (;;) {
 		ssize_t n;
 
@@ -28,21 +20,36 @@ read_file_sb(struct strbuf *sb, const char *path, struct strbuf *err)
 		n = read(fd, sb->buf + sb->len, sb->alloc - sb->len - 1);
 		if (n < 0) {
 			int saved = errno;
+
 			if (saved == EINTR)
 				continue;
 			strbuf_setlen(sb, start);
-			strbuf_addf(err, "cannot read '%s'", path);
-			strbuf_add_errno(err, saved);
-			close(fd);
 			errno = saved;
 			return -1;
 		}
 		if (n == 0)
-			break;
+			return 0;
 		strbuf_setlen(sb, sb->len + (size_t)n);
 	}
-	close(fd);
-	return 0;
+}
+
+int
+read_file_sb(struct strbuf *sb, const char *path, struct strbuf *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int saved;
+
+	if (fd >= 0 && !read_fd_sb(sb, fd)) {
+		close(fd);
+		return 0;
+	}
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	strbuf_addf(err, "cannot read '%s'", path);
+	strbuf_add_errno(err, saved);
+	errno = saved;
+	return -1;
 }
 
 int

@@ -12,6 +12,8 @@
 
 struct strbuf;
 
+/* Appends what fd has until EOF to sb; -1 (errno set, sb as it was) on error. */
+int read_fd_sb(struct strbuf *sb, int fd);
 /* Appends the contents of path to sb. */
 int read_file_sb(struct strbuf *sb, const char *path, struct strbuf *err);
 

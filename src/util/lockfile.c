@@ -27,7 +27,7 @@ make_shared(int fd)
 }
 
 int
-lockfile_lock(const char *path, struct strbuf *err)
+lockfile_open(const char *path, struct strbuf *err)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, LOCKFILE_MODE);
 
@@ -41,6 +41,16 @@ lockfile_lock(const char *path, struct strbuf *err)
 		return -1;
 	}
 	make_shared(fd);
+	return fd;
+}
+
+int
+lockfile_lock(const char *path, struct strbuf *err)
+{
+	int fd = lockfile_open(path, err);
+
+	if (fd < 0)
+		return -1;
 	while (flock(fd, LOCK_EX) < 0) {
 		int saved = errno;
 

@@ -18,6 +18,11 @@ struct strbuf;
  */
 int lockfile_lock(const char *path, struct strbuf *err);
 
+/*
+ * Opens path (creating it 0666, whatever the umask) without locking it;
+ * read-only when it is not writable for us. Returns the fd or -1.
+ */
+int lockfile_open(const char *path, struct strbuf *err);
 /* Releases the lock taken by lockfile_lock() and closes fd; fd < 0 is a no-op. */
 void lockfile_unlock(int fd);
 
