@@ -58,7 +58,9 @@ run_hook() {
 	pid=$!
 	test_track_pid $pid
 	echo $pid >"$b/pid"
-	test_wait_for 5 test "$(readlink /proc/$pid/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" || return 1
+	# unshare has made its namespace once the two differ (asked anew each time)
+	test_wait_for 5 sh -c "test \"\$(readlink /proc/$pid/ns/mnt)\" != \"\$(readlink /proc/self/ns/mnt)\"" ||
+		{ echo "run_hook: no mount namespace for $pid" >&2; return 1; }
 	grep -qF "\"prestart\":[{\"path\":\"$GENV_REAL\",\"args\":[\"genv-container-runtime-hook\"]" "$b/config.json" || return 1
 	printf '{"ociVersion":"1.0.2","id":"%s","status":"created","pid":%d,"bundle":"%s"}' \
 		"$id" $pid "$b" |
