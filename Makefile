@@ -67,6 +67,7 @@ CORE_SRC = \
 	src/core/enforce-report.c \
 	src/core/enforce-rules.c \
 	src/core/envs.c \
+	src/core/llm.c \
 	src/core/memory.c \
 	src/core/project-config.c \
 	src/core/snapshot.c \
@@ -130,6 +131,7 @@ CLI_SRC = \
 	src/cli/cmd-envs.c \
 	src/cli/cmd-exec.c \
 	src/cli/cmd-home.c \
+	src/cli/cmd-llm.c \
 	src/cli/cmd-lock.c \
 	src/cli/cmd-monitor.c \
 	src/cli/cmd-remote.c \
@@ -165,6 +167,7 @@ LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  = $(CLI_SRC:src/%.c=$(BUILD)/obj/%.o)
 UNIT_BIN = $(UNIT_TESTS:%=$(BUILD)/t/unit/%)
 FAKE_NVML = $(BUILD)/t/fake-nvml/libnvidia-ml.so.1
+FAKE_OLLAMA = $(BUILD)/t/fake-ollama/ollama
 GENV_BIN = $(BUILD)/bin/genv
 
 # The nvidia-smi shim mounted into containers by the genv runtime hook:
@@ -239,7 +242,13 @@ $(FAKE_NVML): t/helpers/fake-nvml.c
 		-Wl,-soname,libnvidia-ml.so.1 -o $@ $<
 	$(Q)ln -sf libnvidia-ml.so.1 $(@D)/libnvidia-ml.so
 
-test-build: all $(UNIT_BIN) $(FAKE_NVML)
+# A stand-in ollama serving on a real socket (t/helpers/fake-ollama.c).
+$(FAKE_OLLAMA): t/helpers/fake-ollama.c
+	@mkdir -p $(@D)
+	@echo "  CC    $<"
+	$(Q)$(CC) -std=c11 -O2 -g -Wall -Wextra -o $@ $<
+
+test-build: all $(UNIT_BIN) $(FAKE_NVML) $(FAKE_OLLAMA)
 
 test: test-build layer-check
 	$(Q)BUILD=$(abspath $(BUILD)) sh t/run-tests.sh $(T)

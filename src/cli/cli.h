@@ -36,6 +36,7 @@ extern const struct cli_cmd cli_cmd_enforce;
 extern const struct cli_cmd cli_cmd_envs;
 extern const struct cli_cmd cli_cmd_exec;
 extern const struct cli_cmd cli_cmd_home;
+extern const struct cli_cmd cli_cmd_llm;
 extern const struct cli_cmd cli_cmd_lock;
 extern const struct cli_cmd cli_cmd_monitor;
 extern const struct cli_cmd cli_cmd_remote;

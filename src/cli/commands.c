@@ -14,6 +14,7 @@ const struct cli_cmd *const cli_cmds[] = {
 	&cli_cmd_envs,
 	&cli_cmd_exec,
 	&cli_cmd_home,
+	&cli_cmd_llm,
 	&cli_cmd_lock,
 	&cli_cmd_monitor,
 	&cli_cmd_remote,

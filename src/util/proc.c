@@ -7,6 +7,9 @@
 #include "util/strvec.h"
 #include "util/xalloc.h"
 
+#include <dirent.h>
+#include <unistd.h>
+
 /* Reads /proc/<pid>/<name> into sb; errno is kept from the failing call. */
 static int
 proc_read(long pid, const char *name, struct strbuf *sb)
@@ -146,4 +149,103 @@ char *
 proc_self_exe(void)
 {
 	return realpath("/proc/self/exe", NULL);
+}
+
+/* The socket inodes among the open files of pid ("socket:[N]" links). */
+static int
+socket_inodes(long pid, unsigned long **v, size_t *nr)
+{
+	struct strbuf dir = STRBUF_INIT, link = STRBUF_INIT;
+	size_t alloc = 0;
+	struct dirent *de;
+	DIR *d;
+
+	strbuf_addf(&dir, "/proc/%ld/fd", pid);
+	d = opendir(dir.buf);
+	if (!d) {
+		strbuf_release(&dir);
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		char target[64];
+		ssize_t n;
+
+		strbuf_reset(&link);
+		strbuf_addf(&link, "%s/%s", dir.buf, de->d_name);
+		n = readlink(link.buf, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strncmp(target, "socket:[", 8))
+			continue;
+		ALLOC_GROW(*v, *nr + 1, alloc);
+		(*v)[(*nr)++] = strtoul(target + 8, NULL, 10);
+	}
+	closedir(d);
+	strbuf_release(&dir);
+	strbuf_release(&link);
+	return 0;
+}
+
+/* Adds the ports of LISTEN lines of a /proc/net/tcp{,6} table whose inode is ours. */
+static void
+listening_ports(const char *table, const unsigned long *inodes, size_t n_inodes,
+		long **ports, size_t *nr, size_t *alloc)
+{
+	const char *line = strchr(table, '\n');   /* past the header */
+
+	while (line && *++line) {
+		char local[64], rem[64], st[8];
+		unsigned long inode;
+		unsigned port;
+		const char *colon;
+
+		if (sscanf(line, "%*s %63s %63s %7s %*s %*s %*s %*s %*s %lu",
+			   local, rem, st, &inode) == 4 && !strcmp(st, "0A") &&
+		    (colon = strrchr(local, ':')) && sscanf(colon + 1, "%x", &port) == 1) {
+			for (size_t i = 0; i < n_inodes; i++) {
+				if (inodes[i] != inode)
+					continue;
+				ALLOC_GROW(*ports, *nr + 1, *alloc);
+				(*ports)[(*nr)++] = (long)port;
+				break;
+			}
+		}
+		line = strchr(line, '\n');
+	}
+}
+
+static int
+cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+int
+proc_listen_ports(long pid, long **ports, size_t *nr)
+{
+	static const char *const tables[] = { "net/tcp", "net/tcp6" };
+	unsigned long *inodes = NULL;
+	size_t n_inodes = 0, alloc = 0, kept = 0;
+
+	*ports = NULL;
+	*nr = 0;
+	if (socket_inodes(pid, &inodes, &n_inodes) < 0)
+		return -1;
+	for (size_t t = 0; t < ARRAY_SIZE(tables) && n_inodes; t++) {
+		struct strbuf sb = STRBUF_INIT;
+
+		if (!proc_read(pid, tables[t], &sb))
+			listening_ports(sb.buf, inodes, n_inodes, ports, nr, &alloc);
+		strbuf_release(&sb);
+	}
+	free(inodes);
+	qsort(*ports, *nr, sizeof(**ports), cmp_long);
+	for (size_t i = 0; i < *nr; i++)
+		if (!kept || (*ports)[kept - 1] != (*ports)[i])
+			(*ports)[kept++] = (*ports)[i];
+	*nr = kept;
+	return 0;
 }

@@ -34,6 +34,13 @@ int proc_environ_get(long pid, const char *name, char **value);
 /* The arguments of the process (/proc/PID/cmdline); none for a kernel thread. */
 int proc_cmdline(long pid, struct strvec *argv);
 
+/*
+ * The TCP ports pid listens on (IPv4 and IPv6), ascending, without
+ * duplicates; *ports is malloc'ed (NULL when none).
+ */
+#include <stddef.h>
+int proc_listen_ports(long pid, long **ports, size_t *nr);
+
 /* The canonical path of our own executable (malloc'ed), or NULL. */
 char *proc_self_exe(void);
 

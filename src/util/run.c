@@ -504,22 +504,21 @@ foreground_start(const char *const *argv, int exec_fd, struct sigaction *old)
 }
 
 int
-run_foreground(const char *const *argv, struct strbuf *err)
+run_fg_start(struct run_fg *fg, const char *const *argv, int *exit_code, struct strbuf *err)
 {
-	struct sigaction old[ARRAY_SIZE(forwarded_signals)];
-	int ex[2], status = 0, e;
-	pid_t pid;
+	int ex[2], e;
 
+	*exit_code = 1;
 	if (pipe2(ex, O_CLOEXEC) < 0) {
 		strbuf_addstr(err, "cannot create a pipe");
 		strbuf_add_errno(err, errno);
 		return -1;
 	}
-	pid = foreground_start(argv, ex[1], old);
+	fg->pid = foreground_start(argv, ex[1], fg->old);
 	e = errno;
 	close(ex[1]);
-	if (pid < 0) {
-		forwarding_stop(old);
+	if (fg->pid < 0) {
+		forwarding_stop(fg->old);
 		close(ex[0]);
 		strbuf_addstr(err, "cannot fork");
 		strbuf_add_errno(err, e);
@@ -527,17 +526,41 @@ run_foreground(const char *const *argv, struct strbuf *err)
 	}
 	e = exec_errno(ex[0]);
 	close(ex[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	if (e) {
+		while (waitpid(fg->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		foreground_pid = 0;
+		forwarding_stop(fg->old);
+		strbuf_addf(err, "%s: %s", argv[0], strerror(e));
+		*exit_code = e == ENOENT ? 127 : 126;
+		return -1;
+	}
+	return 0;
+}
+
+int
+run_fg_wait(struct run_fg *fg)
+{
+	int status = 0;
+
+	while (waitpid(fg->pid, &status, 0) < 0 && errno == EINTR)
 		;
 	foreground_pid = 0;
-	forwarding_stop(old);
-	if (e) {
-		strbuf_addf(err, "%s: %s", argv[0], strerror(e));
-		return e == ENOENT ? 127 : 126;
-	}
+	forwarding_stop(fg->old);
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
+}
+
+int
+run_foreground(const char *const *argv, struct strbuf *err)
+{
+	struct run_fg fg;
+	int code;
+
+	if (run_fg_start(&fg, argv, &code, err) < 0)
+		return code == 1 ? -1 : code;   /* 127/126: a status, with err */
+	return run_fg_wait(&fg);
 }
 
 int

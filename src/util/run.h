@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 #include "util/strbuf.h"
 #include "util/strvec.h"
@@ -115,5 +116,21 @@ int run_foreground(const char *const *argv, struct strbuf *err);
 typedef void (*run_chunk_fn)(const char *buf, size_t len, void *data);
 int run_stream(const char *const *argv, run_chunk_fn fn, void *data, int *status,
 	       struct strbuf *err);
+
+/*
+ * run_foreground() in two steps, for a caller that has work to do while
+ * the child runs (`genv llm serve`): run_fg_start() starts argv with the
+ * signals forwarded as above; run_fg_wait() reaps it and returns the
+ * status run_foreground() would. run_fg_start() fails (-1) when no child
+ * runs, with the message in err and in *exit_code the status to exit
+ * with (127 not found, 126 not executable, 1 otherwise).
+ */
+struct run_fg {
+	pid_t pid;
+	struct sigaction old[3];   /* SIGINT, SIGTERM, SIGHUP as they were */
+};
+int run_fg_start(struct run_fg *fg, const char *const *argv, int *exit_code,
+		 struct strbuf *err);
+int run_fg_wait(struct run_fg *fg);
 
 #endif
