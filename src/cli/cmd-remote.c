@@ -13,6 +13,7 @@
 #include "cli/options.h"
 #include "cli/table.h"
 #include "core/devices.h"
+#include "core/llm.h"
 #include "core/memory.h"
 #include "core/state.h"
 #include "remote/fanout.h"
@@ -42,7 +43,7 @@ struct remote_ctx {
 };
 
 static const char *const remote_sub_names[] = {
-	"activate", "devices", "enforce", "envs", "query", NULL
+	"activate", "devices", "enforce", "envs", "llm", "query", NULL
 };
 
 static const struct cli_cmd remote_devices_cmd = {
@@ -345,6 +346,49 @@ candidate_cmp(const void *a, const void *b)
 	return x->host < y->host ? -1 : x->host > y->host;
 }
 
+/*
+ * The hosts that answered and have gpus devices able to take gpu_memory
+ * each: best fit first (fewest usable devices, then host order); without
+ * gpus every host, in host order, as 1.4.3.
+ */
+static struct candidate *
+choose_hosts(const struct remote_ctx *ctx, const struct fanout_result *res, long gpus,
+	     const char *gpu_memory, size_t *ncand)
+{
+	struct candidate *cand = xcalloc(ctx->hosts.nr ? ctx->hosts.nr : 1, sizeof(*cand));
+	struct strbuf err = STRBUF_INIT;
+
+	*ncand = 0;
+	for (size_t i = 0; i < ctx->hosts.nr; i++) {
+		const struct devices *devs = &res[i].devices;
+		size_t usable = 0;
+
+		if (!res[i].ok)
+			continue;
+		for (size_t d = 0; d < devs->nr; d++) {
+			int ok = 0;
+
+			strbuf_reset(&err);
+			if (device_is_available(&devs->v[d], gpu_memory, &ok, &err) < 0) {
+				/* a remote attachment with a memory string we cannot read */
+				if (!ctx->quiet)
+					fprintf(stderr, "[%s] %s\n", res[i].host->name, err.buf);
+				ok = 0;
+			}
+			usable += ok != 0;
+		}
+		if (gpus > 0 && usable < (size_t)gpus)
+			continue;
+		cand[*ncand].host = i;
+		cand[*ncand].usable = usable;
+		(*ncand)++;
+	}
+	if (gpus > 0)
+		qsort(cand, *ncand, sizeof(*cand), candidate_cmp);
+	strbuf_release(&err);
+	return cand;
+}
+
 static int
 remote_activate(struct remote_ctx *ctx, int argc, char **argv)
 {
@@ -380,34 +424,7 @@ remote_activate(struct remote_ctx *ctx, int argc, char **argv)
 	res = query_hosts(ctx, FANOUT_DEVICES, &failed, &answered);
 	if (failed < 0)
 		goto out;
-	cand = xcalloc(ctx->hosts.nr ? ctx->hosts.nr : 1, sizeof(*cand));
-	for (size_t i = 0; i < ctx->hosts.nr; i++) {
-		const struct devices *devs = &res[i].devices;
-		size_t usable = 0;
-
-		if (!res[i].ok)
-			continue;
-		for (size_t d = 0; d < devs->nr; d++) {
-			int ok = 0;
-
-			strbuf_reset(&err);
-			if (device_is_available(&devs->v[d], gpu_memory, &ok, &err) < 0) {
-				/* a remote attachment with a memory string we cannot read */
-				if (!ctx->quiet)
-					fprintf(stderr, "[%s] %s\n", res[i].host->name, err.buf);
-				ok = 0;
-			}
-			usable += ok != 0;
-		}
-		if (gpus > 0 && usable < (size_t)gpus)
-			continue;
-		cand[ncand].host = i;
-		cand[ncand].usable = usable;
-		ncand++;
-	}
-	/* without --gpus any host will do: take them in host order, as 1.4.3 */
-	if (gpus > 0)
-		qsort(cand, ncand, sizeof(*cand), candidate_cmp);
+	cand = choose_hosts(ctx, res, gpus, gpu_memory, &ncand);
 
 	/*
 	 * ssh forwards our stdin as soon as it connects, even to a host whose
@@ -464,6 +481,261 @@ out:
 	return rc;
 }
 
+/* ---- llm ---- */
+
+static const struct cli_cmd remote_llm_cmd = {
+	.name = "remote llm",
+	.summary = "Serve, list and attach to LLMs on the hosts",
+	.usage = "genv remote ... llm [-h] {attach,ps,serve} ...",
+	.help = "Without a subcommand: ps.\n"
+		"\nsubcommands:\n"
+		"    attach              Run 'genv llm attach MODEL' on the host serving it\n"
+		"    ps                  List the LLMs served on the hosts\n"
+		"    serve               Run 'genv llm serve' on a host with enough resources\n"
+		"\noptions:\n"
+		"  -h, --help            show this help message and exit\n",
+};
+
+static const struct cli_cmd remote_llm_ps_cmd = {
+	.name = "remote llm ps",
+	.summary = "List the LLMs served on the hosts",
+	.usage = "genv remote ... llm ps [-h] [--no-header] [--no-summary] [--timestamp] "
+		 "[--format {csv,tui}]",
+	.help = "options:\n"
+		"  -h, --help            show this help message and exit\n"
+		"  --no-header           Do not print column headers\n"
+		"  --no-summary          Do not print the summary line\n"
+		"  --timestamp           Print the creation time instead of its age\n"
+		"  --format {csv,tui}    Output format; tui is the default\n",
+};
+
+static const struct cli_cmd remote_llm_serve_cmd = {
+	.name = "remote llm serve",
+	.summary = "Run 'genv llm serve' on a host with enough resources",
+	.usage = "genv remote ... llm serve [-h] [--gpus GPUS] [--gpu-memory GPU_MEMORY] MODEL",
+	.help = "The host is chosen as for activate (the fewest available devices that\n"
+		"suffice); the session is 'genv llm serve MODEL' there, over ssh with the\n"
+		"-l and -t of genv remote.\n"
+		"\npositional arguments:\n"
+		"  MODEL                 the model to serve\n"
+		"\noptions:\n"
+		"  -h, --help            show this help message and exit\n"
+		"  --gpus GPUS           Number of devices to attach\n"
+		"  --gpu-memory GPU_MEMORY\n"
+		"                        Memory per device (e.g. 4g)\n",
+};
+
+static const struct cli_cmd remote_llm_attach_cmd = {
+	.name = "remote llm attach",
+	.summary = "Run 'genv llm attach MODEL' on the host serving it",
+	.usage = "genv remote ... llm attach [-h] MODEL",
+	.help = "positional arguments:\n"
+		"  MODEL       a model served on one of the hosts (the first in host order)\n"
+		"\noptions:\n"
+		"  -h, --help  show this help message and exit\n",
+};
+
+/* MODEL and the options around it; returns -1 to go on, else the status. */
+static int
+parse_model_args(const struct cli_cmd *cmd, int argc, char **argv,
+		 const struct cli_opt *opts, const char **model)
+{
+	int pos = cli_parse_options(cmd, argc, argv, opts, CLI_PARSE_STOP_AT_POSITIONAL);
+
+	if (pos < 0)
+		return pos == CLI_PARSE_HELP ? 0 : 2;
+	if (pos >= argc)
+		return cli_usage_error(cmd, "the following arguments are required: MODEL");
+	*model = argv[pos];
+	pos = cli_parse_options(cmd, argc - pos, argv + pos, opts, 0);
+	return pos < 0 ? (pos == CLI_PARSE_HELP ? 0 : 2) : -1;
+}
+
+/* `genv ARGS` on host h in a session of ours (a terminal if we have one). */
+static int
+remote_session(const struct remote_ctx *ctx, const struct host *h, const char *const *args)
+{
+	struct ssh_opts so = ctx->fan.ssh;
+	struct strvec cmd = STRVEC_INIT;
+	struct strbuf remote_cmd = STRBUF_INIT, err = STRBUF_INIT;
+	int status = 0, rc = 1;
+
+	so.interactive = isatty(STDIN_FILENO);
+	ssh_genv_command(&remote_cmd, ctx->fan.remote_genv, args, 0);
+	ssh_build_argv(&cmd, &so, h, remote_cmd.buf);
+	fflush(stdout);
+	fflush(stderr);
+	if (run_interactive((const char *const *)cmd.v, &status, &err) < 0)
+		cli_error("%s", err.buf);
+	else
+		rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	strvec_clear(&cmd);
+	strbuf_release(&remote_cmd);
+	strbuf_release(&err);
+	return rc;
+}
+
+static int
+remote_llm_ps(struct remote_ctx *ctx, int argc, char **argv)
+{
+	static const size_t widths[] = { 25, 12, 8, 21, 8 };
+	struct table_opts topts = TABLE_OPTS_INIT;
+	int no_summary = 0, failed, r;
+	struct cli_opt opts[5] = { { "--no-summary", NULL, CLI_OPT_FLAG, &no_summary, NULL, NULL } };
+	struct strbuf out = STRBUF_INIT, port = STRBUF_INIT, created = STRBUF_INIT;
+	struct fanout_result *res;
+	size_t answered, count = 0;
+	time_t now;
+
+	table_opts_bind(opts + 1, &topts);
+	r = argc ? cli_parse_options(&remote_llm_ps_cmd, argc, argv, opts, 0) : 0;
+	if (r < 0)
+		return r == CLI_PARSE_HELP ? 0 : 2;
+	res = query_hosts(ctx, FANOUT_ENVS, &failed, &answered);
+	if (failed < 0)
+		goto out;
+	now = clock_wall();
+	if (!topts.no_header)
+		table_row(&out, table_opts_format(&topts), widths, (const char *const[]){
+			  "HOST", "MODEL", "PORT", "CREATED", "EID", "USER" }, 6);
+	for (size_t i = 0; i < ctx->hosts.nr; i++) {
+		struct llm_list l = LLM_LIST_INIT;
+
+		if (res[i].ok)
+			llm_list_add(&l, &res[i].envs, 0);
+		for (size_t k = 0; k < l.nr; k++) {
+			const struct env *e = l.v[k].env;
+
+			strbuf_reset(&port);
+			strbuf_reset(&created);
+			if (l.v[k].port >= 0)
+				strbuf_addf(&port, "%ld", l.v[k].port);
+			else
+				strbuf_addstr(&port, "N/A");
+			table_time(&created, e->creation, topts.timestamp, now);
+			table_row(&out, table_opts_format(&topts), widths, (const char *const[]){
+				  res[i].host->name, l.v[k].model, port.buf, created.buf, e->eid,
+				  e->username ? e->username : "" }, 6);
+			count++;
+		}
+		llm_list_release(&l);
+	}
+	if (!no_summary)
+		strbuf_addf(&out, "\nTotal %zu LLMs on %zu hosts\n", count, answered);
+	fwrite(out.buf, 1, out.len, stdout);
+out:
+	fanout_results_free(res, ctx->hosts.nr);
+	strbuf_release(&out);
+	strbuf_release(&port);
+	strbuf_release(&created);
+	return failed ? 1 : 0;
+}
+
+static int
+remote_llm_serve(struct remote_ctx *ctx, int argc, char **argv)
+{
+	long gpus = -1;
+	const char *gpu_memory = NULL, *model = NULL;
+	int has_gpus = 0, failed, rc;
+	const struct cli_opt opts[] = {
+		{ "--gpus", NULL, CLI_OPT_LONG, &gpus, NULL, &has_gpus },
+		{ "--gpu-memory", NULL, CLI_OPT_STRING, &gpu_memory, NULL, NULL },
+		{ NULL },
+	};
+	struct fanout_result *res;
+	struct candidate *cand;
+	struct strvec args = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	unsigned long long bytes;
+	size_t ncand, answered;
+
+	rc = parse_model_args(&remote_llm_serve_cmd, argc, argv, opts, &model);
+	if (rc >= 0)
+		return rc;
+	if (has_gpus && gpus < 0)
+		return cli_usage_error(&remote_llm_serve_cmd,
+				       "argument --gpus: must not be negative: '%ld'", gpus);
+	if (gpu_memory && memory_to_bytes(gpu_memory, &bytes, &err) < 0) {
+		rc = cli_usage_error(&remote_llm_serve_cmd, "argument --gpu-memory: %s", err.buf);
+		strbuf_release(&err);
+		return rc;
+	}
+	res = query_hosts(ctx, FANOUT_DEVICES, &failed, &answered);
+	rc = 1;
+	if (failed < 0)
+		goto out;
+	cand = choose_hosts(ctx, res, gpus, gpu_memory, &ncand);
+	strvec_pushv(&args, (const char *const[]){ "llm", "serve", model, NULL });
+	if (has_gpus) {
+		strvec_push(&args, "--gpus");
+		strvec_pushf(&args, "%ld", gpus);
+	}
+	if (gpu_memory)
+		strvec_pushv(&args, (const char *const[]){ "--gpu-memory", gpu_memory, NULL });
+	if (ncand)
+		rc = remote_session(ctx, &ctx->hosts.v[cand[0].host], (const char *const *)args.v);
+	else
+		cli_error("Cannot find a host with enough available resources");
+	free(cand);
+out:
+	fanout_results_free(res, ctx->hosts.nr);
+	strvec_clear(&args);
+	return rc;
+}
+
+static int
+remote_llm_attach(struct remote_ctx *ctx, int argc, char **argv)
+{
+	const struct cli_opt opts[] = { { NULL } };
+	const char *model = NULL;
+	struct fanout_result *res;
+	const struct host *found = NULL;
+	size_t answered;
+	int failed, rc = parse_model_args(&remote_llm_attach_cmd, argc, argv, opts, &model);
+
+	if (rc >= 0)
+		return rc;
+	res = query_hosts(ctx, FANOUT_ENVS, &failed, &answered);
+	rc = 1;
+	for (size_t i = 0; failed >= 0 && i < ctx->hosts.nr && !found; i++) {
+		struct llm_list l = LLM_LIST_INIT;
+
+		if (res[i].ok)
+			llm_list_add(&l, &res[i].envs, 0);
+		for (size_t k = 0; k < l.nr && !found; k++)
+			if (!strcmp(l.v[k].model, model))
+				found = res[i].host;
+		llm_list_release(&l);
+	}
+	if (found)
+		rc = remote_session(ctx, found, (const char *const[]){ "llm", "attach", model, NULL });
+	else if (failed >= 0)
+		cli_error("Could not find LLM model '%s'", model);
+	fanout_results_free(res, ctx->hosts.nr);
+	return rc;
+}
+
+static int
+remote_llm(struct remote_ctx *ctx, int argc, char **argv)
+{
+	static const char *const names[] = { "attach", "ps", "serve", NULL };
+	static int (*const fns[])(struct remote_ctx *, int, char **) = {
+		remote_llm_attach, remote_llm_ps, remote_llm_serve,
+	};
+	const struct cli_opt opts[] = { { NULL } };
+	int i = cli_parse_options(&remote_llm_cmd, argc, argv, opts, CLI_PARSE_STOP_AT_POSITIONAL);
+	int sub;
+
+	if (i < 0)
+		return i == CLI_PARSE_HELP ? 0 : 2;
+	if (i == argc)
+		return remote_llm_ps(ctx, 0, NULL);
+	sub = cli_find_subcommand(&remote_llm_cmd, names, argv[i]);
+	if (sub < 0)
+		return 2;
+	return fns[sub](ctx, argc - i, argv + i);
+}
+
 /* ---- global options ---- */
 
 static int
@@ -509,7 +781,7 @@ remote_run(int argc, char **argv)
 		for (int k = i + 1; k < argc && strcmp(argv[k], "--"); k++) {
 			static const struct cli_cmd *const subs[] = {
 				&remote_activate_cmd, &remote_devices_cmd, NULL,
-				&remote_envs_cmd, &remote_query_cmd,
+				&remote_envs_cmd, NULL, &remote_query_cmd,
 			};
 
 			if (strcmp(argv[k], "-h") && strcmp(argv[k], "--help"))
@@ -517,7 +789,10 @@ remote_run(int argc, char **argv)
 			sub = cli_find_subcommand(&cli_cmd_remote, remote_sub_names, argv[i]);
 			if (sub < 0)
 				return 2;
-			if (!subs[sub])   /* enforce: its parser prints its help */
+			/* enforce and llm: their parsers print their (nested) help */
+			if (!subs[sub] && !strcmp(remote_sub_names[sub], "llm"))
+				return remote_llm(&ctx, argc - i, argv + i);
+			if (!subs[sub])
 				return remote_enforce_run(&ctx.hosts, &ctx.fan, 0, 0,
 							  argc - i, argv + i);
 			return cli_help(subs[sub]);
@@ -592,6 +867,9 @@ remote_run(int argc, char **argv)
 	case 3:
 		rc = remote_envs(&ctx, argc, argv);
 		break;
+	case 4:
+		rc = remote_llm(&ctx, argc, argv);
+		break;
 	default:
 		rc = remote_query(&ctx, argc, argv);
 		break;
@@ -608,7 +886,7 @@ const struct cli_cmd cli_cmd_remote = {
 	.summary = "Run genv commands on remote hosts over ssh",
 	.usage = "genv remote [-h] (-H HOSTNAMES | --hostfile HOSTFILE) [-l USERNAME] "
 		 "[-t TIMEOUT] [-e] [-q] [--parallel N] [--command-timeout SECONDS] "
-		 "[--reuse-connections] [--remote-genv PATH] {activate,devices,enforce,envs,query} ...",
+		 "[--reuse-connections] [--remote-genv PATH] {activate,devices,enforce,envs,llm,query} ...",
 	.help = "options:\n"
 		"  -h, --help            show this help message and exit\n"
 		"  -H HOSTNAMES, -host HOSTNAMES, --host HOSTNAMES\n"
@@ -638,6 +916,7 @@ const struct cli_cmd cli_cmd_remote = {
 		"    devices             Query devices on the hosts\n"
 		"    enforce             Enforce GPU usage on the hosts (sudo genv on each)\n"
 		"    envs                Query environments on the hosts\n"
+		"    llm                 Serve, list and attach to LLMs on the hosts\n"
 		"    query               Query environments by name\n"
 		"\nExit status: 0 when every host answered, 1 when any failed, 2 on usage\n"
 		"errors. ssh runs with BatchMode=yes and stdin from /dev/null; $GENV_SSH\n"
