@@ -152,6 +152,7 @@ UNIT_TESTS = \
 	test-enforce \
 	test-gpu \
 	test-hosts \
+	test-llm \
 	test-memory \
 	test-proc \
 	test-project-config \
