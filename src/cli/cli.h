@@ -81,6 +81,15 @@ int genv_container_hook_main(int argc, char **argv);
 int cli_parse_long(const struct cli_cmd *cmd, const char *opt, const char *value,
 		   long *out);
 
+/*
+ * `genv llm` and `genv remote llm`: parses MODEL and the options around it
+ * (in any order, as argparse). Returns -1 to go on, else the status to
+ * exit with (help printed: 0, usage error: 2).
+ */
+struct cli_opt;
+int llm_parse_model(const struct cli_cmd *cmd, int argc, char **argv,
+		    const struct cli_opt *opts, const char **model);
+
 /* The version string ("1.4.3-c" style is avoided: tools compare it). */
 #define GENV_VERSION "1.4.3"
 

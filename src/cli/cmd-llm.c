@@ -5,12 +5,14 @@
  * 1.4.3's options and outputs (and the comma its csv missed).
  */
 #include "compat.h"
+#include "cli/active.h"
 #include "core/active.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/table.h"
 #include "core/llm.h"
 #include "core/memory.h"
+#include "shell/shell.h"
 #include "util/clock.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
@@ -64,10 +66,9 @@ static const struct cli_cmd llm_attach_cmd = {
 		"  -h, --help  show this help message and exit\n",
 };
 
-/* MODEL and the options around it (argparse takes them in any order). */
-static int
-parse_model(const struct cli_cmd *cmd, int argc, char **argv, const struct cli_opt *opts,
-	    const char **model)
+int
+llm_parse_model(const struct cli_cmd *cmd, int argc, char **argv, const struct cli_opt *opts,
+		const char **model)
 {
 	int pos = cli_parse_options(cmd, argc, argv, opts, CLI_PARSE_STOP_AT_POSITIONAL);
 
@@ -80,6 +81,16 @@ parse_model(const struct cli_cmd *cmd, int argc, char **argv, const struct cli_o
 	if (pos < 0)
 		return pos == CLI_PARSE_HELP ? 0 : 2;
 	return -1;
+}
+
+/* ollama's environment, as genv exec gives its command one */
+static void
+export_env(const char *eid, const struct env_config *config, const char *indices)
+{
+	struct shell_env env;
+
+	active_shell_env(&env, eid, config, indices);
+	shell_env_apply(&env, SHELL_ENV_ID | SHELL_ENV_CONFIG | SHELL_ENV_DEVICES);
 }
 
 static int
@@ -97,7 +108,7 @@ llm_serve(int argc, char **argv)
 	struct strbuf err = STRBUF_INIT;
 	unsigned long long bytes;
 
-	rc = parse_model(&llm_serve_cmd, argc, argv, opts, &s.model);
+	rc = llm_parse_model(&llm_serve_cmd, argc, argv, opts, &s.model);
 	if (rc >= 0)
 		return rc;
 	if (seen_port && (s.port < 0 || s.port > 65535))
@@ -117,6 +128,7 @@ llm_serve(int argc, char **argv)
 		return 1;
 	}
 	s.ollama = "ollama";
+	s.export_env = export_env;
 	if (llm_serve_start(&s, &code, &err) < 0) {
 		cli_error("%s", err.buf);
 		rc = code;
@@ -202,7 +214,7 @@ llm_attach(int argc, char **argv)
 	struct strvec args = STRVEC_INIT;
 	const struct llm_entry *found;
 	const char *model = NULL;
-	int rc = parse_model(&llm_attach_cmd, argc, argv, opts, &model);
+	int rc = llm_parse_model(&llm_attach_cmd, argc, argv, opts, &model);
 
 	if (rc >= 0)
 		return rc;

@@ -535,22 +535,6 @@ static const struct cli_cmd remote_llm_attach_cmd = {
 		"  -h, --help  show this help message and exit\n",
 };
 
-/* MODEL and the options around it; returns -1 to go on, else the status. */
-static int
-parse_model_args(const struct cli_cmd *cmd, int argc, char **argv,
-		 const struct cli_opt *opts, const char **model)
-{
-	int pos = cli_parse_options(cmd, argc, argv, opts, CLI_PARSE_STOP_AT_POSITIONAL);
-
-	if (pos < 0)
-		return pos == CLI_PARSE_HELP ? 0 : 2;
-	if (pos >= argc)
-		return cli_usage_error(cmd, "the following arguments are required: MODEL");
-	*model = argv[pos];
-	pos = cli_parse_options(cmd, argc - pos, argv + pos, opts, 0);
-	return pos < 0 ? (pos == CLI_PARSE_HELP ? 0 : 2) : -1;
-}
-
 /* `genv ARGS` on host h in a session of ours (a terminal if we have one). */
 static int
 remote_session(const struct remote_ctx *ctx, const struct host *h, const char *const *args)
@@ -649,7 +633,7 @@ remote_llm_serve(struct remote_ctx *ctx, int argc, char **argv)
 	unsigned long long bytes;
 	size_t ncand, answered;
 
-	rc = parse_model_args(&remote_llm_serve_cmd, argc, argv, opts, &model);
+	rc = llm_parse_model(&remote_llm_serve_cmd, argc, argv, opts, &model);
 	if (rc >= 0)
 		return rc;
 	if (has_gpus && gpus < 0)
@@ -691,7 +675,7 @@ remote_llm_attach(struct remote_ctx *ctx, int argc, char **argv)
 	struct fanout_result *res;
 	const struct host *found = NULL;
 	size_t answered;
-	int failed, rc = parse_model_args(&remote_llm_attach_cmd, argc, argv, opts, &model);
+	int failed, rc = llm_parse_model(&remote_llm_attach_cmd, argc, argv, opts, &model);
 
 	if (rc >= 0)
 		return rc;

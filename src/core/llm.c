@@ -112,15 +112,6 @@ llm_find(const struct llm_list *l, const char *model)
 	return NULL;
 }
 
-static void
-set_or_unset(const char *name, const char *value)
-{
-	if (value)
-		setenv(name, value, 1);
-	else
-		unsetenv(name);
-}
-
 /* The environment ollama runs in, as 1.4.3's sdk.activate() sets it. */
 static void
 export_environment(const struct llm_serve *s, const struct env_config *c,
@@ -128,16 +119,9 @@ export_environment(const struct llm_serve *s, const struct env_config *c,
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	setenv("GENV_ENVIRONMENT_ID", s->eid.buf, 1);
+	if (s->export_env)
+		s->export_env(s->eid.buf, c, indices);
 	setenv("GENV_PYTHON", "1", 1);
-	set_or_unset("GENV_ENVIRONMENT_NAME", c->name);
-	set_or_unset("GENV_GPU_MEMORY", c->gpu_memory);
-	if (c->has_gpus)
-		strbuf_addf(&sb, "%ld", c->gpus);
-	set_or_unset("GENV_GPUS", c->has_gpus ? sb.buf : NULL);
-	setenv("CUDA_VISIBLE_DEVICES", *indices ? indices : "-1", 1);
-	setenv("CUDA_DEVICE_ORDER", "PCI_BUS_ID", 1);
-	strbuf_reset(&sb);
 	strbuf_addf(&sb, "%s:%ld", s->host, s->port >= 0 ? s->port : 0L);
 	setenv("OLLAMA_HOST", sb.buf, 1);   /* ours wins (1.4.3: the caller's did) */
 	strbuf_release(&sb);

@@ -59,6 +59,13 @@ struct llm_serve {
 	long gpus;               /* -1: not configured */
 	const char *gpu_memory;  /* NULL: not configured */
 	long listen_wait_ms;     /* how long to wait for ollama's port */
+	/*
+	 * Puts the environment's variables (GENV_ENVIRONMENT_ID, the
+	 * configuration, CUDA_VISIBLE_DEVICES) into ours for ollama; the
+	 * caller knows how (the same way as for `genv exec`).
+	 */
+	void (*export_env)(const char *eid, const struct env_config *config,
+			   const char *indices);
 
 	/* Results: */
 	struct strbuf eid;
@@ -67,7 +74,7 @@ struct llm_serve {
 				    not in time, or ended */
 	struct run_fg fg;
 };
-#define LLM_SERVE_INIT { NULL, NULL, "127.0.0.1", -1, -1, NULL, 30000, \
+#define LLM_SERVE_INIT { NULL, NULL, "127.0.0.1", -1, -1, NULL, 30000, NULL, \
 			 STRBUF_INIT, STRBUF_INIT, -1, { 0 } }
 
 /*
