@@ -127,4 +127,11 @@ test_expect_success 'no ollama, an active environment, bad options: clear errors
 	genv envs ps --no-header >out && test ! -s out
 '
 
+test_expect_success 'llms is the same command (1.4.3 alias)' '
+	genv llm ps --format csv >want &&
+	genv llms ps --format csv >out &&
+	test_cmp want out &&
+	genv llms --help | head -n 1 | grep -q "^usage: genv llm "
+'
+
 test_done

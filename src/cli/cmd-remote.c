@@ -760,6 +760,8 @@ remote_run(int argc, char **argv)
 	i = cli_parse_options(&cli_cmd_remote, argc, argv, opts, CLI_PARSE_STOP_AT_POSITIONAL);
 	if (i < 0)
 		return i == CLI_PARSE_HELP ? 0 : 2;
+	if (i < argc && !strcmp(argv[i], "llms"))
+		argv[i] = (char *)"llm";   /* 1.4.3's alias */
 	/* argparse shows a subcommand's help before checking required options */
 	if (i < argc && !seen_host && !seen_hostfile) {
 		for (int k = i + 1; k < argc && strcmp(argv[k], "--"); k++) {

@@ -37,6 +37,8 @@ print_main_help(FILE *out)
 const struct cli_cmd *
 cli_lookup(const char *name)
 {
+	if (!strcmp(name, "llms"))
+		name = "llm";   /* 1.4.3's alias, not listed */
 	for (size_t i = 0; cli_cmds[i]; i++)
 		if (!strcmp(cli_cmds[i]->name, name))
 			return cli_cmds[i];
