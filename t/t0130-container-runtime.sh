@@ -198,6 +198,24 @@ test_expect_success 'hook: GENV_ACTIVATE=0 with device locks mounts those of the
 	genv envs query --eid box5 --query eid >out && test ! -s out
 '
 
+test_expect_success 'hook: symlinks in the image are resolved inside its rootfs, never on the host' '
+	mkdir -p "$TRASH/hostdir" "$TRASH/h7/rootfs/opt" "$TRASH/h7/rootfs/var/tmp" "$TRASH/h7/rootfs/srv/locks" &&
+	ln -s /srv/locks "$TRASH/h7/rootfs/var/tmp/genv" &&
+	ln -s "$TRASH/hostdir" "$TRASH/h7/rootfs/opt/genv" &&
+	bundle "$TRASH/h7" GENV_GPUS=1 &&
+	genv-container-runtime create --bundle "$TRASH/h7" box7 &&
+	test_expect_code 1 run_hook "$TRASH/h7" box7 2>err &&
+	grep -q "cannot create the mount point (inside the image) '\''opt/genv/shims/nvidia-smi'\''" err &&
+	test -z "$(ls -A "$TRASH/hostdir")" &&
+	genv envs query --eid box7 --query eid >out && test ! -s out &&
+	bundle "$TRASH/h8" GENV_GPUS=1 GENV_MOUNT_SHIMS=0 &&
+	rm -rf "$TRASH/h8/rootfs" && cp -a "$TRASH/h7/rootfs" "$TRASH/h8/rootfs" &&
+	genv-container-runtime create --bundle "$TRASH/h8" box8 &&
+	run_hook "$TRASH/h8" box8 &&
+	in_ns "$TRASH/h8" findmnt -n "$TRASH/h8/rootfs/srv/locks/devices/0.lock" >/dev/null &&
+	test -z "$(ls -A "$TRASH/hostdir")"
+'
+
 test_expect_success 'hook: a bad state or configuration is an error, not a crash' '
 	echo "{}" | (cd "$TRASH/h5" && test_expect_code 1 bash -c "exec -a genv-container-runtime-hook \"\$0\"" "$GENV_REAL") 2>err &&
 	echo "genv-container-runtime-hook: the OCI state has no container pid" >want &&

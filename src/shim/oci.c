@@ -21,9 +21,11 @@
 #include "util/xalloc.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -365,35 +367,112 @@ report_child_error(int fd, const char *what, const char *path)
 	_exit(1);
 }
 
+/* openat2(RESOLVE_IN_ROOT): path resolved as if root were "/" (symlinks too). */
+static int
+open_in_root(int root, const char *path, int flags)
+{
+	struct open_how how;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = (unsigned long long)(flags | O_CLOEXEC);
+	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	return (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+}
+
+/* mkdir -p of dir (relative to the rootfs) without leaving the rootfs. */
+static int
+mkdir_in_root(int root, const char *dir)
+{
+	struct strbuf prefix = STRBUF_INIT, comp = STRBUF_INIT;
+	const char *p = dir;
+	int rc = 0;
+
+	while (!rc && *p) {
+		size_t n = strcspn(p, "/");
+		int parent = prefix.len ? open_in_root(root, prefix.buf, O_PATH | O_DIRECTORY)
+					: dup(root);
+
+		strbuf_reset(&comp);
+		strbuf_add(&comp, p, n);
+		/* an existing symlink is EEXIST here and resolved in the root next */
+		if (parent < 0 || (mkdirat(parent, comp.buf, 0755) < 0 && errno != EEXIST))
+			rc = -1;
+		if (parent >= 0)
+			close(parent);
+		if (prefix.len)
+			strbuf_addch(&prefix, '/');
+		strbuf_addbuf(&prefix, &comp);
+		p += n + (p[n] == '/');
+	}
+	strbuf_release(&prefix);
+	strbuf_release(&comp);
+	return rc;
+}
+
 /*
- * In a child: enter the container's mount namespace and bind src on dst,
- * creating the mount point. runc calls prestart hooks before pivot_root,
- * so the namespace is still a copy of ours: src and the rootfs are at
- * their host paths there (a mount of our namespace itself, say through
- * an fd, could not be bound into another).
+ * Creates rel (relative to the rootfs: "opt/genv/shims/nvidia-smi") and
+ * its directories, never leaving the rootfs: the image may hold symlinks
+ * (to /etc, say) that would lead to the host's files otherwise. The file
+ * itself must not be a symlink. Returns an fd of it, or -1.
+ */
+static int
+create_in_root(int root, const char *rel, mode_t mode)
+{
+	const char *slash = strrchr(rel, '/');
+	struct strbuf dir = STRBUF_INIT;
+	int parent, fd = -1;
+
+	strbuf_add(&dir, rel, slash ? (size_t)(slash - rel) : 0);
+	if (!mkdir_in_root(root, dir.buf)) {
+		parent = dir.len ? open_in_root(root, dir.buf, O_PATH | O_DIRECTORY) : dup(root);
+		if (parent >= 0) {
+			fd = openat(parent, slash ? slash + 1 : rel,
+				    O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode);
+			close(parent);
+		}
+	}
+	strbuf_release(&dir);
+	return fd;
+}
+
+/*
+ * In a child: enter the container's mount namespace and bind src on
+ * rootfs/rel. runc calls prestart hooks before pivot_root, so the
+ * namespace is still a copy of ours: src is at its host path there (a
+ * mount of our namespace itself, through an fd, could not be bound into
+ * another). The mount point is reached through an fd (/proc/self/fd/N),
+ * so that no symlink of the image is followed.
  */
 NORETURN static void
-mount_child(long pid, const char *src, const char *dst, int readonly, int msg_fd)
+mount_child(long pid, const char *src, const char *rootfs, const char *rel, int readonly,
+	    int msg_fd)
 {
-	struct strbuf ns = STRBUF_INIT, dir = STRBUF_INIT, ignored = STRBUF_INIT;
-	int fd;
+	struct strbuf ns = STRBUF_INIT, target = STRBUF_INIT;
+	int fd, root;
 
 	strbuf_addf(&ns, "/proc/%ld/ns/mnt", pid);
 	fd = open(ns.buf, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || setns(fd, CLONE_NEWNS) < 0)
 		report_child_error(msg_fd, "enter the mount namespace of", ns.buf);
-	strbuf_add(&dir, dst, (size_t)(strrchr(dst, '/') - dst));
-	if (mkdir_p(dir.buf, 0755, &ignored) < 0)
-		report_child_error(msg_fd, "create", dir.buf);
-	fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		report_child_error(msg_fd, "open the root file system", rootfs);
+	fd = create_in_root(root, rel, 0644);
 	if (fd < 0)
-		report_child_error(msg_fd, "create", dst);
-	close(fd);
-	if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
-		report_child_error(msg_fd, "bind-mount on", dst);
-	if (readonly && mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID,
-			      NULL) < 0)
-		report_child_error(msg_fd, "make read-only", dst);
+		report_child_error(msg_fd, "create the mount point (inside the image)", rel);
+	strbuf_addf(&target, "/proc/self/fd/%d", fd);
+	if (mount(src, target.buf, NULL, MS_BIND, NULL) < 0)
+		report_child_error(msg_fd, "bind-mount on", rel);
+	if (readonly) {
+		/* the fd is the file under the mount: look the path up again */
+		close(fd);
+		fd = open_in_root(root, rel, O_PATH);
+		strbuf_reset(&target);
+		strbuf_addf(&target, "/proc/self/fd/%d", fd);
+		if (fd < 0 || mount(NULL, target.buf, NULL,
+				    MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID, NULL) < 0)
+			report_child_error(msg_fd, "make read-only", rel);
+	}
 	_exit(0);
 }
 
@@ -401,18 +480,17 @@ static int
 bind_into(struct hook_ctx *h, const char *src, const char *container_path, int readonly,
 	  struct oci_hook_result *r, struct strbuf *err)
 {
-	struct strbuf dst = STRBUF_INIT, msg = STRBUF_INIT;
+	struct strbuf msg = STRBUF_INIT;
 	int p[2] = { -1, -1 }, status = 0, rc = -1;
 	pid_t child = -1;
 
-	strbuf_addf(&dst, "%s%s", h->rootfs.buf, container_path);
 	if (access(src, F_OK) < 0 || pipe2(p, O_CLOEXEC) < 0 || (child = fork()) < 0) {
 		strbuf_addf(err, "cannot mount '%s' into the container", src);
 		strbuf_add_errno(err, errno);
 		goto out;
 	}
 	if (!child)
-		mount_child(h->pid, src, dst.buf, readonly, p[1]);
+		mount_child(h->pid, src, h->rootfs.buf, container_path + 1, readonly, p[1]);
 	close(p[1]);
 	p[1] = -1;
 	for (char buf[256];;) {
@@ -436,7 +514,6 @@ out:
 		close(p[0]);
 	if (p[1] >= 0)
 		close(p[1]);
-	strbuf_release(&dst);
 	strbuf_release(&msg);
 	return rc;
 }
@@ -530,7 +607,7 @@ oci_hook_run(const char *state, size_t len, struct oci_hook_result *r, struct st
 {
 	struct hook_ctx h = { NULL, NULL, 0, STRBUF_INIT, NULL };
 	struct strbuf config_path = STRBUF_INIT, shim = STRBUF_INIT;
-	int rc = -1;
+	int rc = -1, activated = 0;
 
 	if (hook_context(&h, state, len, &config_path, err) < 0)
 		goto out;
@@ -539,6 +616,7 @@ oci_hook_run(const char *state, size_t len, struct oci_hook_result *r, struct st
 		if (!env_is(h.env, "GENV_ACTIVATE", "0")) {
 			if (hook_activate(&h, r, err) < 0)
 				goto out;
+			activated = 1;
 		} else if (hook_attached(h.eid, &r->indices, err) < 0) {
 			goto out;
 		}
@@ -551,6 +629,13 @@ oci_hook_run(const char *state, size_t len, struct oci_hook_result *r, struct st
 		goto out;
 	rc = save_json(config_path.buf, h.config, err);
 out:
+	if (rc < 0 && activated) {
+		struct strbuf ignored = STRBUF_INIT;
+
+		/* the container will not start: do not keep its devices meanwhile */
+		store_deactivate_pid(h.pid, &ignored);
+		strbuf_release(&ignored);
+	}
 	json_decref(h.config);
 	strbuf_release(&h.rootfs);
 	strbuf_release(&config_path);
