@@ -39,6 +39,10 @@ GENV_SHELL=1 GENV_ENVIRONMENT_ID=v1 CUDA_VISIBLE_DEVICES=0,1 vg status
 vg shell --init zsh
 vg enforce --interval 0 --dry-run --non-env-processes --no-audit-log
 vg exec --gpus 1 -- true
+vg envs config --eid v1 name --name llm/llama2/11434
+vg llm ps --format csv
+vg llm attach nosuch
+vg envs config --eid v1 name --name 'valgrind env'
 vg remote -H 'bad host' devices
 vg devices detach --eid v1
 vg envs deactivate --pid $holder
