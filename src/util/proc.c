@@ -242,7 +242,8 @@ proc_listen_ports(long pid, long **ports, size_t *nr)
 		strbuf_release(&sb);
 	}
 	free(inodes);
-	qsort(*ports, *nr, sizeof(**ports), cmp_long);
+	if (*nr)
+		qsort(*ports, *nr, sizeof(**ports), cmp_long);
 	for (size_t i = 0; i < *nr; i++)
 		if (!kept || (*ports)[kept - 1] != (*ports)[i])
 			(*ports)[kept++] = (*ports)[i];
