@@ -22,12 +22,12 @@ for f in src/cli/*.c src/cli/*.h; do
 	fi
 done
 
-if hits=$(grep -rn '#include "cli/' src/core src/gpu src/util src/remote src/shell src/metrics); then
+if hits=$(grep -rn '#include "cli/' src/core src/gpu src/util src/remote src/shell src/metrics src/shim); then
 	printf '%s\n' "$hits" >&2
 	fail "a library layer includes the CLI"
 fi
 
-if hits=$(grep -rnE '#include "(core|gpu|remote|shell|metrics|cli)/' src/util); then
+if hits=$(grep -rnE '#include "(core|gpu|remote|shell|metrics|shim|cli)/' src/util); then
 	printf '%s\n' "$hits" >&2
 	fail "src/util includes a genv layer above it"
 fi
