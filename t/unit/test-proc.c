@@ -15,9 +15,14 @@
 #include "util/proc.h"
 #include "util/strvec.h"
 
-/* A child that execs sleep with GENV_TEST_VAR set twice (the last wins). */
+/*
+ * A child that execs a shell with GENV_TEST_VAR set twice (the last wins)
+ * and an argument holding a space. The shell loops on short sleeps, so
+ * that it stays alive however its arguments look and leaves no long
+ * orphan when it is killed.
+ */
 static pid_t
-spawn_sleep(void)
+spawn_looping_shell(void)
 {
 	int ready[2];
 	pid_t pid;
@@ -27,14 +32,15 @@ spawn_sleep(void)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (!pid) {
-		static char a0[] = "sleep", a1[] = "1000", a2[] = "two words";
+		static char a0[] = "sh", a1[] = "-c", a2[] = "while :; do sleep 1; done",
+			    a3[] = "two words";
 		static char e0[] = "GENV_TEST_VAR=first", e1[] = "GENV_TEST_VARX=no",
 			    e2[] = "GENV_TEST_VAR=with=equals";
-		char *const argv[] = { a0, a1, a2, NULL };
+		char *const argv[] = { a0, a1, a2, a3, NULL };
 		char *const envp[] = { e0, e1, e2, NULL };
 
 		close(ready[0]);
-		execve("/bin/sleep", argv, envp);
+		execve("/bin/sh", argv, envp);
 		_exit(127);
 	}
 	close(ready[1]);
@@ -74,7 +80,7 @@ self_facts(void **state)
 static void
 child_environ_and_cmdline(void **state)
 {
-	pid_t pid = spawn_sleep();
+	pid_t pid = spawn_looping_shell();
 	struct strvec argv = STRVEC_INIT;
 	unsigned long long a, b;
 	char *value;
@@ -86,9 +92,9 @@ child_environ_and_cmdline(void **state)
 	assert_int_equal(proc_environ_get(pid, "GENV_TEST", &value), 0);
 	assert_null(value);
 	assert_int_equal(proc_cmdline(pid, &argv), 0);
-	assert_int_equal(argv.nr, 3);
-	assert_string_equal(argv.v[0], "sleep");
-	assert_string_equal(argv.v[2], "two words");
+	assert_int_equal(argv.nr, 4);
+	assert_string_equal(argv.v[0], "sh");
+	assert_string_equal(argv.v[3], "two words");
 	/* the start time names the process: stable while it runs */
 	assert_int_equal(proc_start_time(pid, &a), 0);
 	assert_int_equal(proc_start_time(pid, &b), 0);
