@@ -23,11 +23,12 @@ CFLAGS  += -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 CPPFLAGS += -Isrc -MMD -MP
 LDLIBS  += -ljansson -ldl
 
-# libmicrohttpd (genv monitor's HTTP server) and threads
+# libmicrohttpd (genv monitor's HTTP server): its header only. The library
+# is dlopen()ed when a server starts (src/metrics/server.c), since linking
+# it (and gnutls behind it) would slow every command's start. Threads.
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
-MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 CPPFLAGS += $(MHD_CFLAGS)
-LDLIBS  += $(MHD_LIBS) -lpthread
+LDLIBS  += -lpthread
 
 ifdef DEVELOPER
 CFLAGS  += -Werror

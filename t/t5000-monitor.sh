@@ -352,6 +352,55 @@ test_expect_success 'usage errors exit 2; a busy port or bad address exit 1' '
 	grep -q "cannot listen on .localhost.: not an IPv4 or IPv6 address" err
 '
 
+# ---- libmicrohttpd, loaded only by genv monitor
+
+test_expect_success 'genv is not linked with libmicrohttpd (nor gnutls behind it)' '
+	ldd "$BUILD/bin/genv" >libs &&
+	grep -q "libjansson" libs &&
+	! grep -q "libmicrohttpd\|libgnutls" libs
+'
+
+nomhd=$TRASH/no-such-libmicrohttpd.so.12
+test_expect_success 'libmicrohttpd missing: one line, exit 1, nothing published' '
+	test_expect_code 1 env GENV_MHD_LIBRARY="$nomhd" \
+		genv monitor --bind 127.0.0.1 --port 0 --config-dir "$TRASH/c3" 2>err &&
+	test "$(wc -l <err)" = 1 &&
+	grep -Fx "genv monitor: needs libmicrohttpd: $nomhd could not be loaded ($nomhd: cannot open shared object file: No such file or directory); apt-get install libmicrohttpd12" err &&
+	! test -e "$TRASH/c3" &&
+	test_expect_code 1 env GENV_MHD_LIBRARY=libmicrohttpd.so.12 genv monitor 2>err &&
+	grep -qx "genv monitor: GENV_MHD_LIBRARY must be an absolute path, not .libmicrohttpd.so.12." err &&
+	test_expect_code 1 env GENV_MHD_LIBRARY="$GENV_NVML_LIBRARY" genv monitor 2>err &&
+	grep -qx "genv monitor: the libmicrohttpd library .*libnvidia-ml.so.1 lacks the function .MHD_start_daemon." err
+'
+
+# the installed library itself unloadable, in a mount namespace of our own
+mhdlib=$(ldconfig -p | sed -n "s/^[[:space:]]*libmicrohttpd\.so\.12 .*=> //p" | head -n 1)
+if [ -n "$mhdlib" ] && unshare -m true 2>/dev/null; then
+	test_expect_success 'libmicrohttpd.so.12 unloadable: the message names it, exit 1' '
+		test_expect_code 1 unshare -m sh -c "mount --bind /dev/null \"\$1\" && exec genv monitor --port 0" \
+			sh "$(realpath "$mhdlib")" 2>err &&
+		test "$(wc -l <err)" = 1 &&
+		grep -x "genv monitor: needs libmicrohttpd: libmicrohttpd.so.12 could not be loaded (.*libmicrohttpd.so.12: .*); apt-get install libmicrohttpd12" err
+	'
+else
+	echo "# skipping the unloadable libmicrohttpd.so.12 check: needs root (unshare -m) and ldconfig"
+fi
+
+# setgid (egid != rgid, so AT_SECURE): the override is not taken; the
+# library loads and the bad address is what fails
+if [ "$(id -u)" = 0 ] && getent group nogroup >/dev/null; then
+	test_expect_success 'a setgid genv ignores GENV_MHD_LIBRARY' '
+		cp "$BUILD/bin/genv" sgid-genv &&
+		chgrp nogroup sgid-genv &&
+		chmod 2755 sgid-genv &&
+		test_expect_code 1 env GENV_MHD_LIBRARY="$GENV_NVML_LIBRARY" \
+			./sgid-genv monitor --bind localhost --config-dir "$TRASH/c4" 2>err &&
+		grep -qx "genv monitor: cannot listen on .localhost.: not an IPv4 or IPv6 address" err
+	'
+else
+	echo "# skipping the setgid check: needs root and a nogroup group"
+fi
+
 test_expect_success 'a config dir that is a symlink or not ours is refused' '
 	mkdir elsewhere &&
 	ln -s "$TRASH/elsewhere" "$TRASH/link" &&

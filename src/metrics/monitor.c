@@ -242,7 +242,9 @@ start(struct monitor *m, int *listen_fd, struct strbuf *config_dir, struct strbu
 	struct monitor_ready ready;
 	unsigned port;
 
-	if (store_init(&m->st, err) < 0 || http_listen(o->bind, o->port, listen_fd, &port, err) < 0)
+	/* first: without it, nothing is published and no port is taken */
+	if (http_server_load(err) < 0 || store_init(&m->st, err) < 0 ||
+	    http_listen(o->bind, o->port, listen_fd, &port, err) < 0)
 		return -1;
 	if (o->config_dir)
 		strbuf_addstr(config_dir, o->config_dir);
@@ -321,5 +323,6 @@ out:
 	pthread_cond_destroy(&m.wake);
 	store_release(&m.st);
 	strbuf_release(&config_dir);
+	http_server_unload();
 	return rc;
 }

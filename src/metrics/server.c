@@ -6,6 +6,11 @@
  * is for inactivity, and a client sending one byte a second is never
  * inactive): connections past their deadline are shut down from the
  * same thread, so no descriptor can be reused under our feet.
+ *
+ * libmicrohttpd is dlopen()ed by http_server_load(), not linked: it pulls
+ * in gnutls and eight more libraries, whose loading would cost every genv
+ * command several milliseconds. <microhttpd.h> still gives the types and
+ * constants, and each function's type for its pointer.
  */
 #include "compat.h"
 #include "metrics/server.h"
@@ -13,6 +18,7 @@
 #include "util/xalloc.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -36,6 +42,95 @@ struct server {
 	const struct http_server_opts *o;
 	struct conn list;            /* sentinel of a circular list */
 };
+
+/* ---- loading libmicrohttpd ---- */
+
+#define MHD_LIBRARY "libmicrohttpd.so.12"   /* Debian 12's soname */
+
+/* every MHD function we call, each through a pointer p_<name> */
+#define MHD_FUNCTIONS(X) \
+	X(MHD_start_daemon) \
+	X(MHD_stop_daemon) \
+	X(MHD_run) \
+	X(MHD_get_timeout) \
+	X(MHD_get_daemon_info) \
+	X(MHD_get_connection_info) \
+	X(MHD_create_response_from_buffer_with_free_callback) \
+	X(MHD_add_response_header) \
+	X(MHD_queue_response) \
+	X(MHD_destroy_response)
+
+#define MHD_POINTER(name) static __typeof__(name) *p_##name;
+MHD_FUNCTIONS(MHD_POINTER)
+
+static const struct mhd_sym {
+	void **slot;
+	const char *name;
+} mhd_syms[] = {
+#define MHD_SYM(name) { (void **)&p_##name, #name },
+	MHD_FUNCTIONS(MHD_SYM)
+};
+
+static void *mhd_lib;
+
+/* dlopens the library; the message names the one that was looked for. */
+static const char *
+open_mhd(struct strbuf *err)
+{
+	/* a test's override; never from the environment of a setgid genv */
+	const char *path = secure_getenv("GENV_MHD_LIBRARY");
+	const char *name = path && *path ? path : MHD_LIBRARY;
+	struct strbuf why = STRBUF_INIT;
+
+	/* an override must not wander through the library search path */
+	if (name == path && *path != '/') {
+		strbuf_addf(err, "GENV_MHD_LIBRARY must be an absolute path, not '%s'", path);
+		return NULL;
+	}
+	if ((mhd_lib = dlopen(name, RTLD_NOW | RTLD_LOCAL)))
+		return name;
+	/* keep the error of the name the package installs */
+	strbuf_addstr(&why, dlerror());
+	if (name != path && (mhd_lib = dlopen("libmicrohttpd.so", RTLD_NOW | RTLD_LOCAL))) {
+		strbuf_release(&why);
+		return "libmicrohttpd.so";
+	}
+	strbuf_addf(err, "needs libmicrohttpd: %s could not be loaded (%s); "
+		    "apt-get install libmicrohttpd12", name, why.buf);
+	strbuf_release(&why);
+	return NULL;
+}
+
+int
+http_server_load(struct strbuf *err)
+{
+	const char *name;
+
+	if (mhd_lib)
+		return 0;
+	if (!(name = open_mhd(err)))
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(mhd_syms); i++) {
+		*mhd_syms[i].slot = dlsym(mhd_lib, mhd_syms[i].name);
+		if (!*mhd_syms[i].slot) {
+			strbuf_addf(err, "the libmicrohttpd library %s lacks the function '%s'",
+				    name, mhd_syms[i].name);
+			http_server_unload();
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+http_server_unload(void)
+{
+	if (mhd_lib)
+		dlclose(mhd_lib);
+	mhd_lib = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(mhd_syms); i++)
+		*mhd_syms[i].slot = NULL;
+}
 
 /* ---- listening ---- */
 
@@ -89,7 +184,7 @@ queue_reply(struct MHD_Connection *c, struct http_reply *r)
 	size_t len;
 	char *body = strbuf_detach(&r->body, &len);
 	struct MHD_Response *resp =
-		MHD_create_response_from_buffer_with_free_callback(len, body, free);
+		p_MHD_create_response_from_buffer_with_free_callback(len, body, free);
 	enum MHD_Result ret;
 
 	if (!resp) {
@@ -97,11 +192,11 @@ queue_reply(struct MHD_Connection *c, struct http_reply *r)
 		strvec_clear(&r->headers);
 		return MHD_NO;
 	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+	p_MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
 	for (size_t i = 0; i + 1 < r->headers.nr; i += 2)
-		MHD_add_response_header(resp, r->headers.v[i], r->headers.v[i + 1]);
-	ret = MHD_queue_response(c, r->status, resp);
-	MHD_destroy_response(resp);
+		p_MHD_add_response_header(resp, r->headers.v[i], r->headers.v[i + 1]);
+	ret = p_MHD_queue_response(c, r->status, resp);
+	p_MHD_destroy_response(resp);
 	strvec_clear(&r->headers);
 	return ret;
 }
@@ -151,7 +246,7 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *info =
-			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+			p_MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 
 		k = xcalloc(1, sizeof(*k));
 		k->fd = info ? info->connect_fd : -1;
@@ -176,7 +271,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 {
 	const struct server *srv = cls;
 	const union MHD_ConnectionInfo *info =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		p_MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	struct conn *k = info ? info->socket_context : NULL;
 
 	(void)req_cls;
@@ -219,7 +314,7 @@ connection_limit(void)
 static int
 event_loop(struct server *srv, struct MHD_Daemon *d, struct strbuf *err)
 {
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
+	const union MHD_DaemonInfo *info = p_MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
 	struct pollfd p[2] = { { info ? info->epoll_fd : -1, POLLIN, 0 },
 			       { srv->o->stop_fd, POLLIN, 0 } };
 
@@ -227,7 +322,7 @@ event_loop(struct server *srv, struct MHD_Daemon *d, struct strbuf *err)
 		MHD_UNSIGNED_LONG_LONG mhd_ms;
 		int timeout = SWEEP_MS;
 
-		if (MHD_get_timeout(d, &mhd_ms) == MHD_YES && mhd_ms < (MHD_UNSIGNED_LONG_LONG)timeout)
+		if (p_MHD_get_timeout(d, &mhd_ms) == MHD_YES && mhd_ms < (MHD_UNSIGNED_LONG_LONG)timeout)
 			timeout = (int)mhd_ms;
 		if (poll(p, 2, timeout) < 0 && errno != EINTR) {
 			strbuf_addstr(err, "the HTTP server's event loop failed");
@@ -236,7 +331,7 @@ event_loop(struct server *srv, struct MHD_Daemon *d, struct strbuf *err)
 		}
 		if (p[1].revents)
 			return 0;
-		if (MHD_run(d) != MHD_YES) {
+		if (p_MHD_run(d) != MHD_YES) {
 			strbuf_addstr(err, "the HTTP server's event loop failed (libmicrohttpd)");
 			return -1;
 		}
@@ -252,7 +347,7 @@ http_serve(const struct http_server_opts *o, struct strbuf *err)
 	int rc;
 
 	srv.list.next = srv.list.prev = &srv.list;
-	d = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, on_request, &srv,
+	d = p_MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, on_request, &srv,
 			     MHD_OPTION_LISTEN_SOCKET, (MHD_socket)o->listen_fd,
 			     MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
 			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)MAX_PER_ADDRESS,
@@ -267,7 +362,7 @@ http_serve(const struct http_server_opts *o, struct strbuf *err)
 		return -1;
 	}
 	rc = event_loop(&srv, d, err);
-	MHD_stop_daemon(d);   /* closes every connection and the listening socket */
+	p_MHD_stop_daemon(d);   /* closes every connection and the listening socket */
 	while (srv.list.next != &srv.list) {
 		struct conn *k = srv.list.next;
 

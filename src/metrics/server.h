@@ -8,6 +8,9 @@
  * for huge headers), connection limits (1024 in all, 256 from one
  * address), and a deadline per request (a client that dribbles its
  * request a byte at a time is cut off).
+ *
+ * libmicrohttpd is loaded at run time (http_server_load), so that genv's
+ * other commands do not pay for loading it and the TLS stack it needs.
  */
 #ifndef GENV_METRICS_SERVER_H
 #define GENV_METRICS_SERVER_H
@@ -34,6 +37,17 @@ struct http_server_opts {
 };
 
 /*
+ * Loads libmicrohttpd (libmicrohttpd.so.12, else libmicrohttpd.so; or the
+ * absolute path in $GENV_MHD_LIBRARY, ignored when genv runs setgid), once:
+ * before http_serve(). Returns -1 with err, one line, when it cannot:
+ *   "needs libmicrohttpd: <name> could not be loaded (<dlerror>); apt-get install libmicrohttpd12"
+ */
+int http_server_load(struct strbuf *err);
+
+/* Unloads it; only once no server runs. */
+void http_server_unload(void);
+
+/*
  * Opens a listening TCP socket on addr (an IPv4 or IPv6 literal; NULL or
  * "" for every IPv4 interface, 0.0.0.0) and port (0 for any free one).
  * On success *fd is the socket and *bound_port the port it got.
@@ -42,7 +56,7 @@ int http_listen(const char *addr, unsigned port, int *fd, unsigned *bound_port,
 		struct strbuf *err);
 
 /*
- * Serves on opts->listen_fd until opts->stop_fd is readable. Returns 0, or
+ * Serves (http_server_load() has succeeded) on opts->listen_fd until opts->stop_fd is readable. Returns 0, or
  * -1 when the server cannot start or its event loop fails. The listening
  * socket is closed on return.
  */
