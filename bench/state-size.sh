@@ -1,0 +1,121 @@
+#!/bin/bash
+# bench/state-size.sh: how genv copes with a huge shared state, as a
+# hostile user (or a runaway script) can make it: 10k and 100k
+# environments, every one alive (one shared sleeping pid) and attached to
+# one of 8 fake GPUs with a small memory share. The state files are made by
+# an awk generator in 1.4.3's exact layout (seconds, not the hours that
+# 100k `genv envs activate` would take). For each size it times, best of
+# RUNS runs:
+#   genv envs                          read envs.json (with cleanup)
+#   genv devices                       read both files (attachment cleanup)
+#   genv envs activate --eid ...       a write: load, add, save envs.json
+#   genv devices attach --eid ...      a write: load both, attach, save
+# and compares `genv envs` with 100k environments with the target
+# (GENV_BENCH_TARGET_MS, default 1000 ms); exits 1 if it is slower.
+# Knobs: BUILD, GENV_BENCH_RUNS (default 3), GENV_BENCH_SIZES (default
+# "10000 100000").
+set -u
+cd "$(dirname "$0")/.." || exit 1
+: "${BUILD:=$PWD/build}"
+GENV=$BUILD/bin/genv
+FAKE_NVML=$BUILD/t/fake-nvml/libnvidia-ml.so.1
+TARGET_MS=${GENV_BENCH_TARGET_MS:-1000}
+RUNS=${GENV_BENCH_RUNS:-3}
+SIZES=${GENV_BENCH_SIZES:-10000 100000}
+for f in "$GENV" "$FAKE_NVML"; do
+	[ -e "$f" ] || { echo "bench/state-size.sh: $f missing (run 'make all $FAKE_NVML')" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d /tmp/genv-bench-state-size.XXXXXX)
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+for v in $(env | sed -n 's/^\(GENV_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
+unset CUDA_VISIBLE_DEVICES
+export GENV_TMPDIR=$WORK/state GENV_NVML_LIBRARY=$FAKE_NVML GENV_FAKE_NVML_CONFIG=$WORK/gpus.conf
+export LC_ALL=C
+NGPUS=8
+for ((i = 0; i < NGPUS; i++)); do
+	printf 'gpu %d GPU-%08x-0000-4000-8000-%012d 81920 NVIDIA Fake A100\n' "$i" "$$" "$i"
+done >"$GENV_FAKE_NVML_CONFIG"
+
+sleep 100000 &
+PIDS+=($!)
+LIVE=$!
+uid=$(id -u)
+
+# generate N: envs.json and devices.json with N live environments, env-i
+# attached to device i % NGPUS with 1mi (json.dump(indent=2) layout)
+generate() {
+	mkdir -p "$GENV_TMPDIR"
+	rm -f "$GENV_TMPDIR"/*.json "$GENV_TMPDIR"/devices.uuids
+	awk -v n="$1" -v pid="$LIVE" -v uid="$uid" -v stamp="$(date '+%d/%m/%Y %H:%M:%S')" 'BEGIN {
+		printf "{\n  \"envs\": ["
+		for (i = 0; i < n; i++) {
+			printf "%s\n    {\n      \"eid\": \"env-%d\",\n      \"uid\": %d,\n", i ? "," : "", i, uid
+			printf "      \"creation\": \"%s\",\n      \"username\": \"user-%d\",\n", stamp, i % 100
+			printf "      \"config\": {\n        \"name\": \"project-%d\",\n", i
+			printf "        \"gpu_memory\": \"1mi\",\n        \"gpus\": 1\n      },\n"
+			printf "      \"pids\": [\n        %d\n      ],\n      \"kernel_ids\": []\n    }", pid
+		}
+		printf "\n  ]\n}"
+	}' >"$GENV_TMPDIR/envs.json"
+	awk -v n="$1" -v g="$NGPUS" -v stamp="$(date '+%d/%m/%Y %H:%M:%S')" 'BEGIN {
+		printf "{\n  \"devices\": [\n"
+		for (d = 0; d < g; d++) {
+			printf "    {\n      \"index\": %d,\n      \"total_memory\": \"81920mi\",\n", d
+			printf "      \"attachments\": ["
+			k = 0
+			for (i = d; i < n; i += g) {
+				printf "%s\n        {\n          \"eid\": \"env-%d\",\n", k++ ? "," : "", i
+				printf "          \"gpu_memory\": \"1mi\",\n          \"time\": \"%s\"\n        }", stamp
+			}
+			printf "\n      ]\n    }%s\n", d < g - 1 ? "," : ""
+		}
+		printf "  ]\n}"
+	}' >"$GENV_TMPDIR/devices.json"
+}
+
+# best_ms CMD...: the fastest of RUNS runs of CMD, in milliseconds
+best_ms() {
+	local best= t0 t1 ms k
+	for ((k = 0; k < RUNS; k++)); do
+		t0=$(date +%s%N)
+		"$@" >/dev/null 2>"$WORK/err" || { echo "bench/state-size.sh: '$*' failed:" >&2; cat "$WORK/err" >&2; return 1; }
+		t1=$(date +%s%N)
+		ms=$(((t1 - t0) / 1000000))
+		if [ -z "$best" ] || [ "$ms" -lt "$best" ]; then best=$ms; fi
+	done
+	echo "$best"
+}
+
+status=0
+printf '%-8s %-36s %10s\n' envs command "best (ms)"
+for n in $SIZES; do
+	t0=$(date +%s%N)
+	generate "$n"
+	t1=$(date +%s%N)
+	printf '%-8s %-36s %10d   (envs.json %d bytes)\n' "$n" "(generate both files)" \
+		$(((t1 - t0) / 1000000)) "$(stat -c %s "$GENV_TMPDIR/envs.json")"
+	names=("genv envs" "genv devices" "genv envs activate (write)" "genv devices attach (write)")
+	cmds=("$GENV envs" "$GENV devices"
+	      "$GENV envs activate --eid bench-new --uid $uid --pid $LIVE"
+	      "$GENV devices attach --eid env-1 --count 1")
+	for ((k = 0; k < ${#cmds[@]}; k++)); do
+		# shellcheck disable=SC2086
+		ms=$(best_ms ${cmds[$k]}) || exit 1
+		verdict=
+		if [ "$n" -eq 100000 ] && [ $k -eq 0 ]; then
+			verdict="target <= $TARGET_MS ms: ok"
+			[ "$ms" -le "$TARGET_MS" ] || { verdict="target <= $TARGET_MS ms: SLOW"; status=1; }
+		fi
+		printf '%-8s %-36s %10d   %s\n' "$n" "${names[$k]}" "$ms" "$verdict"
+	done
+done
+exit $status
