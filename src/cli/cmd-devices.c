@@ -53,6 +53,7 @@ devices_ps(struct devices_ctx *ctx, int argc, char **argv)
 	struct strbuf out = STRBUF_INIT, idx = STRBUF_INIT, when = STRBUF_INIT;
 	struct strbuf err = STRBUF_INIT;
 	struct envs envs = ENVS_INIT;
+	struct envs_index by_eid = ENVS_INDEX_INIT;
 	struct devices devs = DEVICES_INIT;
 	enum table_format fmt;
 	time_t now;
@@ -67,6 +68,7 @@ devices_ps(struct devices_ctx *ctx, int argc, char **argv)
 	fmt = table_opts_format(&topts);
 	r = store_admin_devices(ctx_flags(ctx), &envs, &devs, &err);
 	now = clock_wall();
+	envs_index_build(&by_eid, &envs);
 	if (!r && !topts.no_header)
 		table_row(&out, fmt, widths, header, 4);
 	for (size_t i = 0; i < devs.nr; i++) {
@@ -81,7 +83,7 @@ devices_ps(struct devices_ctx *ctx, int argc, char **argv)
 		}
 		for (size_t j = 0; j < d->att_nr; j++) {
 			const struct attachment *a = &d->att[j];
-			const struct env *e = envs_find(&envs, a->eid);
+			const struct env *e = envs_index_find(&by_eid, a->eid);
 			const char *name = e && e->config.name ? e->config.name : "";
 			const char *cells[4];
 
@@ -96,6 +98,7 @@ devices_ps(struct devices_ctx *ctx, int argc, char **argv)
 	}
 	strbuf_release(&idx);
 	strbuf_release(&when);
+	envs_index_release(&by_eid);
 	envs_release(&envs);
 	devices_release(&devs);
 	return admin_finish(r, &out, &err);

@@ -222,6 +222,9 @@ devices_detach(struct devices *devs, const char *eid, long index)
 void
 devices_cleanup(struct devices *devs, const struct envs *live)
 {
+	struct envs_index idx = ENVS_INDEX_INIT;
+
+	envs_index_build(&idx, live);
 	for (size_t i = 0; i < devs->nr; i++) {
 		struct device *d = &devs->v[i];
 		size_t kept = 0;
@@ -229,7 +232,7 @@ devices_cleanup(struct devices *devs, const struct envs *live)
 		for (size_t j = 0; j < d->att_nr; j++) {
 			struct attachment *a = &d->att[j];
 
-			if (envs_find(live, a->eid)) {
+			if (envs_index_find(&idx, a->eid)) {
 				d->att[kept++] = *a;
 			} else {
 				free(a->eid);
@@ -239,6 +242,7 @@ devices_cleanup(struct devices *devs, const struct envs *live)
 		}
 		d->att_nr = kept;
 	}
+	envs_index_release(&idx);
 }
 
 void

@@ -40,12 +40,19 @@ envs_activate(struct envs *envs, const char *eid, long long uid,
 	return e;
 }
 
+/* One pass: removing them one by one moves the rest each time. */
 static void
 envs_drop_empty(struct envs *envs)
 {
-	for (size_t i = envs->nr; i-- > 0;)
+	size_t kept = 0;
+
+	for (size_t i = 0; i < envs->nr; i++) {
 		if (!envs->v[i].pids_nr && !envs->v[i].kernel_ids.nr)
-			envs_remove_at(envs, i);
+			env_release(&envs->v[i]);
+		else
+			envs->v[kept++] = envs->v[i];
+	}
+	envs->nr = kept;
 }
 
 void

@@ -157,6 +157,9 @@ check_keys(struct jpath *p, const json_t *obj, const char *const *keys,
 	for (size_t i = 0; i < nr_required; i++)
 		if (!json_object_get(obj, keys[i]))
 			return jfail(p, err, "missing key \"%s\"", keys[i]);
+	/* all the keys there are were looked up: nothing else can be there */
+	if (json_object_size(obj) == nr_required)
+		return 0;
 	json_object_foreach((json_t *)obj, key, v) {
 		size_t i;
 
@@ -449,18 +452,16 @@ static int
 envs_from_json_at(struct jpath *p, struct envs *envs, const json_t *obj,
 		  struct strbuf *err)
 {
-	size_t saved;
+	size_t saved, dup;
 
 	if (list_from_json(p, obj, "envs", 1, env_entry, envs, err) < 0)
 		return -1;
-	for (size_t i = 0; i < envs->nr; i++)
-		for (size_t j = i + 1; j < envs->nr; j++)
-			if (!strcmp(envs->v[i].eid, envs->v[j].eid)) {
-				jpath_push_key(p, "envs", &saved);
-				jpath_push_index(p, j, &saved);
-				return jfail(p, err, "duplicate environment \"%s\"",
-					     envs->v[j].eid);
-			}
+	dup = envs_first_duplicate(envs);
+	if (dup < envs->nr) {
+		jpath_push_key(p, "envs", &saved);
+		jpath_push_index(p, dup, &saved);
+		return jfail(p, err, "duplicate environment \"%s\"", envs->v[dup].eid);
+	}
 	return 0;
 }
 
@@ -666,21 +667,19 @@ static int
 devices_from_json_at(struct jpath *p, struct devices *devs, const json_t *obj,
 		     struct strbuf *err)
 {
-	size_t saved;
+	size_t saved, dup;
 
 	if (list_from_json(p, obj, "devices", 1, device_entry, devs, err) < 0)
 		return -1;
 	/* positions are device indices from here on */
 	if (json_is_object(json_object_get(obj, "devices")) && devs->nr)
 		qsort(devs->v, devs->nr, sizeof(*devs->v), device_cmp_index);
-	for (size_t i = 0; i < devs->nr; i++)
-		for (size_t j = i + 1; j < devs->nr; j++)
-			if (devs->v[i].index == devs->v[j].index) {
-				jpath_push_key(p, "devices", &saved);
-				jpath_push_index(p, j, &saved);
-				return jfail(p, err, "duplicate device index %ld",
-					     devs->v[j].index);
-			}
+	dup = devices_first_duplicate(devs);
+	if (dup < devs->nr) {
+		jpath_push_key(p, "devices", &saved);
+		jpath_push_index(p, dup, &saved);
+		return jfail(p, err, "duplicate device index %ld", devs->v[dup].index);
+	}
 	return 0;
 }
 

@@ -128,6 +128,71 @@ envs_remove_at(struct envs *envs, size_t i)
 	envs->nr--;
 }
 
+/* Sorts by eid, then by position, so that equal eids keep their order. */
+static int
+cmp_env_eid(const void *a, const void *b)
+{
+	const struct env *x = *(const struct env *const *)a;
+	const struct env *y = *(const struct env *const *)b;
+	int c = strcmp(x->eid, y->eid);
+
+	return c ? c : (x > y) - (x < y);
+}
+
+void
+envs_index_build(struct envs_index *idx, const struct envs *envs)
+{
+	idx->nr = envs->nr;
+	idx->v = xmalloc((envs->nr + 1) * sizeof(*idx->v));
+	for (size_t i = 0; i < envs->nr; i++)
+		idx->v[i] = &envs->v[i];
+	if (idx->nr > 1)
+		qsort(idx->v, idx->nr, sizeof(*idx->v), cmp_env_eid);
+}
+
+const struct env *
+envs_index_find(const struct envs_index *idx, const char *eid)
+{
+	size_t lo = 0, hi = idx->nr;
+
+	/* the first of equal eids, as envs_find() would find it */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(idx->v[mid]->eid, eid) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < idx->nr && !strcmp(idx->v[lo]->eid, eid) ? idx->v[lo] : NULL;
+}
+
+void
+envs_index_release(struct envs_index *idx)
+{
+	free(idx->v);
+	idx->v = NULL;
+	idx->nr = 0;
+}
+
+size_t
+envs_first_duplicate(const struct envs *envs)
+{
+	struct envs_index idx = ENVS_INDEX_INIT;
+	size_t first = envs->nr;
+
+	envs_index_build(&idx, envs);
+	/* equal eids are adjacent, in envs order: any but the first repeats */
+	for (size_t i = 1; i < idx.nr; i++) {
+		size_t pos = (size_t)(idx.v[i] - envs->v);
+
+		if (pos < first && !strcmp(idx.v[i - 1]->eid, idx.v[i]->eid))
+			first = pos;
+	}
+	envs_index_release(&idx);
+	return first;
+}
+
 /* ----- devices ----- */
 
 void
@@ -227,6 +292,39 @@ devices_find(const struct devices *devs, long index)
 		if (devs->v[i].index == index)
 			return &devs->v[i];
 	return NULL;
+}
+
+static int
+cmp_device_index(const void *a, const void *b)
+{
+	const struct device *x = *(const struct device *const *)a;
+	const struct device *y = *(const struct device *const *)b;
+
+	if (x->index != y->index)
+		return (x->index > y->index) - (x->index < y->index);
+	return (x > y) - (x < y);
+}
+
+size_t
+devices_first_duplicate(const struct devices *devs)
+{
+	const struct device **v;
+	size_t first = devs->nr;
+
+	if (devs->nr < 2)
+		return devs->nr;
+	v = xmalloc(devs->nr * sizeof(*v));
+	for (size_t i = 0; i < devs->nr; i++)
+		v[i] = &devs->v[i];
+	qsort(v, devs->nr, sizeof(*v), cmp_device_index);
+	for (size_t i = 1; i < devs->nr; i++) {
+		size_t pos = (size_t)(v[i] - devs->v);
+
+		if (pos < first && v[i - 1]->index == v[i]->index)
+			first = pos;
+	}
+	free(v);
+	return first;
 }
 
 /* ----- processes ----- */

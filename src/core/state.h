@@ -64,6 +64,27 @@ struct env *envs_find(const struct envs *envs, const char *eid);
 struct env *envs_append(struct envs *envs, const char *eid);
 /* Removes envs->v[i], keeping the order of the rest. */
 void envs_remove_at(struct envs *envs, size_t i);
+/*
+ * The position of the first env whose eid an earlier one has, or envs->nr
+ * when the eids are unique. O(n log n) whatever the eids.
+ */
+size_t envs_first_duplicate(const struct envs *envs);
+
+/*
+ * Envs by eid, for code that looks many up: O(log n) per lookup whatever
+ * the eids (sorted, not hashed, so no input can make it slow). It points
+ * into the envs it was built from: build it again after they change.
+ */
+struct envs_index {
+	const struct env **v;
+	size_t nr;
+};
+#define ENVS_INDEX_INIT { NULL, 0 }
+
+void envs_index_build(struct envs_index *idx, const struct envs *envs);
+/* The first env (in envs order) with eid, or NULL: envs_find(), faster. */
+const struct env *envs_index_find(const struct envs_index *idx, const char *eid);
+void envs_index_release(struct envs_index *idx);
 
 /* ----- devices (devices.json) ----- */
 
@@ -98,6 +119,11 @@ void devices_release(struct devices *devs);
 struct device *devices_append(struct devices *devs, long index, const char *total_memory);
 /* The device whose "index" field is index, or NULL. */
 struct device *devices_find(const struct devices *devs, long index);
+/*
+ * The position of the first device whose index an earlier one has, or
+ * devs->nr when the indices are unique. O(n log n).
+ */
+size_t devices_first_duplicate(const struct devices *devs);
 
 /* ----- GPU processes (never stored; `usage snapshot`) ----- */
 

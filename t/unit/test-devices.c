@@ -360,6 +360,25 @@ env_lifecycle(void **state UNUSED)
 	envs_release(&envs);
 }
 
+/* envs left empty are dropped in one pass; the others keep their order */
+static void
+drop_empty_keeps_order(void **state UNUSED)
+{
+	struct envs envs = ENVS_INIT;
+	static const char *const eids[] = { "a", "b", "c", "d", "e" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(eids); i++)
+		envs_activate(&envs, eids[i], 1, NULL, i % 2 ? 7 : 8, NULL);
+	envs_activate(&envs, "c", 1, NULL, 7, NULL);
+	envs_deactivate_pid(&envs, 8);
+	assert_int_equal(envs.nr, 3);
+	assert_string_equal(envs.v[0].eid, "b");
+	assert_string_equal(envs.v[1].eid, "c");
+	assert_string_equal(envs.v[2].eid, "d");
+	assert_int_equal(envs.v[1].pids_nr, 1);
+	envs_release(&envs);
+}
+
 int
 main(void)
 {
@@ -372,6 +391,7 @@ main(void)
 		cmocka_unit_test(ensure_count),
 		cmocka_unit_test(detach_and_cleanup),
 		cmocka_unit_test(env_lifecycle),
+		cmocka_unit_test(drop_empty_keeps_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -596,6 +596,71 @@ helpers(void **state UNUSED)
 	devices_release(&devs);
 }
 
+/* eids, then the positions duplicates report, as the codec's errors name them */
+static void
+duplicates_and_index(void **state UNUSED)
+{
+	static const struct {
+		const char *eids;
+		size_t dup;
+	} cases[] = {
+		{ "", 0 }, { "a", 1 }, { "a b c", 3 }, { "a a", 1 }, { "a b b a", 2 },
+		{ "c b a c", 3 }, { "b a b a a", 2 },
+	};
+	struct envs_index idx = ENVS_INDEX_INIT;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct envs envs = ENVS_INIT;
+		struct devices devs = DEVICES_INIT;
+		char *copy = strdup(cases[i].eids), *save = NULL;
+
+		for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+			envs_append(&envs, t);
+			devices_append(&devs, t[0] - 'a', NULL);
+		}
+		if (envs_first_duplicate(&envs) != cases[i].dup)
+			fail_msg("'%s': got %zu, want %zu", cases[i].eids,
+				 envs_first_duplicate(&envs), cases[i].dup);
+		assert_int_equal(devices_first_duplicate(&devs), cases[i].dup);
+		/* the index finds what envs_find() finds: the first of equals */
+		envs_index_build(&idx, &envs);
+		for (size_t k = 0; k < envs.nr; k++)
+			assert_ptr_equal(envs_index_find(&idx, envs.v[k].eid),
+					 envs_find(&envs, envs.v[k].eid));
+		assert_null(envs_index_find(&idx, "zz"));
+		assert_null(envs_index_find(&idx, ""));
+		envs_index_release(&idx);
+		envs_release(&envs);
+		devices_release(&devs);
+		free(copy);
+	}
+}
+
+/* 200k environments: the duplicate check and the index stay fast (sorted, not quadratic) */
+static void
+many_environments(void **state UNUSED)
+{
+	struct envs envs = ENVS_INIT;
+	struct envs_index idx = ENVS_INDEX_INIT;
+	struct strbuf eid = STRBUF_INIT;
+	const size_t n = 200000;
+
+	for (size_t i = 0; i < n; i++) {
+		strbuf_reset(&eid);
+		strbuf_addf(&eid, "env-%zu", (i * 7919) % n);
+		envs_append(&envs, eid.buf);
+	}
+	assert_int_equal(envs_first_duplicate(&envs), n);
+	envs_index_build(&idx, &envs);
+	assert_ptr_equal(envs_index_find(&idx, "env-0"), &envs.v[0]);
+	assert_ptr_equal(envs_index_find(&idx, "env-7919"), &envs.v[1]);
+	envs_index_release(&idx);
+	envs_append(&envs, "env-5");
+	assert_int_equal(envs_first_duplicate(&envs), n);
+	envs_release(&envs);
+	strbuf_release(&eid);
+}
+
 int
 main(void)
 {
@@ -615,6 +680,8 @@ main(void)
 		cmocka_unit_test(corrupt_snapshot),
 		cmocka_unit_test(invalid_utf8_is_replaced),
 		cmocka_unit_test(helpers),
+		cmocka_unit_test(duplicates_and_index),
+		cmocka_unit_test(many_environments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
