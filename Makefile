@@ -73,6 +73,7 @@ CORE_SRC = \
 	src/core/project-config.c \
 	src/core/snapshot.c \
 	src/core/state.c \
+	src/core/state-check.c \
 	src/core/state-json.c \
 	src/core/store.c \
 	src/core/store-ops.c \
@@ -162,6 +163,7 @@ UNIT_TESTS = \
 	test-shell \
 	test-smi-filter \
 	test-state \
+	test-state-check \
 	test-store \
 	test-timefmt
 

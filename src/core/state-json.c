@@ -8,10 +8,9 @@
  */
 #include "compat.h"
 #include "core/state-json.h"
+#include "core/state-check.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
-
-#include <limits.h>
 
 /* ----- errors ----- */
 
@@ -194,8 +193,9 @@ get_string(struct jpath *p, const json_t *obj, const char *key, int nullable,
 	return rc;
 }
 
+/* An integer within r's load range (state-check.h). */
 static int
-int_value(struct jpath *p, const json_t *v, long long min, long long max,
+int_value(struct jpath *p, const json_t *v, const struct state_range *r,
 	  long long *out, struct strbuf *err)
 {
 	long long n;
@@ -203,21 +203,22 @@ int_value(struct jpath *p, const json_t *v, long long min, long long max,
 	if (!json_is_integer(v))
 		return jfail(p, err, "expected an integer, found %s", json_type_name(v));
 	n = json_integer_value(v);
-	if (n < min || n > max)
-		return jfail(p, err, "%lld is out of range (%lld to %lld)", n, min, max);
+	if (n < r->load_min || n > r->load_max)
+		return jfail(p, err, "%lld is out of range (%lld to %lld)", n,
+			     r->load_min, r->load_max);
 	*out = n;
 	return 0;
 }
 
 static int
-get_int(struct jpath *p, const json_t *obj, const char *key, long long min,
-	long long max, long long *out, struct strbuf *err)
+get_int(struct jpath *p, const json_t *obj, const char *key,
+	const struct state_range *r, long long *out, struct strbuf *err)
 {
 	size_t saved;
 	int rc;
 
 	jpath_push_key(p, key, &saved);
-	rc = int_value(p, json_object_get(obj, key), min, max, out, err);
+	rc = int_value(p, json_object_get(obj, key), r, out, err);
 	jpath_pop(p, saved);
 	return rc;
 }
@@ -332,7 +333,7 @@ config_from_json(struct jpath *p, struct env_config *c, const json_t *obj,
 	gpus = json_object_get(obj, "gpus");
 	if (gpus && !json_is_null(gpus)) {
 		jpath_push_key(p, "gpus", &saved);
-		if (int_value(p, gpus, LONG_MIN, LONG_MAX, &n, err) < 0)
+		if (int_value(p, gpus, &state_gpus_range, &n, err) < 0)
 			return -1;
 		jpath_pop(p, saved);
 		c->has_gpus = 1;
@@ -347,7 +348,7 @@ pid_value(struct jpath *p, const json_t *v, long *pid, struct strbuf *err)
 	long long n;
 
 	/* pids go to kill(): 0 and negatives would mean process groups */
-	if (int_value(p, v, 1, INT_MAX, &n, err) < 0)
+	if (int_value(p, v, &state_pid_range, &n, err) < 0)
 		return -1;
 	*pid = (long)n;
 	return 0;
@@ -385,7 +386,7 @@ env_from_json(struct jpath *p, struct env *e, const json_t *obj,
 	}
 	if (!json_object_get(obj, "uid"))
 		return jfail(p, err, "missing key \"uid\"");
-	if (get_int(p, obj, "uid", LLONG_MIN, LLONG_MAX, &uid, err) < 0)
+	if (get_int(p, obj, "uid", &state_uid_range, &uid, err) < 0)
 		return -1;
 	e->uid = uid;
 	if (!json_object_get(obj, "creation"))
@@ -578,7 +579,7 @@ device_from_json(struct jpath *p, struct device *d, const json_t *obj,
 	size_t saved, saved_i, i;
 
 	if (expect_object(p, obj, err) < 0 || check_keys(p, obj, keys, 3, 3, err) < 0 ||
-	    get_int(p, obj, "index", 0, LONG_MAX, &index, err) < 0 ||
+	    get_int(p, obj, "index", &state_index_range, &index, err) < 0 ||
 	    get_string(p, obj, "total_memory", 0, &d->total_memory, err) < 0)
 		return -1;
 	d->index = (long)index;
@@ -730,7 +731,7 @@ usage_from_json(struct jpath *p, struct process *proc, const json_t *obj,
 	char *mem;
 
 	if (expect_object(p, obj, err) < 0 || check_keys(p, obj, keys, 2, 2, err) < 0 ||
-	    get_int(p, obj, "index", 0, LONG_MAX, &index, err) < 0 ||
+	    get_int(p, obj, "index", &state_index_range, &index, err) < 0 ||
 	    get_string(p, obj, "gpu_memory", 0, &mem, err) < 0)
 		return -1;
 	process_add_usage(proc, (long)index, mem);
@@ -837,8 +838,11 @@ snapshot_from_json(struct snapshot *s, const json_t *obj, const char *what,
 
 #define PARSE_TEXT(from_json, obj_out, text, len, what, err)                  \
 	do {                                                                  \
-		json_t *j_ = json_parse((text), (len), (what) ? (what) : "JSON", (err)); \
+		json_t *j_;                                                   \
 		int rc_;                                                      \
+		if (state_check_file_size((what) ? (what) : "JSON", (len), (err)) < 0) \
+			return -1;                                            \
+		j_ = json_parse((text), (len), (what) ? (what) : "JSON", (err)); \
 		if (!j_)                                                      \
 			return -1;                                            \
 		rc_ = from_json((obj_out), j_, (what), (err));                \

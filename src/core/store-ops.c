@@ -10,6 +10,7 @@
 #include "core/envs.h"
 #include "core/project-config.h"
 #include "core/state.h"
+#include "core/state-check.h"
 #include "core/state-json.h"
 #include "util/fileio.h"
 #include "util/strbuf.h"
@@ -176,9 +177,12 @@ store_attached_list(const char *eid, struct strbuf *out, struct strbuf *err)
 	if (store_lock(&st, err) < 0)
 		goto out;
 	store_path(&st, "devices.json", &path);
-	if (read_file_sb(&text, path.buf, err) < 0 ||
-	    devices_parse(&devs, text.buf, text.len, path.buf, err) < 0)
+	if (read_file_sb(&text, path.buf, err) < 0)
 		goto out;
+	if (devices_parse(&devs, text.buf, text.len, path.buf, err) < 0) {
+		state_add_repair_hint(STATE_FILE_DEVICES, path.buf, err);
+		goto out;
+	}
 	devices_attached_list(&devs, eid, out);
 	rc = 0;
 out:

@@ -14,6 +14,7 @@
 #include "core/devices.h"
 #include "core/envs.h"
 #include "core/state.h"
+#include "core/state-check.h"
 #include "core/state-json.h"
 #include "gpu/gpu.h"
 #include "util/fileio.h"
@@ -23,6 +24,7 @@
 #include "util/xalloc.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define STORE_DEFAULT_DIR "/var/tmp/genv"
@@ -104,6 +106,11 @@ save_file(const char *path, const struct strbuf *data, struct strbuf *err)
 	size_t err_len = err->len;
 	int fd, saved;
 
+	/* what could not be loaded again is not written */
+	if (data->len > STATE_FILE_MAX) {
+		strbuf_addstr(err, "refusing to write ");
+		return state_check_file_size(path, data->len, err);
+	}
 	if (!write_file_atomic(path, data->buf, data->len, STORE_FILE_MODE, err))
 		return 0;
 	if (errno != EACCES && errno != EPERM)
@@ -123,13 +130,23 @@ save_file(const char *path, const struct strbuf *data, struct strbuf *err)
 	return 0;
 }
 
-/* Reads path into sb; *missing is set when it does not exist. */
+/*
+ * Reads path (which) into sb; *missing is set when it does not exist. A
+ * file over the size cap is refused before it is read.
+ */
 static int
-read_state_file(const char *path, struct strbuf *sb, int *missing, struct strbuf *err)
+read_state_file(const char *path, enum state_file which, struct strbuf *sb,
+		int *missing, struct strbuf *err)
 {
 	struct strbuf ignored = STRBUF_INIT;
+	struct stat st;
 
 	*missing = 0;
+	if (!stat(path, &st) && state_check_file_size(path, (unsigned long long)st.st_size,
+						      err) < 0) {
+		state_add_repair_hint(which, path, err);
+		return -1;
+	}
 	if (read_file_sb(sb, path, &ignored) < 0) {
 		if (errno == ENOENT) {
 			*missing = 1;
@@ -190,10 +207,13 @@ store_load_envs(struct store *st, struct envs *envs, unsigned flags,
 	int missing = 1, rc = -1;
 
 	store_path(st, "envs.json", &path);
-	if (!(flags & STORE_RESET) && read_state_file(path.buf, &text, &missing, err) < 0)
+	if (!(flags & STORE_RESET) &&
+	    read_state_file(path.buf, STATE_FILE_ENVS, &text, &missing, err) < 0)
 		goto out;
-	if (!missing && envs_parse(envs, text.buf, text.len, path.buf, err) < 0)
+	if (!missing && envs_parse(envs, text.buf, text.len, path.buf, err) < 0) {
+		state_add_repair_hint(STATE_FILE_ENVS, path.buf, err);
 		goto out;
+	}
 	if (!missing && is_legacy_form(text.buf))
 		st->changed |= STORE_CHANGED_ENVS;
 	if (flags & STORE_CLEANUP) {
@@ -399,10 +419,13 @@ store_load_devices(struct store *st, struct devices *devs,
 	int missing = 1, rc = -1;
 
 	store_path(st, "devices.json", &path);
-	if (!(flags & STORE_RESET) && read_state_file(path.buf, &text, &missing, err) < 0)
+	if (!(flags & STORE_RESET) &&
+	    read_state_file(path.buf, STATE_FILE_DEVICES, &text, &missing, err) < 0)
 		goto out;
-	if (!missing && devices_parse(devs, text.buf, text.len, path.buf, err) < 0)
+	if (!missing && devices_parse(devs, text.buf, text.len, path.buf, err) < 0) {
+		state_add_repair_hint(STATE_FILE_DEVICES, path.buf, err);
 		goto out;
+	}
 	if (!missing && is_legacy_form(text.buf))
 		st->changed |= STORE_CHANGED_DEVICES;
 	gpus = gpu_inventory();

@@ -13,6 +13,7 @@
 #include "core/envs.h"
 #include "core/snapshot.h"
 #include "core/state.h"
+#include "core/state-check.h"
 #include "core/state-json.h"
 #include "core/store.h"
 #include "util/fileio.h"
@@ -311,6 +312,8 @@ corrupt_files_untouched(void **state UNUSED)
 	assert_int_equal(store_load_envs(&st, &envs, 0, &err), -1);
 	strbuf_reset(&want);
 	strbuf_addf(&want, "%s: envs[0]: missing key \"creation\"", path.buf);
+	/* the message as it was, then one line of repair advice */
+	state_add_repair_hint(STATE_FILE_ENVS, path.buf, &want);
 	assert_string_equal(err.buf, want.buf);
 
 	/* an unreadable path (a directory) is an error, not "missing" */
@@ -446,6 +449,7 @@ devices_without_nvml(void **state UNUSED)
 	assert_int_equal(store_load_devices(&st, &devs, NULL, 0, &err), -1);
 	strbuf_reset(&text);
 	strbuf_addf(&text, "%s: devices[0]: expected an object, found an integer", path.buf);
+	state_add_repair_hint(STATE_FILE_DEVICES, path.buf, &text);
 	assert_string_equal(err.buf, text.buf);
 	unit_read_text(path.buf, &text);
 	assert_string_equal(text.buf, "{\"devices\": [1]}");
