@@ -6,6 +6,7 @@
 #include "compat.h"
 #include "cli/active.h"
 #include "cli/cli.h"
+#include "core/state-check.h"
 #include "util/run.h"
 #include "util/strbuf.h"
 
@@ -29,6 +30,29 @@ print_no_home(FILE *out)
 	      "  1) Current working directory (i.e. $PWD)\n"
 	      "  2) Home directory (i.e. $HOME)\n"
 	      "\n", out);
+}
+
+int
+active_check_options(const struct cli_cmd *cmd, const char *eid_opt,
+		     const struct activation *a, int seen_gpus)
+{
+	struct strbuf err = STRBUF_INIT;
+	int rc = 0;
+
+	if (seen_gpus && a->gpus < 0)
+		rc = cli_usage_error(cmd, "argument --gpus: must not be negative: '%ld'", a->gpus);
+	else if (seen_gpus && state_check_range(&state_gpus_range, a->gpus, &err) < 0)
+		rc = cli_usage_error(cmd, "argument --gpus: %s", err.buf);
+	else if (a->gpu_memory && state_check_memory(a->gpu_memory, &err) < 0)
+		rc = cli_usage_error(cmd, "argument --gpu-memory: %s", err.buf);
+	else if (a->name && state_check_name(a->name, &err) < 0)
+		rc = cli_usage_error(cmd, "argument --name: %s", err.buf);
+	else if (a->eid && !*a->eid)
+		rc = cli_usage_error(cmd, "argument %s: must not be empty", eid_opt);
+	else if (a->eid && state_check_eid(a->eid, &err) < 0)
+		rc = cli_usage_error(cmd, "argument %s: %s", eid_opt, err.buf);
+	strbuf_release(&err);
+	return rc;
 }
 
 void

@@ -11,7 +11,10 @@
 
 #include <stdio.h>
 #include "core/state.h"
+#include "core/store.h"
 #include "shell/shell.h"
+
+struct cli_cmd;
 
 /* "Your shell is not properly initialized ...", with its blank line. */
 void print_not_initialized(FILE *out);
@@ -28,6 +31,16 @@ void print_no_home(FILE *out);
  */
 void active_shell_env(struct shell_env *env, const char *eid,
 		      const struct env_config *c, const char *indices);
+
+/*
+ * The checks `genv activate` and `genv exec` make, argparse style, on the
+ * options they share before anything is done: --gpus (given when
+ * seen_gpus), --gpu-memory, --name and the eid (its option spelled
+ * eid_opt), by the rules the state holds them to (state-check.h).
+ * Returns 0, or 2 after a usage error of cmd.
+ */
+int active_check_options(const struct cli_cmd *cmd, const char *eid_opt,
+			 const struct activation *a, int seen_gpus);
 
 /*
  * Runs argv (no shell) in the foreground (run_foreground()) and returns

@@ -11,33 +11,19 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "core/active.h"
-#include "core/memory.h"
 #include "core/store.h"
 #include "shell/shell.h"
 #include "util/strbuf.h"
 
 /* The checks argparse and 1.4.3 make before anything is done; 0 or an exit status. */
 static int
-check_options(long shell_pid, long gpus, int seen_gpus, const char *gpu_memory,
-	      const char *eid)
+check_options(long shell_pid, const struct activation *a, int seen_gpus)
 {
-	struct strbuf err = STRBUF_INIT;
-	unsigned long long bytes;
-	int rc = 0;
-
 	if (shell_pid <= 0) {
 		print_not_initialized(stderr);
-		rc = 1;
-	} else if (seen_gpus && gpus < 0) {
-		rc = cli_usage_error(&cli_cmd_activate,
-				     "argument --gpus: must not be negative: '%ld'", gpus);
-	} else if (gpu_memory && memory_to_bytes(gpu_memory, &bytes, &err) < 0) {
-		rc = cli_usage_error(&cli_cmd_activate, "argument --gpu-memory: %s", err.buf);
-	} else if (eid && !*eid) {
-		rc = cli_usage_error(&cli_cmd_activate, "argument --eid/--id: must not be empty");
+		return 1;
 	}
-	strbuf_release(&err);
-	return rc;
+	return active_check_options(&cli_cmd_activate, "--eid/--id", a, seen_gpus);
 }
 
 /*
@@ -111,10 +97,18 @@ activate_run(int argc, char **argv)
 		return 0;
 	if (rc < 0)
 		return 2;
+	a.eid = eid_opt;
+	a.pid = shell_pid;
+	a.has_config = name || gpu_memory || seen_gpus;
+	a.name = name;
+	a.gpu_memory = gpu_memory;
+	a.gpus = gpus;
+	a.attach = !no_attach;
+	a.over_subscribe = over;
 	if (shell_pid > 0 && shell_syntax_parse(syntax_name, &syntax, &err) < 0)
 		rc = cli_usage_error(&cli_cmd_activate, "argument --syntax: %s", err.buf);
 	else
-		rc = check_options(shell_pid, gpus, seen_gpus, gpu_memory, eid_opt);
+		rc = check_options(shell_pid, &a, seen_gpus);
 	if (!rc && active_eid()) {
 		cli_error("Already running in an active environment");
 		rc = 1;
@@ -126,13 +120,6 @@ activate_run(int argc, char **argv)
 	else
 		strbuf_addf(&eid, "%ld", shell_pid);
 	a.eid = eid.buf;
-	a.pid = shell_pid;
-	a.has_config = name || gpu_memory || seen_gpus;
-	a.name = name;
-	a.gpu_memory = gpu_memory;
-	a.gpus = gpus;
-	a.attach = !no_attach;
-	a.over_subscribe = over;
 	rc = activate(&a, syntax, !no_prompt, inline_state);
 out:
 	strbuf_release(&err);

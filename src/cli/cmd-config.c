@@ -11,7 +11,7 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "core/active.h"
-#include "core/memory.h"
+#include "core/state-check.h"
 #include "core/project-config.h"
 #include "core/store.h"
 #include "util/strbuf.h"
@@ -80,7 +80,6 @@ static int
 check_positionals(const struct strvec *pos, enum config_field *field, long *gpus)
 {
 	struct strbuf err = STRBUF_INIT;
-	unsigned long long bytes;
 	const char *value;
 	int f, rc = 2;
 
@@ -103,7 +102,12 @@ check_positionals(const struct strvec *pos, enum config_field *field, long *gpus
 				cli_usage_error(&cli_cmd_config, "argument value: must not be negative: '%s'", value);
 				goto out;
 			}
-		} else if (*field == FIELD_GPU_MEMORY && memory_to_bytes(value, &bytes, &err) < 0) {
+			if (state_check_range(&state_gpus_range, *gpus, &err) < 0) {
+				cli_usage_error(&cli_cmd_config, "argument value: %s", err.buf);
+				goto out;
+			}
+		} else if ((*field == FIELD_GPU_MEMORY && state_check_memory(value, &err) < 0) ||
+			   (*field == FIELD_NAME && state_check_name(value, &err) < 0)) {
 			cli_usage_error(&cli_cmd_config, "argument value: %s", err.buf);
 			goto out;
 		}

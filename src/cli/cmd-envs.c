@@ -10,8 +10,8 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/table.h"
-#include "core/memory.h"
 #include "core/state.h"
+#include "core/state-check.h"
 #include "core/store.h"
 #include "util/clock.h"
 #include "util/strbuf.h"
@@ -296,10 +296,9 @@ envs_activate_run(struct envs_ctx *ctx, int argc, char **argv)
 				!eid ? "--eid" : "--uid");
 	if (pid_or_kernel(&envs_activate_cmd, has_pid, kernel_id) < 0)
 		return 2;
-	if (has_pid && pid <= 0) {
-		cli_error("Invalid process id %ld", pid);
-		return 1;
-	}
+	/* pid 0 would mean "none" to the library: refuse it here already */
+	if (has_pid && state_check_range(&state_pid_range, pid, &err) < 0)
+		return admin_finish(-1, &out, &err);
 	r.eid = eid;
 	r.uid = uid;
 	r.username = username;
@@ -380,7 +379,6 @@ envs_config_run(struct envs_ctx *ctx, int argc, char **argv)
 		{ NULL },
 	};
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	unsigned long long bytes;
 
 	i = cli_parse_options(&envs_config_cmd, argc, argv, opts, CLI_PARSE_STOP_AT_POSITIONAL);
 	if (i < 0)
@@ -406,15 +404,9 @@ envs_config_run(struct envs_ctx *ctx, int argc, char **argv)
 				       value_opts[field]);
 	if (!eid)
 		return required(&envs_config_cmd, "--eid");
-	if (field == 2 && has_value && memory_to_bytes(value, &bytes, &err) < 0) {
-		cli_error("%s", err.buf);
-		strbuf_release(&err);
-		return 1;
-	}
-	if (field == 0 && has_value && count < 0) {
-		cli_error("Invalid device count %ld", count);
-		return 1;
-	}
+	/* a negative count would mean "unset" to the library: refuse it here already */
+	if (field == 0 && has_value && state_check_range(&state_gpus_range, count, &err) < 0)
+		return admin_finish(-1, &out, &err);
 	return admin_finish(store_admin_configure(ctx_flags(ctx), eid, env_fields[field],
 					    clear ? NULL : value, clear ? -1 : count, &err),
 		      &out, &err);

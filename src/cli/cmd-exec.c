@@ -11,7 +11,6 @@
 #include "cli/active.h"
 #include "cli/cli.h"
 #include "cli/options.h"
-#include "core/memory.h"
 #include "core/store.h"
 #include "shell/shell.h"
 #include "util/strbuf.h"
@@ -34,7 +33,6 @@ exec_run(int argc, char **argv)
 	struct env_config config = ENV_CONFIG_INIT;
 	struct strbuf err = STRBUF_INIT, eid = STRBUF_INIT, indices = STRBUF_INIT;
 	struct shell_env env;
-	unsigned long long bytes;
 	int pos, rc = 1;
 
 	pos = cli_parse_options(&cli_cmd_exec, argc, argv, opts, CLI_PARSE_STOP_AT_POSITIONAL);
@@ -44,17 +42,10 @@ exec_run(int argc, char **argv)
 		return 2;
 	if (pos >= argc)
 		return cli_usage_error(&cli_cmd_exec, "the following arguments are required: COMMAND");
-	if (seen_gpus && o.gpus < 0)
-		return cli_usage_error(&cli_cmd_exec, "argument --gpus: must not be negative: '%ld'",
-				       o.gpus);
-	if (o.gpu_memory && memory_to_bytes(o.gpu_memory, &bytes, &err) < 0) {
-		rc = cli_usage_error(&cli_cmd_exec, "argument --gpu-memory: %s", err.buf);
+	rc = active_check_options(&cli_cmd_exec, "--id/--eid", &o, seen_gpus);
+	if (rc)
 		goto out;
-	}
-	if (o.eid && !*o.eid) {
-		rc = cli_usage_error(&cli_cmd_exec, "argument --id/--eid: must not be empty");
-		goto out;
-	}
+	rc = 1;
 	if (o.eid)
 		strbuf_addstr(&eid, o.eid);
 	else

@@ -6,6 +6,7 @@
  */
 #include "compat.h"
 #include "core/envs.h"
+#include "core/state-check.h"
 #include "core/timefmt.h"
 #include "util/clock.h"
 #include "util/strbuf.h"
@@ -95,7 +96,7 @@ kernel_is_alive(const char *kernel_id)
 	struct stat st;
 	int alive = 0;
 
-	if (!*kernel_id || strchr(kernel_id, '/'))
+	if (state_check_kernel_id(kernel_id, NULL) < 0)
 		return 0;
 	for (int i = 0; i < 3 && !alive; i++) {
 		strbuf_reset(&path);

@@ -2,7 +2,7 @@
 /* project-config.c: the `.genv` project directory (project-config.h). */
 #include "compat.h"
 #include "core/project-config.h"
-#include "core/memory.h"
+#include "core/state-check.h"
 #include "util/fileio.h"
 #include "util/strbuf.h"
 
@@ -48,7 +48,10 @@ project_config_dir(struct strbuf *out)
 	return rc;
 }
 
-/* Reads <dir>/<file> stripped; *value stays NULL when the file is missing. */
+/*
+ * Reads <dir>/<file> stripped; *value stays NULL when the file is missing.
+ * A NUL byte is an error: the value would silently end there.
+ */
 static int
 read_field(const char *dir, const char *file, char **value, struct strbuf *err)
 {
@@ -62,6 +65,9 @@ read_field(const char *dir, const char *file, char **value, struct strbuf *err)
 			strbuf_add_errno(err, errno);
 			rc = -1;
 		}
+	} else if (memchr(text.buf, '\0', text.len)) {
+		strbuf_addf(err, "'%s' holds a NUL byte", path.buf);
+		rc = -1;
 	} else {
 		strbuf_trim(&text);
 		*value = strbuf_detach(&text, NULL);
@@ -76,14 +82,17 @@ int
 project_config_load(const char *dir, struct env_config *c, struct strbuf *err)
 {
 	char *gpus = NULL;
-	unsigned long long bytes;
 	int rc = -1;
 
 	if (read_field(dir, "name", &c->name, err) < 0 ||
 	    read_field(dir, "gpu-memory", &c->gpu_memory, err) < 0 ||
 	    read_field(dir, "gpus", &gpus, err) < 0)
 		goto out;
-	if (c->gpu_memory && memory_to_bytes(c->gpu_memory, &bytes, err) < 0) {
+	if (c->name && state_check_name(c->name, err) < 0) {
+		strbuf_addf(err, " (in '%s/name')", dir);
+		goto out;
+	}
+	if (c->gpu_memory && state_check_memory(c->gpu_memory, err) < 0) {
 		strbuf_addf(err, " (in '%s/gpu-memory')", dir);
 		goto out;
 	}
@@ -92,7 +101,8 @@ project_config_load(const char *dir, struct env_config *c, struct strbuf *err)
 
 		errno = 0;
 		c->gpus = strtol(gpus, &end, 10);
-		if (!*gpus || *end || errno || c->gpus < 0) {
+		if (!*gpus || *end || errno ||
+		    state_check_range(&state_gpus_range, c->gpus, NULL) < 0) {
 			strbuf_addf(err, "'%s/gpus' holds '%s', not a number of devices",
 				    dir, gpus);
 			goto out;

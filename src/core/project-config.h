@@ -18,8 +18,9 @@ int project_config_dir(struct strbuf *out);
 /*
  * Reads the configuration in dir into *c (which must be empty; the
  * caller releases it). Values are stripped of surrounding white space;
- * a gpu-memory that is not a memory string or gpus that is not a
- * non-negative number is an error naming the file.
+ * a value the state could not hold (state-check.h: a name that is too
+ * long or not text, a gpu-memory that is not a memory string, gpus that
+ * is not a device count) is an error naming the file.
  */
 int project_config_load(const char *dir, struct env_config *c, struct strbuf *err);
 

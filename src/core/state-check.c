@@ -62,8 +62,6 @@ is_utf8(const char *s, size_t len)
 int
 state_check_text(const char *noun, const char *s, size_t len, struct strbuf *err)
 {
-	long at;
-
 	if (len > STATE_TEXT_MAX) {
 		if (err)
 			strbuf_addf(err, "Invalid %s: %zu bytes long (at most %d)", noun, len,
@@ -80,6 +78,22 @@ state_check_text(const char *noun, const char *s, size_t len, struct strbuf *err
 			strbuf_addf(err, "Invalid %s: it is not valid UTF-8", noun);
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Text that identifies (an eid, a user, a kernel): no control characters
+ * either, so that line- and column-oriented outputs (`envs find`, `devices
+ * query`) and the environment variables that carry it hold it whole.
+ */
+static int
+check_identifier(const char *noun, const char *s, struct strbuf *err)
+{
+	size_t len = strlen(s);
+	long at;
+
+	if (state_check_text(noun, s, len, err) < 0)
+		return -1;
 	at = control_at((const unsigned char *)s, len);
 	if (at >= 0) {
 		if (err)
@@ -98,7 +112,7 @@ state_check_eid(const char *eid, struct strbuf *err)
 			strbuf_addstr(err, "Invalid environment id: it is empty");
 		return -1;
 	}
-	return state_check_text("environment id", eid, strlen(eid), err);
+	return check_identifier("environment id", eid, err);
 }
 
 int
@@ -111,7 +125,7 @@ state_check_kernel_id(const char *kernel_id, struct strbuf *err)
 				    *kernel_id ? "not a file name (it holds '/')" : "empty");
 		return -1;
 	}
-	return state_check_text("Jupyter kernel id", kernel_id, strlen(kernel_id), err);
+	return check_identifier("Jupyter kernel id", kernel_id, err);
 }
 
 int
@@ -123,7 +137,7 @@ state_check_name(const char *name, struct strbuf *err)
 int
 state_check_username(const char *username, struct strbuf *err)
 {
-	return state_check_text("user name", username, strlen(username), err);
+	return check_identifier("user name", username, err);
 }
 
 int

@@ -19,10 +19,11 @@
  *   - device counts (config.gpus): 0 to INT_MAX on store; any integer on
  *     load (1.4.3 keeps `activate --gpus -1` in the file).
  *   - text (eids, names, user names, kernel ids): on store at most
- *     STATE_TEXT_MAX bytes of valid UTF-8 without NUL or control
- *     characters (and see each rule); on load any JSON string (jansson
- *     already refuses invalid UTF-8 and NUL), with no length cap besides
- *     the file's: 1.4.3 writes names of any length.
+ *     STATE_TEXT_MAX bytes of valid UTF-8 without NUL, and for the ids
+ *     (not names: a name is free text, newlines included, as in 1.4.3)
+ *     no control characters; on load any JSON string (jansson already
+ *     refuses invalid UTF-8 and NUL), with no length cap besides the
+ *     file's: 1.4.3 writes names of any length.
  *   - memory sizes: a memory string (memory.h) on store; any string on
  *     load (1.4.3 stores "4GB" and only fails when it attaches).
  *   - a whole state file: at most STATE_FILE_MAX bytes both ways.
@@ -60,20 +61,22 @@ int state_check_range(const struct state_range *r, long long n, struct strbuf *e
 
 /*
  * The store rule for text: at most STATE_TEXT_MAX bytes of valid UTF-8,
- * no NUL (len counts the bytes, so a NUL read from a file is seen), no
- * C0/C1 control character or DEL. On failure: -1 and "Invalid <noun>:
- * <why>"; the value itself is never echoed (it may be huge or hold
- * escape sequences).
+ * no NUL (len counts the bytes, so a NUL read from a file is seen). On
+ * failure: -1 and "Invalid <noun>: <why>"; the value itself is never
+ * echoed (it may be huge or hold escape sequences).
  */
 int state_check_text(const char *noun, const char *s, size_t len, struct strbuf *err);
 
-/* Environment ids: the text rule, and not empty (an empty one means "none"). */
+/*
+ * Ids: the text rule, no C0/C1 control character or DEL, and for an eid
+ * not empty (an empty one means "none"). A kernel id is also a file name
+ * (no '/'). Empty user names are fine.
+ */
 int state_check_eid(const char *eid, struct strbuf *err);
-/* Jupyter kernel ids: an eid that is also a file name (no '/'). */
 int state_check_kernel_id(const char *kernel_id, struct strbuf *err);
-/* Environment names and user names: the text rule (empty is fine). */
-int state_check_name(const char *name, struct strbuf *err);
 int state_check_username(const char *username, struct strbuf *err);
+/* Environment names: the text rule; free text otherwise (empty is fine). */
+int state_check_name(const char *name, struct strbuf *err);
 /* A memory size (memory_to_bytes()'s message on failure). */
 int state_check_memory(const char *memory, struct strbuf *err);
 

@@ -40,25 +40,37 @@ out:
 	return rc;
 }
 
+/* What store_activate() would write, by the rules a later load applies. */
+static int
+check_activation(const struct activation *a, const char *username,
+		 const struct env_config *c, struct strbuf *err)
+{
+	if (state_check_eid(a->eid, err) < 0 ||
+	    state_check_range(&state_pid_range, a->pid, err) < 0 ||
+	    (username && state_check_username(username, err) < 0) ||
+	    (a->has_config && state_check_config(c, err) < 0))
+		return -1;
+	return 0;
+}
+
 int
 store_activate(const struct activation *a, struct env_config *config,
 	       struct strbuf *indices, struct strbuf *err)
 {
 	struct store_txn t = STORE_TXN_INIT;
 	int attach = a->attach && a->gpus >= 0, devices_saved = 0, rc = -1;
+	const char *username = genv_username();
+	struct env_config c = ENV_CONFIG_INIT;
 	struct env *e;
 
-	if (store_txn_begin(&t, 0, err) < 0)
+	c.name = (char *)a->name;
+	c.gpu_memory = (char *)a->gpu_memory;
+	c.has_gpus = a->gpus >= 0;
+	c.gpus = a->gpus >= 0 ? a->gpus : 0;
+	if (check_activation(a, username, &c, err) < 0 || store_txn_begin(&t, 0, err) < 0)
 		goto out;
-	e = envs_activate(&t.envs, a->eid, (long long)getuid(), genv_username(),
-			  a->pid, NULL);
+	e = envs_activate(&t.envs, a->eid, (long long)getuid(), username, a->pid, NULL);
 	if (a->has_config) {
-		struct env_config c = ENV_CONFIG_INIT;
-
-		c.name = (char *)a->name;
-		c.gpu_memory = (char *)a->gpu_memory;
-		c.has_gpus = a->gpus >= 0;
-		c.gpus = a->gpus >= 0 ? a->gpus : 0;
 		env_config_release(&e->config);
 		env_config_copy(&e->config, &c);
 	}
@@ -124,7 +136,8 @@ store_attach(const char *eid, const struct attach_request *req, struct strbuf *e
 	struct store_txn t = STORE_TXN_INIT;
 	int rc = -1;
 
-	if (store_txn_begin(&t, 0, err) < 0)
+	if ((req->gpu_memory && state_check_memory(req->gpu_memory, err) < 0) ||
+	    store_txn_begin(&t, 0, err) < 0)
 		goto out;
 	if (!registered_env(&t.envs, eid, err))
 		goto out;
@@ -257,7 +270,10 @@ store_configure(const struct configure_request *r, struct strbuf *err)
 	struct env_config c = ENV_CONFIG_INIT;
 	int changed, rc = -1;
 
-	if ((r->load ? project_config_load(r->project_dir, &c, err) :
+	/* only the new value: what the state already holds was loadable */
+	if ((r->has_field && !r->clear &&
+	     state_check_config_field(r->field, r->value, r->value ? r->gpus : -1, err) < 0) ||
+	    (r->load ? project_config_load(r->project_dir, &c, err) :
 		       store_env_config(r->eid, &c, err)) < 0)
 		goto out;
 	changed = apply_change(r, &c) || r->load;
@@ -366,6 +382,19 @@ out:
 	return rc;
 }
 
+/* What store_admin_activate() would write, by the rules a later load applies. */
+static int
+check_registration(const struct env_registration *r, struct strbuf *err)
+{
+	if (state_check_eid(r->eid, err) < 0 ||
+	    state_check_range(&state_uid_range, r->uid, err) < 0 ||
+	    (r->username && state_check_username(r->username, err) < 0) ||
+	    (r->pid && state_check_range(&state_pid_range, r->pid, err) < 0) ||
+	    (r->kernel_id && state_check_kernel_id(r->kernel_id, err) < 0))
+		return -1;
+	return 0;
+}
+
 int
 store_admin_activate(unsigned flags, const struct env_registration *r,
 		     struct strbuf *err)
@@ -373,7 +402,7 @@ store_admin_activate(unsigned flags, const struct env_registration *r,
 	struct admin a = ADMIN_INIT;
 	int rc = -1;
 
-	if (admin_begin(&a, flags, ADMIN_ENVS, err) < 0)
+	if (check_registration(r, err) < 0 || admin_begin(&a, flags, ADMIN_ENVS, err) < 0)
 		goto out;
 	envs_activate(&a.t.envs, r->eid, r->uid, r->username, r->pid, r->kernel_id);
 	rc = admin_commit(&a, 1, err);
@@ -390,7 +419,8 @@ store_admin_configure(unsigned flags, const char *eid, enum env_config_field fie
 	struct env *e;
 	int rc = -1;
 
-	if (admin_begin(&a, flags, ADMIN_ENVS, err) < 0)
+	if (state_check_config_field(field, value, gpus, err) < 0 ||
+	    admin_begin(&a, flags, ADMIN_ENVS, err) < 0)
 		goto out;
 	e = envs_find(&a.t.envs, eid);
 	if (e)
@@ -426,6 +456,9 @@ admin_attach_devices(struct admin *adm, const struct admin_attach *a,
 	long count = a->count;
 	int has_count = a->has_count;
 
+	/* an unknown eid is attached as 1.4.3 does, if the state can hold it */
+	if (!env && state_check_eid(a->eid, err) < 0)
+		return -1;
 	req.gpu_memory = env ? env->config.gpu_memory : NULL;
 	req.over_subscribe = a->over_subscribe;
 	if (a->has_index) {
