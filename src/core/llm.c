@@ -3,6 +3,7 @@
 #include "compat.h"
 #include "core/llm.h"
 #include "core/envs.h"
+#include "core/state-check.h"
 #include "core/store.h"
 #include "util/clock.h"
 #include "util/proc.h"
@@ -135,7 +136,7 @@ rename_env(const char *eid, const char *name, struct strbuf *err)
 	struct env *e;
 	int rc = -1;
 
-	if (store_txn_begin(&t, 0, err) < 0)
+	if (state_check_name(name, err) < 0 || store_txn_begin(&t, 0, err) < 0)
 		goto out;
 	e = envs_find(&t.envs, eid);
 	if (!e) {
