@@ -13,6 +13,7 @@
 #include "core/store.h"
 #include "core/devices.h"
 #include "core/envs.h"
+#include "core/protect.h"
 #include "core/state.h"
 #include "core/state-json.h"
 #include "gpu/gpu.h"
@@ -33,12 +34,20 @@
 int
 store_init(struct store *st, struct strbuf *err)
 {
-	const char *dir = getenv("GENV_TMPDIR");
+	const char *dir;
+	int protected = protect_state_dir(&dir, err);
 
+	if (protected < 0)
+		return -1;
+	if (!dir)
+		dir = getenv("GENV_TMPDIR");
 	strbuf_reset(&st->dir);
 	strbuf_addstr(&st->dir, dir && *dir ? dir : STORE_DEFAULT_DIR);
 	while (st->dir.len > 1 && st->dir.buf[st->dir.len - 1] == '/')
 		strbuf_setlen(&st->dir, st->dir.len - 1);
+	st->protected = protected;
+	if (protected)
+		return 0;   /* made by make install, checked by protect_state_dir() */
 	if (mkdir_p(st->dir.buf, STORE_DIR_MODE, err) < 0) {
 		strbuf_addstr(err, " (the genv state directory; set GENV_TMPDIR to use another)");
 		return -1;

@@ -25,8 +25,9 @@ struct store {
 	struct strbuf dir;   /* state directory, no trailing slash */
 	int lock_fd;         /* genv.lock while locked, else -1 */
 	unsigned changed;    /* enum store_changed: what loading altered */
+	int protected;       /* the protected state (protect.h): group modes */
 };
-#define STORE_INIT { STRBUF_INIT, -1, 0 }
+#define STORE_INIT { STRBUF_INIT, -1, 0, 0 }
 
 /*
  * Set in st->changed by the loaders when cleanup or reconciliation made
@@ -43,7 +44,10 @@ enum store_flags {
 	STORE_RESET   = 1 << 1,  /* ignore the file, start from scratch */
 };
 
-/* Resolves the directory ($GENV_TMPDIR or /var/tmp/genv) and creates it. */
+/*
+ * Resolves the directory (the protected one of a protected install, else
+ * $GENV_TMPDIR or /var/tmp/genv) and creates the shared one.
+ */
 int store_init(struct store *st, struct strbuf *err);
 /* Takes the exclusive global lock (blocking). */
 int store_lock(struct store *st, struct strbuf *err);
