@@ -8,6 +8,7 @@
 #include "core/envs.h"
 #include "core/timefmt.h"
 #include "util/clock.h"
+#include "util/priv.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -144,8 +145,9 @@ genv_username(void)
 	char *buf;
 	long size;
 
+	/* a privileged genv records the real uid's name, not the caller's say */
 	for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
-		const char *v = getenv(vars[i]);
+		const char *v = priv_getenv(vars[i]);
 
 		if (v && *v)
 			return v;
