@@ -86,6 +86,8 @@ sleeper() {
 	setpriv --reuid="$uid" --regid="$gid" --clear-groups env "$@" sleep 1000 &
 	sleeper_pid=$!
 	test_track_pid "$sleeper_pid"
+	# it is that user's, with that environment, once sleep runs
+	test_wait_for 5 grep -q '^sleep$' "/proc/$sleeper_pid/comm"
 }
 
 # The group ids of a process: "real effective saved fs".

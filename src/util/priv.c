@@ -83,12 +83,15 @@ priv_raise(void)
 void
 priv_lower(void)
 {
+	int saved = errno;   /* callers report the errno of what they just did */
+
 	if (!priv.held || !priv.raised || --priv.raised)
 		return;
 	umask(priv.caller_umask);
 	/* lowering to the real gid is always allowed */
 	if (setresgid((gid_t)-1, priv.rgid, (gid_t)-1) < 0)
 		_exit(127);
+	errno = saved;
 }
 
 int

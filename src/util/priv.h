@@ -34,8 +34,8 @@ gid_t priv_gid(void);
 /*
  * Makes the privileged gid effective, with umask 007 (what it creates is
  * the group's, never the world's). Calls nest; priv_lower() undoes one.
- * Returns 0, or -1 with errno (the privilege was dropped, or the kernel
- * refused).
+ * Returns 0, or -1 with errno (the kernel refused: what follows then runs
+ * as the caller and fails as the caller would). priv_lower() keeps errno.
  */
 int priv_raise(void);
 void priv_lower(void);
