@@ -58,6 +58,16 @@ protected_install() {
 		NVML_LIBRARY="$GENV_NVML_LIBRARY" "$@"
 }
 
+# What an admin would do by hand for a genv without the protected mode
+# (its group, the setgid bit, the shared state directory); a no-op after a
+# correct protected install. It lets the tests show what such a genv does.
+by_hand_without_protected_mode() {
+	getent group "$P_GROUP" >/dev/null || groupadd --system "$P_GROUP"
+	[ -g "$P_GENV" ] || { chgrp "$P_GROUP" "$P_GENV" && chmod 2755 "$P_GENV"; }
+	[ -d "$P_STATE" ] || mkdir -m 0777 "$P_STATE"
+	P_GID=$(getent group "$P_GROUP" | cut -d: -f3)
+}
+
 # as A|B CMD...: CMD as that user, the way a login would run it.
 as() {
 	local who=$1 uid gid home

@@ -26,11 +26,7 @@ test_expect_success 'make install PROTECTED=1: a group, a setgid binary, a root:
 	protected_install >install2.out 2>&1 &&
 	test "$(stat -c "%U %G %a" "$P_STATE")" = "root $P_GROUP 2770"
 '
-# A no-op after a correct install; it lets these tests show what a genv
-# without the protected mode does when an admin makes it setgid by hand.
-getent group "$P_GROUP" >/dev/null || groupadd --system "$P_GROUP"
-chgrp "$P_GROUP" "$P_GENV" 2>/dev/null && chmod 2755 "$P_GENV"
-P_GID=$(getent group "$P_GROUP" | cut -d: -f3)
+by_hand_without_protected_mode
 
 # probe: an "ssh" that records the group ids of genv (its parent) and its own.
 cat >"$TRASH/probe" <<'EOF'

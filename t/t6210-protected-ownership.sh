@@ -10,8 +10,8 @@
 . "$(dirname "$0")/lib-protected.sh"
 
 fake_gpus 2
-protected_install >install.out 2>&1 || { cat install.out; exit 1; }
-P_GID=$(getent group "$P_GROUP" | cut -d: -f3)
+protected_install >"$TRASH/install.out" 2>&1 || { cat "$TRASH/install.out"; exit 1; }
+by_hand_without_protected_mode
 
 # root's view of the protected state, byte for byte
 state() { cat "$P_STATE/envs.json" "$P_STATE/devices.json"; }
@@ -32,13 +32,17 @@ sleeper A; A_PID=$sleeper_pid
 sleeper B; B_PID=$sleeper_pid
 NOT_YOURS="environment 'a1' belongs to $USER_A (uid $UID_A): only its owner or root may change it"
 
-test_expect_success 'A creates and equips her environment through the setgid genv' '
-	genv_as A envs activate --eid a1 --uid "$UID_A" --username "$USER_A" --pid "$A_PID" &&
-	genv_as A envs config --eid a1 name --name mine &&
-	genv_as A devices attach --eid a1 --index 0 >out &&
-	echo 0 >expect && test_cmp expect out &&
-	genv_as A envs query --eid a1 --query uid username config.name pids >out &&
-	echo "$UID_A,$USER_A,mine,$A_PID" >expect && test_cmp expect out
+# A's environment a1, named "mine", on GPU 0
+genv_as A envs activate --eid a1 --uid "$UID_A" --username "$USER_A" --pid "$A_PID" &&
+genv_as A envs config --eid a1 name --name mine &&
+genv_as A devices attach --eid a1 --index 0 >/dev/null &&
+test "$(genv_as A envs query --eid a1 --query uid username config.name pids)" = \
+	"$UID_A,$USER_A,mine,$A_PID" || exit 1
+
+test_expect_success 'the user name genv records is the real uid'"'"'s, not what LOGNAME or USER say' '
+	as A env LOGNAME="$USER_B" USER="$USER_B" "$P_GENV" exec --id a9 -- \
+		"$P_GENV" envs query --eid a9 --query uid username >out &&
+	echo "$UID_A,$USER_A" >expect && test_cmp expect out
 '
 
 test_expect_success 'the state files are the group'"'"'s: 0660, directories 2770, nothing for others' '
