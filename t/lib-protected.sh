@@ -32,10 +32,23 @@ USER_A="genvtest-a$$"
 USER_B="genvtest-b$$"
 SRC_DIR=$(cd "$T_DIR/.." && pwd)
 
+# retry CMD...: CMD again while /etc/passwd or /etc/group is locked by
+# another test's useradd (exit 1 or 10), for up to 10 seconds.
+retry() {
+	local i rc
+	for ((i = 0; i < 100; i++)); do
+		"$@" 2>/dev/null
+		rc=$?
+		[ $rc -eq 1 ] || [ $rc -eq 10 ] || return $rc
+		sleep 0.1
+	done
+	return $rc
+}
+
 protected_cleanup() {
-	userdel "$USER_A" 2>/dev/null
-	userdel "$USER_B" 2>/dev/null
-	groupdel "$P_GROUP" 2>/dev/null
+	retry userdel "$USER_A"
+	retry userdel "$USER_B"
+	retry groupdel "$P_GROUP"
 }
 test_cleanup_hook=protected_cleanup
 
@@ -45,7 +58,7 @@ chmod 0755 "$TRASH"
 chmod 0644 "$GENV_FAKE_NVML_CONFIG"
 for u in a b; do
 	name=genvtest-$u$$
-	useradd -M -N -s /bin/bash -d "$TRASH/home-$u" "$name" || exit 1
+	retry useradd -M -N -s /bin/bash -d "$TRASH/home-$u" "$name" || exit 1
 	mkdir -p "$TRASH/home-$u" && chown "$name:" "$TRASH/home-$u"
 done
 UID_A=$(id -u "$USER_A") GID_A=$(id -g "$USER_A")
@@ -62,7 +75,7 @@ protected_install() {
 # (its group, the setgid bit, the shared state directory); a no-op after a
 # correct protected install. It lets the tests show what such a genv does.
 by_hand_without_protected_mode() {
-	getent group "$P_GROUP" >/dev/null || groupadd --system "$P_GROUP"
+	getent group "$P_GROUP" >/dev/null || retry groupadd --system "$P_GROUP"
 	[ -g "$P_GENV" ] || { chgrp "$P_GROUP" "$P_GENV" && chmod 2755 "$P_GENV"; }
 	[ -d "$P_STATE" ] || mkdir -m 0777 "$P_STATE"
 	P_GID=$(getent group "$P_GROUP" | cut -d: -f3)
