@@ -114,27 +114,6 @@ out:
 	return rc;
 }
 
-/* <dir of our real path>/../etc/genv/genv.conf, resolved; -1 when none. */
-static int
-config_path(struct strbuf *out)
-{
-	struct strbuf path = STRBUF_INIT;
-	char *exe = proc_self_exe(), *slash, *real;
-
-	if (!exe)
-		return -1;
-	slash = strrchr(exe, '/');
-	strbuf_add(&path, exe, slash ? (size_t)(slash - exe) : 0);
-	strbuf_addstr(&path, CONFIG_FROM_BINDIR);
-	free(exe);
-	real = realpath(path.buf, NULL);
-	strbuf_release(&path);
-	if (!real)
-		return -1;
-	strbuf_addstr(out, real);
-	free(real);
-	return 0;
-}
 
 /* Reads the record only if nobody but root can have written it. */
 static int
@@ -214,7 +193,7 @@ protect_init(struct strbuf *warn, struct strbuf *err)
 	struct strbuf path = STRBUF_INIT, why = STRBUF_INIT;
 	int keep = 0;
 
-	if (!config_path(&path)) {
+	if (!proc_self_relative(CONFIG_FROM_BINDIR, &path)) {
 		if (read_config(path.buf, &protect.conf, &why) < 0) {
 			strbuf_addf(warn, "genv: warning: ignoring '%s': %s\n", path.buf, why.buf);
 			install_config_release(&protect.conf);
