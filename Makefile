@@ -316,12 +316,15 @@ endif
 
 # The state directory and the group stay: they hold the users' environments.
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/genv $(DESTDIR)$(PREFIX)/libexec/genv/shims/nvidia-smi
+	rm -f $(DESTDIR)$(PREFIX)/bin/genv $(DESTDIR)$(PREFIX)/bin/genv-docker \
+		$(DESTDIR)$(PREFIX)/bin/genv-container-runtime \
+		$(DESTDIR)$(PREFIX)/libexec/genv/container/nvidia-smi
+	for s in nvidia-smi docker podman; do rm -f $(DESTDIR)$(PREFIX)/libexec/genv/shims/$$s; done
 	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/genv-enforce.service \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/genv-monitor.service
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/genv.1 $(DESTDIR)$(PREFIX)/etc/genv/genv.conf
-	-rmdir $(DESTDIR)$(PREFIX)/libexec/genv/shims $(DESTDIR)$(PREFIX)/libexec/genv \
-		$(DESTDIR)$(PREFIX)/etc/genv 2>/dev/null
+	-rmdir $(DESTDIR)$(PREFIX)/libexec/genv/shims $(DESTDIR)$(PREFIX)/libexec/genv/container \
+		$(DESTDIR)$(PREFIX)/libexec/genv $(DESTDIR)$(PREFIX)/etc/genv 2>/dev/null
 
 # ---- demo, sandbox, benchmarks
 

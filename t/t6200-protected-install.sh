@@ -62,6 +62,25 @@ test_expect_success 'GENV_TMPDIR elsewhere: genv drops the group for good and wo
 	! test -e "$P_STATE/envs.json"
 '
 
+# fake docker and nvidia-smi that record their group ids
+mkdir -p "$TRASH/bin"
+for prog in docker nvidia-smi; do
+	printf '#!/bin/sh\nsed -n "s/^Gid:[[:space:]]*//p" /proc/$$/status | tr -s "\\t " " " >"$HOME/%s.gids"\n' \
+		"$prog" >"$TRASH/bin/$prog"
+	chmod 0755 "$TRASH/bin/$prog"
+done
+
+test_expect_success 'the shims (nvidia-smi, docker) and genv-docker run the real program without the group' '
+	as B env PATH="$TRASH/bin:$PATH" GENV_BYPASS=1 "$P_PREFIX/libexec/genv/shims/nvidia-smi" -L &&
+	as B env PATH="$TRASH/bin:$PATH" GENV_BYPASS=1 "$P_PREFIX/libexec/genv/shims/docker" ps &&
+	echo "$GID_B $GID_B $GID_B $GID_B" >expect &&
+	test_cmp expect "$TRASH/home-b/nvidia-smi.gids" &&
+	test_cmp expect "$TRASH/home-b/docker.gids" &&
+	rm "$TRASH/home-b/docker.gids" &&
+	as B env PATH="$TRASH/bin:$PATH" "$P_PREFIX/bin/genv-docker" run image &&
+	test_cmp expect "$TRASH/home-b/docker.gids"
+'
+
 cat >"$TRASH/evil.c" <<'EOF'
 #define _GNU_SOURCE
 /* B's "NVML": records the group ids it runs with and tries to take the group back. */
