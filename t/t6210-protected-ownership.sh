@@ -85,6 +85,16 @@ test_expect_success 'B cannot deactivate A'"'"'s process, nor put it into an env
 		genv_as B envs activate --eid b2 --uid "$UID_B" --pid "$A_PID"
 '
 
+test_expect_success 'B'"'"'s genv keeps the Jupyter kernels of A'"'"'s environment (only A'"'"'s runtime directory tells)' '
+	mkdir -p "$TRASH/home-a/.local/share/jupyter/runtime" &&
+	: >"$TRASH/home-a/.local/share/jupyter/runtime/kernel-k1.json" &&
+	chown -R "$USER_A" "$TRASH/home-a/.local" &&
+	genv_as A envs activate --eid aj --uid "$UID_A" --kernel-id k1 &&
+	genv_as B envs >/dev/null &&
+	genv_as A envs query --eid aj --query kernel_ids >out &&
+	echo k1 >expect && test_cmp expect out
+'
+
 test_expect_success '--uid of another user and --reset need root' '
 	refused "only root may register an environment for another uid ($UID_A)" \
 		genv_as B envs activate --eid b3 --uid "$UID_A" --pid "$B_PID" &&

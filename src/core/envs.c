@@ -120,6 +120,13 @@ envs_cleanup(struct envs *envs)
 				e->pids[kept++] = e->pids[j];
 		e->pids_nr = kept;
 
+		/*
+		 * Only the owner's runtime directory tells (doc/security.md):
+		 * another user's genv must not drop them. Root judges all, as
+		 * 1.4.3 does.
+		 */
+		if (getuid() && e->uid != (long long)getuid())
+			continue;
 		kept = 0;
 		for (size_t j = 0; j < e->kernel_ids.nr; j++) {
 			char *id = e->kernel_ids.v[j];
