@@ -125,7 +125,13 @@ test_expect_success 'a record others could change is ignored with a warning, and
 	as B env GENV_SSH="$TRASH/probe" "$P_GENV" remote -H somehost devices >/dev/null 2>err
 	chown root "$P_CONF" &&
 	grep -q "ignoring .*is owned by uid $UID_B, not root" err &&
-	! has_gid "$TRASH/home-b/probe.parent" "$P_GID"
+	! has_gid "$TRASH/home-b/probe.parent" "$P_GID" &&
+	other=$(getent group nogroup | cut -d: -f3) &&
+	chgrp nogroup "$P_GENV" && chmod 2755 "$P_GENV" &&
+	as B env GENV_SSH="$TRASH/probe" "$P_GENV" remote -H somehost devices >/dev/null 2>err
+	chgrp "$P_GROUP" "$P_GENV" && chmod 2755 "$P_GENV" &&
+	grep -q "ignoring .*genv is set-group-ID to gid $other, not to $P_GROUP" err &&
+	! has_gid "$TRASH/home-b/probe.parent" "$other"
 '
 
 test_expect_success 'install refuses a STATEDIR another user owns (or a symbolic link), and DESTDIR' '

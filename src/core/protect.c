@@ -172,6 +172,7 @@ choose_mode(const char *path, struct strbuf *warn)
 	if (priv_held() && (long long)priv_gid() != c->gid) {
 		strbuf_addf(warn, "genv: warning: ignoring '%s': genv is set-group-ID to gid %lu, not to %s (gid %lld)\n",
 			    path, (unsigned long)priv_gid(), c->group, c->gid);
+		install_config_release(c);
 		return 0;
 	}
 	protect.dropped_for = redirecting_variable(c);
