@@ -5,6 +5,9 @@
 #   make test            tests against the current build (BUILD=build),
 #                        after make layer-check (the layering rules)
 #   make install PREFIX=/usr/local [DESTDIR=...]
+#   make install PREFIX=P PROTECTED=1 [STATEDIR=D] [GROUP=G] [NVML_LIBRARY=/abs]
+#                        (as root) the protected mode, see doc/security.md
+#   make uninstall PREFIX=P
 #   make demo            the genv remote walkthrough on a simulated cluster
 #   make sandbox         a shell with the simulated cluster and a hostfile
 #   make monitor-demo    genv monitor on a simulated 8-GPU machine (port 8000)
@@ -51,6 +54,7 @@ UTIL_SRC = \
 	src/util/fileio.c \
 	src/util/json.c \
 	src/util/lockfile.c \
+	src/util/priv.c \
 	src/util/proc.c \
 	src/util/quote.c \
 	src/util/run.c \
@@ -71,6 +75,7 @@ CORE_SRC = \
 	src/core/llm.c \
 	src/core/memory.c \
 	src/core/project-config.c \
+	src/core/protect.c \
 	src/core/snapshot.c \
 	src/core/state.c \
 	src/core/state-check.c \
@@ -156,9 +161,11 @@ UNIT_TESTS = \
 	test-hosts \
 	test-llm \
 	test-memory \
+	test-priv \
 	test-proc \
 	test-project-config \
 	test-prom \
+	test-protect \
 	test-run \
 	test-shell \
 	test-smi-filter \
@@ -281,6 +288,14 @@ valgrind: test-build
 	$(Q)BUILD=$(abspath $(BUILD)) bash t/helpers/valgrind-commands.sh
 
 # ---- install
+#
+# PROTECTED=1 (as root, no DESTDIR): bin/genv setgid GROUP (created if
+# missing), the state directory STATEDIR root:GROUP 2770, and the record
+# etc/genv/genv.conf (root-owned) that the binary reads; see doc/security.md.
+
+STATEDIR     ?= /var/tmp/genv
+GROUP        ?= genv
+NVML_LIBRARY ?=
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/genv/shims
@@ -298,6 +313,21 @@ install: all
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/genv-monitor.service
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0644 doc/genv.1 $(DESTDIR)$(PREFIX)/share/man/man1/genv.1
+ifeq ($(PROTECTED),1)
+	sh contrib/install-protected.sh '$(DESTDIR)' '$(PREFIX)' '$(STATEDIR)' '$(GROUP)' '$(NVML_LIBRARY)'
+endif
+
+# The state directory and the group stay: they hold the users' environments.
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/genv $(DESTDIR)$(PREFIX)/bin/genv-docker \
+		$(DESTDIR)$(PREFIX)/bin/genv-container-runtime \
+		$(DESTDIR)$(PREFIX)/libexec/genv/container/nvidia-smi
+	for s in nvidia-smi docker podman; do rm -f $(DESTDIR)$(PREFIX)/libexec/genv/shims/$$s; done
+	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/genv-enforce.service \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/genv-monitor.service
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/genv.1 $(DESTDIR)$(PREFIX)/etc/genv/genv.conf
+	-rmdir $(DESTDIR)$(PREFIX)/libexec/genv/shims $(DESTDIR)$(PREFIX)/libexec/genv/container \
+		$(DESTDIR)$(PREFIX)/libexec/genv $(DESTDIR)$(PREFIX)/etc/genv 2>/dev/null
 
 # ---- demo, sandbox, benchmarks
 
@@ -318,6 +348,6 @@ bench: all $(FAKE_NVML)
 clean:
 	rm -rf build
 
-.PHONY: deps all test test-build layer-check check valgrind install demo sandbox monitor-demo bench clean
+.PHONY: deps all test test-build layer-check check valgrind install uninstall demo sandbox monitor-demo bench clean
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(BUILD)/obj/cli/shim-main.d

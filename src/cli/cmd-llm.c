@@ -14,6 +14,7 @@
 #include "core/memory.h"
 #include "shell/shell.h"
 #include "util/clock.h"
+#include "util/run.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 
@@ -232,7 +233,7 @@ llm_attach(int argc, char **argv)
 	setenv("OLLAMA_HOST", host.buf, 1);   /* ours wins (1.4.3: the caller's did) */
 	strvec_pushv(&args, (const char *const[]){ "ollama", "run", model, NULL });
 	fflush(stdout);
-	execvp(args.v[0], args.v);
+	run_execvp((const char *const *)args.v);
 	if (errno == ENOENT)
 		cli_error("%s", NO_OLLAMA);
 	else

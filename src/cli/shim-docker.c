@@ -11,6 +11,7 @@
 #include "shim/docker.h"
 #include "shim/shim.h"
 #include "util/quote.h"
+#include "util/run.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 
@@ -43,7 +44,7 @@ shim_docker_main(int argc, char **argv, const char *name)
 		goto out;
 	}
 	fflush(stdout);
-	execv(real.buf, args.v);
+	run_execvp((const char *const *)args.v);   /* args.v[0] is real.buf */
 	cli_error("%s (genv shim): cannot run '%s': %s", name, real.buf, strerror(errno));
 out:
 	strvec_clear(&args);
@@ -103,7 +104,7 @@ genv_docker_main(int argc, char **argv)
 		goto out;
 	}
 	fflush(stdout);
-	execvp(docker, full.v);
+	run_execvp((const char *const *)full.v);
 	rc = errno == ENOENT ? 127 : 126;
 	cli_error("genv-docker: [ERROR]: Could not run '%s': %s", docker, strerror(errno));
 out:

@@ -8,6 +8,7 @@
 #include "compat.h"
 #include "cli/cli.h"
 #include "shim/shim.h"
+#include "util/run.h"
 #include "util/strbuf.h"
 
 #include <unistd.h>
@@ -30,7 +31,7 @@ shim_nvidia_smi_main(int argc, char **argv)
 		break;
 	case SMI_EXEC:
 		fflush(stdout);
-		execv(plan.argv.v[0], plan.argv.v);
+		run_execvp((const char *const *)plan.argv.v);
 		cli_error("nvidia-smi (genv shim): cannot run '%s': %s", plan.argv.v[0],
 			  strerror(errno));
 		break;

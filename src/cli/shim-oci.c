@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "shim/oci.h"
 #include "util/fileio.h"
+#include "util/run.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 
@@ -33,7 +34,7 @@ genv_container_runtime_main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		strvec_push(&args, argv[i]);
 	fflush(stdout);
-	execv(runtime.buf, args.v);
+	run_execvp((const char *const *)args.v);   /* args.v[0] is runtime.buf */
 	cli_error(RUNTIME_NAME ": cannot run '%s': %s", runtime.buf, strerror(errno));
 	strvec_clear(&args);
 	strbuf_release(&runtime);

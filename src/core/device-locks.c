@@ -5,6 +5,7 @@
 #include "core/store.h"
 #include "util/fileio.h"
 #include "util/lockfile.h"
+#include "util/priv.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -37,8 +38,11 @@ device_locks_take(struct device_locks *locks, const long *idx, size_t nr,
 	if (store_init(&st, err) < 0)
 		goto out;
 	store_path(&st, "devices", &dir);
-	if (mkdir_p(dir.buf, 0777, err) < 0)
+	priv_raise();   /* the protected state is the group's (doc/security.md) */
+	if (mkdir_p(dir.buf, store_dir_mode(), err) < 0) {
+		priv_lower();
 		goto out;
+	}
 	for (size_t i = 0; i < nr; i++) {
 		int fd;
 
@@ -46,11 +50,14 @@ device_locks_take(struct device_locks *locks, const long *idx, size_t nr,
 			continue;
 		strbuf_reset(&path);
 		strbuf_addf(&path, "%s/%ld.lock", dir.buf, sorted[i]);
-		fd = lockfile_lock(path.buf, err);
-		if (fd < 0)
+		fd = lockfile_lock(path.buf, store_file_mode(), err);
+		if (fd < 0) {
+			priv_lower();
 			goto out;
+		}
 		locks->fds[locks->nr++] = fd;
 	}
+	priv_lower();
 	rc = 0;
 out:
 	if (rc < 0)
@@ -101,7 +108,9 @@ device_locks_list(long **v, size_t *nr, struct strbuf *err)
 	}
 	store_path(&st, "devices", &dir);
 	store_release(&st);
+	priv_raise();
 	d = opendir(dir.buf);
+	priv_lower();
 	if (!d) {
 		int saved = errno;
 
@@ -137,10 +146,12 @@ device_lock_file(long index, struct strbuf *path, struct strbuf *err)
 	if (store_init(&st, err) < 0)
 		goto out;
 	store_path(&st, "devices", path);
-	if (mkdir_p(path->buf + start, 0777, err) < 0)
-		goto out;
-	strbuf_addf(path, "/%ld.lock", index);
-	fd = lockfile_open(path->buf + start, err);
+	priv_raise();   /* the protected state is the group's (doc/security.md) */
+	if (!mkdir_p(path->buf + start, store_dir_mode(), err)) {
+		strbuf_addf(path, "/%ld.lock", index);
+		fd = lockfile_open(path->buf + start, store_file_mode(), err);
+	}
+	priv_lower();
 	if (fd >= 0)
 		close(fd);
 out:

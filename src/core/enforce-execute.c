@@ -136,11 +136,35 @@ resolve_hostname(struct enforce_exec_options *copy, const struct enforce_exec_op
 	copy->hostname = name;
 }
 
+/*
+ * Detaches one environment of the report, unless the state says it is not
+ * the caller's (the report's own uid is the sender's word); returns the
+ * audit result.
+ */
+static const char *
+detach_one(struct devices *devs, const struct envs *live, const char *eid, long index,
+	   const struct enforce_exec_options *o, struct strvec *errout)
+{
+	struct strbuf why = STRBUF_INIT;
+
+	if (o->dry_run)
+		return "dry-run";
+	if (store_may_change(live, eid, &why) < 0) {
+		strvec_pushf(errout, "[ERROR] Not enough permissions to detach environment %s from device %ld",
+			     eid, index);
+		strbuf_release(&why);
+		return "permission-denied";
+	}
+	devices_detach(devs, eid, index);
+	return "detached";
+}
+
 static int
 detach_all(struct store *st, const struct report *r, const struct enforce_exec_options *o,
-	   struct strvec *out, struct strbuf *err)
+	   struct strvec *out, struct strvec *errout, struct strbuf *err)
 {
 	struct devices devs = DEVICES_INIT;
+	struct envs live = ENVS_INIT;
 	int rc = -1;
 
 	if (!o->dry_run) {
@@ -148,7 +172,8 @@ detach_all(struct store *st, const struct report *r, const struct enforce_exec_o
 			strbuf_addstr(err, "cannot detach environments: no state directory");
 			return -1;
 		}
-		if (store_load_devices(st, &devs, NULL, STORE_CLEANUP, err) < 0)
+		if (store_load_envs(st, &live, STORE_CLEANUP, err) < 0 ||
+		    store_load_devices(st, &devs, &live, STORE_CLEANUP, err) < 0)
 			goto out;
 	}
 	for (size_t d = 0; d < r->detach_nr; d++) {
@@ -156,15 +181,14 @@ detach_all(struct store *st, const struct report *r, const struct enforce_exec_o
 
 		for (size_t e = 0; e < rd->envs.nr; e++) {
 			const struct env *env = &rd->envs.v[e];
+			const char *result;
 
 			strvec_pushf(out, "%sDetaching environment %s of user %s from device %ld",
 				   o->dry_run ? "[dry-run] " : "", env->eid,
 				   env->username ? env->username : "N/A", rd->index);
-			if (!o->dry_run)
-				devices_detach(&devs, env->eid, rd->index);
+			result = detach_one(&devs, &live, env->eid, rd->index, o, errout);
 			enforce_audit_add(o, ENFORCE_RULE_MAX_DEVICES_PER_USER, -1, env->uid,
-					  env->eid, rd->index, "detach",
-					  o->dry_run ? "dry-run" : "detached");
+					  env->eid, rd->index, "detach", result);
 		}
 	}
 	if (!o->dry_run && store_save_devices(st, &devs, err) < 0)
@@ -172,6 +196,7 @@ detach_all(struct store *st, const struct report *r, const struct enforce_exec_o
 	rc = 0;
 out:
 	devices_release(&devs);
+	envs_release(&live);
 	return rc;
 }
 
@@ -189,7 +214,7 @@ enforce_execute(struct store *st, const struct report *r,
 		terminate_process(&r->terminate.v[i], &resolved, out, errout, pending);
 	if (!r->detach_nr)
 		return 0;
-	return detach_all(st, r, &resolved, out, err);
+	return detach_all(st, r, &resolved, out, errout, err);
 }
 
 static int

@@ -88,8 +88,13 @@ survey_init(struct survey *sv, const char *hostname, struct snapshot *snap)
 		const struct env *e = p->eid ? envs_find(&sv->snapshot.envs, p->eid) : NULL;
 
 		sp->process = p;
-		/* an env id of a gone env, or one claimed by another user, is no env */
-		if (e && (p->uid < 0 || p->uid == e->uid))
+		/*
+		 * An env id of a gone env, or one claimed by another user, is no
+		 * env. Root's processes count: container runtimes start a user's
+		 * environment as root (doc/security.md). A 1.4.3 host's snapshot
+		 * has no uids.
+		 */
+		if (e && (p->uid < 0 || p->uid == 0 || p->uid == e->uid))
 			sp->owner = e->eid;
 	}
 }

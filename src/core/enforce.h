@@ -28,9 +28,11 @@
  * Differences from 1.4.3, on purpose:
  *  - A process belongs to an environment only if its GENV_ENVIRONMENT_ID
  *    names an environment that exists AND (when its real uid is known) the
- *    process runs as the environment's owner. Otherwise it is treated as
- *    outside any environment: an orphaned env id or an id spoofed by
- *    another user no longer escapes enforcement.
+ *    process runs as the environment's owner or as root (container
+ *    runtimes start a user's environment as root; only root can). Otherwise
+ *    it is treated as outside any environment: an orphaned env id or an id
+ *    spoofed by another user no longer escapes enforcement. The owner is
+ *    trustworthy only in the protected mode (doc/security.md).
  *  - Users are judged in sorted order (1.4.3 used hash order).
  *  - A process is identified by pid AND its start time in /proc/PID/stat,
  *    so a pid reused by a new process between snapshot and signal is left

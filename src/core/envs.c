@@ -9,6 +9,7 @@
 #include "core/state-check.h"
 #include "core/timefmt.h"
 #include "util/clock.h"
+#include "util/priv.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -127,6 +128,13 @@ envs_cleanup(struct envs *envs)
 				e->pids[kept++] = e->pids[j];
 		e->pids_nr = kept;
 
+		/*
+		 * Only the owner's runtime directory tells (doc/security.md):
+		 * another user's genv must not drop them. Root judges all, as
+		 * 1.4.3 does.
+		 */
+		if (getuid() && e->uid != (long long)getuid())
+			continue;
 		kept = 0;
 		for (size_t j = 0; j < e->kernel_ids.nr; j++) {
 			char *id = e->kernel_ids.v[j];
@@ -152,8 +160,9 @@ genv_username(void)
 	char *buf;
 	long size;
 
+	/* a privileged genv records the real uid's name, not the caller's say */
 	for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
-		const char *v = getenv(vars[i]);
+		const char *v = priv_getenv(vars[i]);
 
 		if (v && *v)
 			return v;

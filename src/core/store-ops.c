@@ -13,6 +13,7 @@
 #include "core/state-check.h"
 #include "core/state-json.h"
 #include "util/fileio.h"
+#include "util/priv.h"
 #include "util/strbuf.h"
 
 #include <unistd.h>
@@ -23,7 +24,7 @@ store_deactivate_pid(long pid, struct strbuf *err)
 	struct store_txn t = STORE_TXN_INIT;
 	int rc = -1;
 
-	if (store_txn_begin(&t, 0, err) < 0)
+	if (store_txn_begin(&t, 0, err) < 0 || store_may_remove_pid(&t.envs, pid, err) < 0)
 		goto out;
 	envs_deactivate_pid(&t.envs, pid);
 	if (store_save_envs(&t.st, &t.envs, err) < 0)
@@ -67,7 +68,8 @@ store_activate(const struct activation *a, struct env_config *config,
 	c.gpu_memory = (char *)a->gpu_memory;
 	c.has_gpus = a->gpus >= 0;
 	c.gpus = a->gpus >= 0 ? a->gpus : 0;
-	if (check_activation(a, username, &c, err) < 0 || store_txn_begin(&t, 0, err) < 0)
+	if (check_activation(a, username, &c, err) < 0 || store_txn_begin(&t, 0, err) < 0 ||
+	    store_may_register(&t.envs, a->eid, (long long)getuid(), NULL, a->pid, err) < 0)
 		goto out;
 	e = envs_activate(&t.envs, a->eid, (long long)getuid(), username, a->pid, NULL);
 	if (a->has_config) {
@@ -139,7 +141,7 @@ store_attach(const char *eid, const struct attach_request *req, struct strbuf *e
 	if ((req->gpu_memory && state_check_memory(req->gpu_memory, err) < 0) ||
 	    store_txn_begin(&t, 0, err) < 0)
 		goto out;
-	if (!registered_env(&t.envs, eid, err))
+	if (!registered_env(&t.envs, eid, err) || store_may_change(&t.envs, eid, err) < 0)
 		goto out;
 	if (store_load_devices(&t.st, &t.devs, &t.envs, STORE_CLEANUP, err) < 0 ||
 	    devices_attach(&t.devs, eid, req, err) < 0 ||
@@ -157,7 +159,8 @@ store_detach(const char *eid, long index, struct strbuf *err)
 	struct store_txn t = STORE_TXN_INIT;
 	int rc = -1;
 
-	if (store_txn_begin(&t, STORE_TXN_DEVICES, err) < 0)
+	if (store_txn_begin(&t, STORE_TXN_DEVICES, err) < 0 ||
+	    store_may_change(&t.envs, eid, err) < 0)
 		goto out;
 	if (index >= 0 && !devices_find(&t.devs, index)) {
 		strbuf_addf(err, "Device %ld does not exist", index);
@@ -190,10 +193,14 @@ store_attached_list(const char *eid, struct strbuf *out, struct strbuf *err)
 	if (store_lock(&st, err) < 0)
 		goto out;
 	store_path(&st, "devices.json", &path);
-	if (read_file_sb(&text, path.buf, err) < 0)
+	priv_raise();   /* the protected state is the group's (doc/security.md) */
+	rc = read_file_sb(&text, path.buf, err);
+	priv_lower();
+	if (rc < 0)
 		goto out;
 	if (devices_parse(&devs, text.buf, text.len, path.buf, err) < 0) {
 		state_add_repair_hint(STATE_FILE_DEVICES, path.buf, err);
+		rc = -1;
 		goto out;
 	}
 	devices_attached_list(&devs, eid, out);
@@ -236,7 +243,7 @@ set_env_config(const char *eid, const struct env_config *config, struct strbuf *
 	if (store_txn_begin(&t, 0, err) < 0)
 		goto out;
 	e = registered_env(&t.envs, eid, err);
-	if (!e)
+	if (!e || store_may_change(&t.envs, eid, err) < 0)
 		goto out;
 	env_config_release(&e->config);
 	env_config_copy(&e->config, config);
@@ -312,6 +319,10 @@ admin_begin(struct admin *a, unsigned flags, unsigned what, struct strbuf *err)
 
 	a->flags = flags;
 	a->what = what;
+	if ((flags & STORE_RESET) && getuid()) {
+		strbuf_addstr(err, "only root may use --reset");
+		return -1;
+	}
 	if (store_init(st, err) < 0 || store_lock(st, err) < 0)
 		return -1;
 	if (!(what & ADMIN_DEVICES)) {
@@ -402,7 +413,8 @@ store_admin_activate(unsigned flags, const struct env_registration *r,
 	struct admin a = ADMIN_INIT;
 	int rc = -1;
 
-	if (check_registration(r, err) < 0 || admin_begin(&a, flags, ADMIN_ENVS, err) < 0)
+	if (check_registration(r, err) < 0 || admin_begin(&a, flags, ADMIN_ENVS, err) < 0 ||
+	    store_may_register(&a.t.envs, r->eid, r->uid, r->username, r->pid, err) < 0)
 		goto out;
 	envs_activate(&a.t.envs, r->eid, r->uid, r->username, r->pid, r->kernel_id);
 	rc = admin_commit(&a, 1, err);
@@ -420,7 +432,8 @@ store_admin_configure(unsigned flags, const char *eid, enum env_config_field fie
 	int rc = -1;
 
 	if (state_check_config_field(field, value, gpus, err) < 0 ||
-	    admin_begin(&a, flags, ADMIN_ENVS, err) < 0)
+	    admin_begin(&a, flags, ADMIN_ENVS, err) < 0 ||
+	    store_may_change(&a.t.envs, eid, err) < 0)
 		goto out;
 	e = envs_find(&a.t.envs, eid);
 	if (e)
@@ -437,7 +450,8 @@ store_admin_deactivate(unsigned flags, long pid, struct strbuf *err)
 	struct admin a = ADMIN_INIT;
 	int rc = -1;
 
-	if (admin_begin(&a, flags, ADMIN_ENVS, err) < 0)
+	if (admin_begin(&a, flags, ADMIN_ENVS, err) < 0 ||
+	    store_may_remove_pid(&a.t.envs, pid, err) < 0)
 		goto out;
 	envs_deactivate_pid(&a.t.envs, pid);
 	rc = admin_commit(&a, 1, err);
@@ -491,6 +505,7 @@ store_admin_attach(unsigned flags, const struct admin_attach *a,
 	int rc = -1;
 
 	if (admin_begin(&adm, flags, ADMIN_DEVICES, err) < 0 ||
+	    store_may_change(&adm.t.envs, a->eid, err) < 0 ||
 	    admin_attach_devices(&adm, a, err) < 0 || admin_commit(&adm, 1, err) < 0)
 		goto out;
 	if (indices)
@@ -508,7 +523,8 @@ store_admin_detach(unsigned flags, const char *eid, int all, long index,
 	struct admin a = ADMIN_INIT;
 	int rc = -1;
 
-	if (admin_begin(&a, flags, ADMIN_DEVICES, err) < 0)
+	if (admin_begin(&a, flags, ADMIN_DEVICES, err) < 0 ||
+	    store_may_change(&a.t.envs, eid, err) < 0)
 		goto out;
 	if (all)
 		devices_detach(&a.t.devs, eid, -1);

@@ -13,6 +13,7 @@
 #include "core/store.h"
 #include "core/devices.h"
 #include "core/envs.h"
+#include "core/protect.h"
 #include "core/state.h"
 #include "core/state-check.h"
 #include "core/state-json.h"
@@ -20,28 +21,53 @@
 #include "util/fileio.h"
 #include "util/json.h"
 #include "util/lockfile.h"
+#include "util/priv.h"
+#include "util/proc.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #define STORE_DEFAULT_DIR "/var/tmp/genv"
-#define STORE_FILE_MODE 0666
-#define STORE_DIR_MODE 0777
 #define UUIDS_FILE "devices.uuids"
+
+/*
+ * 1.4.3's shared layout: everyone writes everything. The protected state
+ * is the group's alone (doc/security.md); each access to it is made with
+ * the group privilege raised, and only those.
+ */
+mode_t
+store_file_mode(void)
+{
+	return protect_active() ? 0660 : 0666;
+}
+
+mode_t
+store_dir_mode(void)
+{
+	return protect_active() ? 02770 : 0777;
+}
 
 int
 store_init(struct store *st, struct strbuf *err)
 {
-	const char *dir = getenv("GENV_TMPDIR");
+	const char *dir;
+	int protected = protect_state_dir(&dir, err);
 
+	if (protected < 0)
+		return -1;
+	if (!dir)
+		dir = getenv("GENV_TMPDIR");
 	strbuf_reset(&st->dir);
 	strbuf_addstr(&st->dir, dir && *dir ? dir : STORE_DEFAULT_DIR);
 	while (st->dir.len > 1 && st->dir.buf[st->dir.len - 1] == '/')
 		strbuf_setlen(&st->dir, st->dir.len - 1);
-	if (mkdir_p(st->dir.buf, STORE_DIR_MODE, err) < 0) {
+	if (protected)
+		return 0;   /* made by make install, checked by protect_state_dir() */
+	if (mkdir_p(st->dir.buf, store_dir_mode(), err) < 0) {
 		strbuf_addstr(err, " (the genv state directory; set GENV_TMPDIR to use another)");
 		return -1;
 	}
@@ -63,9 +89,74 @@ store_has(const struct store *st, const char *name)
 	int rc;
 
 	store_path(st, name, &path);
+	priv_raise();
 	rc = !access(path.buf, F_OK);
+	priv_lower();
 	strbuf_release(&path);
 	return rc;
+}
+
+/* ----- who may change what (doc/security.md): identity is the real uid ----- */
+
+/* "alice (uid 1000)", or "uid 1000" without a passwd entry. */
+static void
+add_owner(struct strbuf *sb, long long uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (uid >= 0 && !getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &res) && res)
+		strbuf_addf(sb, "%s (uid %lld)", pw.pw_name, uid);
+	else
+		strbuf_addf(sb, "uid %lld", uid);
+}
+
+int
+store_may_change(const struct envs *envs, const char *eid, struct strbuf *err)
+{
+	const struct env *e = envs_find(envs, eid);
+
+	if (!getuid() || !e || e->uid == (long long)getuid())
+		return 0;
+	strbuf_addf(err, "environment '%s' belongs to ", eid);
+	add_owner(err, e->uid);
+	strbuf_addstr(err, ": only its owner or root may change it");
+	return -1;
+}
+
+int
+store_may_remove_pid(const struct envs *envs, long pid, struct strbuf *err)
+{
+	for (size_t i = 0; i < envs->nr; i++)
+		for (size_t j = 0; j < envs->v[i].pids_nr; j++)
+			if (envs->v[i].pids[j] == pid &&
+			    store_may_change(envs, envs->v[i].eid, err) < 0)
+				return -1;
+	return 0;
+}
+
+int
+store_may_register(const struct envs *envs, const char *eid, long long uid,
+		   const char *username, long pid, struct strbuf *err)
+{
+	long long owner;
+
+	if (!getuid())
+		return 0;
+	if (uid != (long long)getuid()) {
+		strbuf_addf(err, "only root may register an environment for another uid (%lld)", uid);
+		return -1;
+	}
+	if (username && (!genv_username() || strcmp(username, genv_username()))) {
+		strbuf_addstr(err, "only root may register an environment under another user name");
+		return -1;
+	}
+	if (pid && (proc_real_uid(pid, &owner) < 0 || owner != uid)) {
+		strbuf_addf(err, "process %ld is not yours: only root may add another user's process to an environment",
+			    pid);
+		return -1;
+	}
+	return store_may_change(envs, eid, err);
 }
 
 int
@@ -76,7 +167,9 @@ store_lock(struct store *st, struct strbuf *err)
 	if (st->lock_fd >= 0)
 		return 0;
 	store_path(st, "genv.lock", &path);
-	st->lock_fd = lockfile_lock(path.buf, err);
+	priv_raise();
+	st->lock_fd = lockfile_lock(path.buf, store_file_mode(), err);
+	priv_lower();
 	strbuf_release(&path);
 	return st->lock_fd < 0 ? -1 : 0;
 }
@@ -96,24 +189,27 @@ store_release(struct store *st)
 }
 
 /*
- * Atomic replacement; if the directory refuses it (a sticky directory, or
- * one we may not write, holding a file we may), fall back to rewriting the
- * file in place as 1.4.3 does.
+ * Atomic replacement; if the shared directory refuses it (a sticky
+ * directory, or one we may not write, holding a file we may), fall back to
+ * rewriting the file in place as 1.4.3 does.
  */
 static int
 save_file(const char *path, const struct strbuf *data, struct strbuf *err)
 {
 	size_t err_len = err->len;
-	int fd, saved;
+	int fd, saved, rc;
 
 	/* what could not be loaded again is not written */
 	if (data->len > STATE_FILE_MAX) {
 		strbuf_addstr(err, "refusing to write ");
 		return state_check_file_size(path, data->len, err);
 	}
-	if (!write_file_atomic(path, data->buf, data->len, STORE_FILE_MODE, err))
+	priv_raise();
+	rc = write_file_atomic(path, data->buf, data->len, store_file_mode(), err);
+	priv_lower();
+	if (!rc)
 		return 0;
-	if (errno != EACCES && errno != EPERM)
+	if ((errno != EACCES && errno != EPERM) || protect_active())
 		return -1;
 	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
@@ -140,14 +236,20 @@ read_state_file(const char *path, enum state_file which, struct strbuf *sb,
 {
 	struct strbuf ignored = STRBUF_INIT;
 	struct stat st;
+	int rc;
 
 	*missing = 0;
-	if (!stat(path, &st) && state_check_file_size(path, (unsigned long long)st.st_size,
-						      err) < 0) {
+	priv_raise();
+	rc = stat(path, &st);
+	priv_lower();
+	if (!rc && state_check_file_size(path, (unsigned long long)st.st_size, err) < 0) {
 		state_add_repair_hint(which, path, err);
 		return -1;
 	}
-	if (read_file_sb(sb, path, &ignored) < 0) {
+	priv_raise();
+	rc = read_file_sb(sb, path, &ignored);
+	priv_lower();
+	if (rc < 0) {
 		if (errno == ENOENT) {
 			*missing = 1;
 			strbuf_release(&ignored);
@@ -300,9 +402,13 @@ read_saved_uuids(struct store *st, struct strvec *uuids)
 	json_t *list;
 	size_t i;
 	json_t *item;
+	int rc;
 
 	store_path(st, UUIDS_FILE, &path);
-	if (read_file_sb(&text, path.buf, &ignored) < 0)
+	priv_raise();
+	rc = read_file_sb(&text, path.buf, &ignored);
+	priv_lower();
+	if (rc < 0)
 		goto out;
 	list = json_loadb(text.buf, text.len, 0, NULL);
 	if (json_is_array(list)) {
@@ -334,8 +440,10 @@ save_uuids(struct store *st, const struct gpu_devices *gpus)
 	json_dump_py(&text, list, JSON_STYLE_INDENT2);
 	json_decref(list);
 	store_path(st, UUIDS_FILE, &path);
+	priv_raise();
 	if (read_file_sb(&old, path.buf, &ignored) < 0 || strcmp(old.buf, text.buf))
 		save_file(path.buf, &text, &ignored);
+	priv_lower();
 	strbuf_release(&path);
 	strbuf_release(&text);
 	strbuf_release(&old);

@@ -21,6 +21,8 @@
 #include "core/state.h"
 #include "util/strbuf.h"
 
+#include <sys/types.h>
+
 struct store {
 	struct strbuf dir;   /* state directory, no trailing slash */
 	int lock_fd;         /* genv.lock while locked, else -1 */
@@ -43,13 +45,39 @@ enum store_flags {
 	STORE_RESET   = 1 << 1,  /* ignore the file, start from scratch */
 };
 
-/* Resolves the directory ($GENV_TMPDIR or /var/tmp/genv) and creates it. */
+/*
+ * Resolves the directory (the protected one of a protected install, else
+ * $GENV_TMPDIR or /var/tmp/genv) and creates the shared one.
+ */
 int store_init(struct store *st, struct strbuf *err);
+/*
+ * Who may change what, in both modes (doc/security.md). Identity is the
+ * real uid; root may do anything. Each returns 0, or -1 with a one-line
+ * refusal in err.
+ *
+ * store_may_change: eid is the caller's (an unknown eid is nobody's).
+ * store_may_remove_pid: every environment holding pid is the caller's.
+ * store_may_register: what `envs activate` records is the caller's: uid,
+ *   username (when given), pid (when not 0: a process of that uid), and
+ *   eid if it exists.
+ */
+int store_may_change(const struct envs *envs, const char *eid, struct strbuf *err);
+int store_may_remove_pid(const struct envs *envs, long pid, struct strbuf *err);
+int store_may_register(const struct envs *envs, const char *eid, long long uid,
+		       const char *username, long pid, struct strbuf *err);
+
 /* Takes the exclusive global lock (blocking). */
 int store_lock(struct store *st, struct strbuf *err);
 void store_unlock(struct store *st);
 /* Unlocks and frees. */
 void store_release(struct store *st);
+
+/*
+ * The modes of the state's files and directories: 1.4.3's 0666 and 0777,
+ * or the protected mode's 0660 and 02770 (protect.h).
+ */
+mode_t store_file_mode(void);
+mode_t store_dir_mode(void);
 
 /* Appends "<dir>/<name>" to out. */
 void store_path(const struct store *st, const char *name, struct strbuf *out);

@@ -7,10 +7,12 @@
  */
 #include "compat.h"
 #include "gpu/gpu.h"
+#include "util/priv.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
 #include <dlfcn.h>
+#include <sys/stat.h>
 
 /* ---- NVML as we declare it (LP64 layouts; see nvml.h from any driver) */
 
@@ -120,23 +122,46 @@ forget_symbols(void)
 		*nvml_syms[i].slot = NULL;
 }
 
+/* Set by gpu_set_library(): the installation's choice, not the caller's. */
+static int lib_fixed;
+static char *lib_fixed_path;
+
+void
+gpu_set_library(const char *path)
+{
+	free(lib_fixed_path);
+	lib_fixed_path = path ? xstrdup(path) : NULL;
+	lib_fixed = 1;
+}
+
 /* dlopens NVML; the message names the library that was looked for. */
 static int
 load_library(struct strbuf *err)
 {
-	const char *path = getenv("GENV_NVML_LIBRARY");
+	const char *path = lib_fixed ? lib_fixed_path : getenv("GENV_NVML_LIBRARY");
+	const char *origin = lib_fixed ? "genv.conf" : "GENV_NVML_LIBRARY";
 
 	if (path && *path) {
+		struct strbuf why = STRBUF_INIT;
+
 		/* an override must not wander through the library search path */
 		if (*path != '/') {
 			strbuf_addf(err, "GENV_NVML_LIBRARY must be an absolute path, not '%s'", path);
 			return -1;
 		}
 		nvml_lib_name = path;
+		/* code the installation names must be code only root can change */
+		if (lib_fixed && path_root_only(path, S_IFREG, (gid_t)-1, &why) < 0) {
+			strbuf_addf(err, "NVIDIA driver not found: %s (%s) is not loaded: %s",
+				    path, origin, why.buf);
+			strbuf_release(&why);
+			return -1;
+		}
+		strbuf_release(&why);
 		nvml_lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 		if (!nvml_lib) {
-			strbuf_addf(err, "NVIDIA driver not found: %s (GENV_NVML_LIBRARY) could not be loaded (%s)",
-				    path, dlerror());
+			strbuf_addf(err, "NVIDIA driver not found: %s (%s) could not be loaded (%s)",
+				    path, origin, dlerror());
 			return -1;
 		}
 		return 0;

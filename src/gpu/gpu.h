@@ -68,6 +68,7 @@ struct gpu_processes {
  * the next call tries again). Returns 0, or -1 with one of:
  *   "NVIDIA driver not found: libnvidia-ml.so.1 could not be loaded (<dlerror>)"
  *   "NVIDIA driver not found: <path> (GENV_NVML_LIBRARY) could not be loaded (<dlerror>)"
+ *   "NVIDIA driver not found: <path> (genv.conf) is not loaded: <why>"
  *   "GENV_NVML_LIBRARY must be an absolute path, not '<value>'"
  *   "the NVML library <name> lacks the required function '<symbol>'"
  *   "NVML initialisation failed: <nvmlErrorString> (code <n>)",
@@ -75,6 +76,14 @@ struct gpu_processes {
  * A driver without any GPU is not an error (nvmlInitWithFlags NO_GPUS).
  */
 int gpu_open(struct strbuf *err);
+
+/*
+ * The library the installation chose (genv.conf): from now on NVML is
+ * loaded from path (NULL: the driver's names) and $GENV_NVML_LIBRARY is
+ * not read. A path is loaded only if only root can have changed it (see
+ * path_root_only); otherwise gpu_open() fails saying why.
+ */
+void gpu_set_library(const char *path);
 /*
  * Shuts NVML down and unloads it; safe to call when not open or twice.
  * A forked child that will not exec must leave with _exit(), or this

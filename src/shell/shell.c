@@ -259,20 +259,5 @@ shell_emit_reconfigure(struct strbuf *out, enum shell_syntax syntax,
 int
 shell_shims_dir(struct strbuf *out)
 {
-	struct strbuf path = STRBUF_INIT;
-	char *exe = proc_self_exe(), *slash, *real;
-
-	if (!exe)
-		return -1;
-	slash = strrchr(exe, '/');
-	strbuf_add(&path, exe, slash ? (size_t)(slash - exe) : 0);
-	strbuf_addstr(&path, "/../libexec/genv/shims");
-	free(exe);
-	real = realpath(path.buf, NULL);
-	strbuf_release(&path);
-	if (!real)
-		return -1;
-	strbuf_addstr(out, real);
-	free(real);
-	return 0;
+	return proc_self_relative("/../libexec/genv/shims", out);
 }

@@ -9,27 +9,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define LOCKFILE_MODE 0666
-
 /*
- * Shared files must stay 0666 whatever the creator's umask. Only the
- * owner may chmod; a file of another user that is not 0666 is theirs
- * to fix, so a failure here is not our error.
+ * Shared files must keep their mode whatever the creator's umask. Only
+ * the owner may chmod; a file of another user that has another mode is
+ * theirs to fix, so a failure here is not our error.
  */
 static void
-make_shared(int fd)
+make_shared(int fd, mode_t mode)
 {
 	struct stat sb;
 
-	if (fstat(fd, &sb) < 0 || (sb.st_mode & 07777) == LOCKFILE_MODE)
+	if (fstat(fd, &sb) < 0 || (sb.st_mode & 07777) == mode)
 		return;
-	(void)fchmod(fd, LOCKFILE_MODE);
+	(void)fchmod(fd, mode);
 }
 
 int
-lockfile_open(const char *path, struct strbuf *err)
+lockfile_open(const char *path, mode_t mode, struct strbuf *err)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, LOCKFILE_MODE);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, mode);
 
 	if (fd < 0 && (errno == EACCES || errno == EROFS))
 		fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -40,14 +38,14 @@ lockfile_open(const char *path, struct strbuf *err)
 		strbuf_add_errno(err, saved);
 		return -1;
 	}
-	make_shared(fd);
+	make_shared(fd, mode);
 	return fd;
 }
 
 int
-lockfile_lock(const char *path, struct strbuf *err)
+lockfile_lock(const char *path, mode_t mode, struct strbuf *err)
 {
-	int fd = lockfile_open(path, err);
+	int fd = lockfile_open(path, mode, err);
 
 	if (fd < 0)
 		return -1;

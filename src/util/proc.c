@@ -250,3 +250,24 @@ proc_listen_ports(long pid, long **ports, size_t *nr)
 	*nr = kept;
 	return 0;
 }
+
+int
+proc_self_relative(const char *rel, struct strbuf *out)
+{
+	struct strbuf path = STRBUF_INIT;
+	char *exe = proc_self_exe(), *slash, *real;
+
+	if (!exe)
+		return -1;
+	slash = strrchr(exe, '/');
+	strbuf_add(&path, exe, slash ? (size_t)(slash - exe) : 0);
+	strbuf_addstr(&path, rel);
+	free(exe);
+	real = realpath(path.buf, NULL);
+	strbuf_release(&path);
+	if (!real)
+		return -1;
+	strbuf_addstr(out, real);
+	free(real);
+	return 0;
+}

@@ -11,6 +11,7 @@
 #ifndef GENV_UTIL_PROC_H
 #define GENV_UTIL_PROC_H
 
+struct strbuf;
 struct strvec;
 
 /* The real uid (first field of "Uid:" in /proc/PID/status). */
@@ -43,5 +44,11 @@ int proc_listen_ports(long pid, long **ports, size_t *nr);
 
 /* The canonical path of our own executable (malloc'ed), or NULL. */
 char *proc_self_exe(void);
+
+/*
+ * Appends to out the canonical path of rel ("/../etc/...") taken from the
+ * directory of our executable; -1 (out untouched) when it does not exist.
+ */
+int proc_self_relative(const char *rel, struct strbuf *out);
 
 #endif

@@ -10,6 +10,7 @@
 #include "util/run.h"
 #include "util/clock.h"
 #include "util/fileio.h"
+#include "util/priv.h"
 #include "util/xalloc.h"
 
 #include <fcntl.h>
@@ -51,6 +52,16 @@ close_fd(int *fd)
 	*fd = -1;
 }
 
+int
+run_execvp(const char *const *argv)
+{
+	/* whatever the caller named runs as the caller, never with our group */
+	if (priv_drop() < 0)
+		return -1;
+	execvp(argv[0], (char *const *)argv);
+	return -1;
+}
+
 /*
  * In the child, after fork: wire up the descriptors, give back the signal
  * dispositions genv changed (ignored signals stay ignored across exec),
@@ -71,7 +82,7 @@ child_exec(const char *const *argv, int in_fd, int out_fd, int err_fd, int exec_
 	signal(SIGQUIT, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	execvp(argv[0], (char *const *)argv);
+	run_execvp(argv);
 fail:
 	e = errno;
 	if (write(exec_fd, &e, sizeof(e)) < 0) {
@@ -488,7 +499,7 @@ foreground_start(const char *const *argv, int exec_fd, struct sigaction *old)
 
 		forwarding_stop(old);
 		sigprocmask(SIG_SETMASK, &saved_mask, NULL);
-		execvp(argv[0], (char *const *)argv);
+		run_execvp(argv);
 		e = errno;
 		if (write(exec_fd, &e, sizeof(e)) < 0) {
 			/* nothing left to tell anyone */

@@ -133,4 +133,11 @@ int run_fg_start(struct run_fg *fg, const char *const *argv, int *exit_code,
 		 struct strbuf *err);
 int run_fg_wait(struct run_fg *fg);
 
+/*
+ * Every child genv starts (and the shims' own exec) goes through
+ * here: drops genv's group privilege for good (priv_drop(), checked), then
+ * execvp()s argv. Returns -1 with errno only if one of them failed.
+ */
+int run_execvp(const char *const *argv);
+
 #endif
