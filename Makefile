@@ -4,10 +4,11 @@
 #   make check           ASan+UBSan build in build/san, unit + end-to-end tests
 #   make test            tests against the current build (BUILD=build),
 #                        after make layer-check (the layering rules)
-#   make install PREFIX=/usr/local [DESTDIR=...]
+#   make install PREFIX=/usr/local [DESTDIR=...] [SYSCONFDIR=/etc]
 #   make install PREFIX=P PROTECTED=1 [STATEDIR=D] [GROUP=G] [NVML_LIBRARY=/abs]
 #                        (as root) the protected mode, see doc/security.md
-#   make uninstall PREFIX=P
+#   make uninstall       the same variables: removes what make install added
+#   make deb             the Debian package, in $(BUILD)/deb (see debian/)
 #   make demo            the genv remote walkthrough on a simulated cluster
 #   make sandbox         a shell with the simulated cluster and a hostfile
 #   make monitor-demo    genv monitor on a simulated 8-GPU machine (port 8000)
@@ -180,6 +181,9 @@ UNIT_BIN = $(UNIT_TESTS:%=$(BUILD)/t/unit/%)
 FAKE_NVML = $(BUILD)/t/fake-nvml/libnvidia-ml.so.1
 FAKE_OLLAMA = $(BUILD)/t/fake-ollama/ollama
 GENV_BIN = $(BUILD)/bin/genv
+# the names genv also answers to: links in libexec/genv/shims and next to it
+SHIMS     = nvidia-smi docker podman
+BIN_LINKS = genv-docker genv-container-runtime
 
 # The nvidia-smi shim mounted into containers by the genv runtime hook:
 # genv linked statically, since an image need not have our libraries.
@@ -232,9 +236,8 @@ $(CONTAINER_SHIM): $(CONTAINER_SHIM_OBJ) $(BUILD)/libgenv.a
 # run-time files next to the binary, laid out like an installed prefix
 $(BUILD)/.runtime: $(GENV_BIN)
 	@mkdir -p $(BUILD)/libexec/genv/shims
-	$(Q)for s in nvidia-smi docker podman; do \
-		ln -sf ../../../bin/genv $(BUILD)/libexec/genv/shims/$$s; done
-	$(Q)for l in genv-docker genv-container-runtime; do ln -sf genv $(BUILD)/bin/$$l; done
+	$(Q)for s in $(SHIMS); do ln -sf ../../../bin/genv $(BUILD)/libexec/genv/shims/$$s; done
+	$(Q)for l in $(BIN_LINKS); do ln -sf genv $(BUILD)/bin/$$l; done
 	@touch $@
 
 # ---- tests
@@ -289,45 +292,93 @@ valgrind: test-build
 
 # ---- install
 #
+# Shells read their system-wide files in /etc only: SYSCONFDIR is /etc for
+# PREFIX /usr or /usr/local, else PREFIX/etc (a trial install into a
+# directory touches nothing of the system's). Installing into the system
+# (SYSCONFDIR /etc, no DESTDIR) also runs system-setup (contrib/
+# system-setup.sh): the lines in bash.bashrc and zsh/zshenv that load the
+# shell integration, and the state directory.
+#
 # PROTECTED=1 (as root, no DESTDIR): bin/genv setgid GROUP (created if
 # missing), the state directory STATEDIR root:GROUP 2770, and the record
 # etc/genv/genv.conf (root-owned) that the binary reads; see doc/security.md.
 
+SYSCONFDIR   ?= $(if $(filter /usr /usr/local,$(PREFIX)),/etc,$(PREFIX)/etc)
+FISH_CONFDIR ?= $(SYSCONFDIR)/fish/conf.d
+SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
 STATEDIR     ?= /var/tmp/genv
 GROUP        ?= genv
 NVML_LIBRARY ?=
+SYSTEM_SETUP ?= $(if $(DESTDIR),0,$(if $(filter /etc,$(SYSCONFDIR)),1,0))
+
+# what make install puts where (make uninstall removes the same)
+SYSTEMD_UNITS = genv-enforce.service genv-monitor.service
+INST_BIN     = $(DESTDIR)$(PREFIX)/bin
+INST_LIBEXEC = $(DESTDIR)$(PREFIX)/libexec/genv
+INST_UNITS   = $(DESTDIR)$(SYSTEMD_UNITDIR)
+INST_MAN1    = $(DESTDIR)$(PREFIX)/share/man/man1
+INST_PROFILE = $(DESTDIR)$(SYSCONFDIR)/profile.d
+INST_FISH    = $(DESTDIR)$(FISH_CONFDIR)
+
+# install-subst SRC DEST: SRC with the installed paths filled in, mode 0644
+install-subst = sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	-e 's|@STATEDIR@|$(STATEDIR)|g' $(1) >$(2) && chmod 0644 $(2)
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/genv/shims
-	install -m 0755 $(GENV_BIN) $(DESTDIR)$(PREFIX)/bin/genv
-	for s in nvidia-smi docker podman; do \
-		ln -sf ../../../bin/genv $(DESTDIR)$(PREFIX)/libexec/genv/shims/$$s; done
-	for l in genv-docker genv-container-runtime; do ln -sf genv $(DESTDIR)$(PREFIX)/bin/$$l; done
+	install -d $(INST_BIN) $(INST_LIBEXEC)/shims $(INST_UNITS) $(INST_MAN1) \
+		$(INST_PROFILE) $(INST_FISH)
+	install -m 0755 $(GENV_BIN) $(INST_BIN)/genv
+	for s in $(SHIMS); do ln -sf ../../../bin/genv $(INST_LIBEXEC)/shims/$$s; done
+	for l in $(BIN_LINKS); do ln -sf genv $(INST_BIN)/$$l; done
 	if [ -e $(CONTAINER_SHIM) ]; then \
-		install -d $(DESTDIR)$(PREFIX)/libexec/genv/container && \
-		install -m 0755 $(CONTAINER_SHIM) $(DESTDIR)$(PREFIX)/libexec/genv/container/nvidia-smi; fi
-	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
-	sed 's|@BINDIR@|$(PREFIX)/bin|g' contrib/genv-enforce.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/genv-enforce.service
-	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/genv-enforce.service
-	sed 's|@BINDIR@|$(PREFIX)/bin|g' contrib/genv-monitor.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/genv-monitor.service
-	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/genv-monitor.service
-	install -d $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 0644 doc/genv.1 $(DESTDIR)$(PREFIX)/share/man/man1/genv.1
+		install -d $(INST_LIBEXEC)/container && \
+		install -m 0755 $(CONTAINER_SHIM) $(INST_LIBEXEC)/container/nvidia-smi; fi
+	for u in $(SYSTEMD_UNITS); do $(call install-subst,contrib/$$u,$(INST_UNITS)/$$u); done
+	install -m 0644 doc/genv.1 $(INST_MAN1)/genv.1
+	$(call install-subst,contrib/shell/genv.sh,$(INST_PROFILE)/genv.sh)
+	$(call install-subst,contrib/shell/genv.fish,$(INST_FISH)/genv.fish)
+	$(call install-subst,contrib/system-setup.sh,$(INST_LIBEXEC)/system-setup)
+	chmod 0755 $(INST_LIBEXEC)/system-setup
+ifeq ($(SYSTEM_SETUP),1)
+	$(INST_LIBEXEC)/system-setup install
+endif
 ifeq ($(PROTECTED),1)
 	sh contrib/install-protected.sh '$(DESTDIR)' '$(PREFIX)' '$(STATEDIR)' '$(GROUP)' '$(NVML_LIBRARY)'
 endif
 
 # The state directory and the group stay: they hold the users' environments.
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/genv $(DESTDIR)$(PREFIX)/bin/genv-docker \
-		$(DESTDIR)$(PREFIX)/bin/genv-container-runtime \
-		$(DESTDIR)$(PREFIX)/libexec/genv/container/nvidia-smi
-	for s in nvidia-smi docker podman; do rm -f $(DESTDIR)$(PREFIX)/libexec/genv/shims/$$s; done
-	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/genv-enforce.service \
-		$(DESTDIR)$(PREFIX)/lib/systemd/system/genv-monitor.service
-	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/genv.1 $(DESTDIR)$(PREFIX)/etc/genv/genv.conf
-	-rmdir $(DESTDIR)$(PREFIX)/libexec/genv/shims $(DESTDIR)$(PREFIX)/libexec/genv/container \
-		$(DESTDIR)$(PREFIX)/libexec/genv $(DESTDIR)$(PREFIX)/etc/genv 2>/dev/null
+ifeq ($(SYSTEM_SETUP),1)
+	if [ -x $(INST_LIBEXEC)/system-setup ]; then $(INST_LIBEXEC)/system-setup remove; fi
+endif
+	rm -f $(INST_BIN)/genv $(INST_MAN1)/genv.1 $(INST_PROFILE)/genv.sh \
+		$(INST_FISH)/genv.fish $(INST_LIBEXEC)/system-setup \
+		$(DESTDIR)$(PREFIX)/etc/genv/genv.conf
+	for s in $(SHIMS); do rm -f $(INST_LIBEXEC)/shims/$$s; done
+	for l in $(BIN_LINKS); do rm -f $(INST_BIN)/$$l; done
+	rm -f $(INST_LIBEXEC)/container/nvidia-smi
+	for u in $(SYSTEMD_UNITS); do rm -f $(INST_UNITS)/$$u; done
+	-rmdir $(INST_LIBEXEC)/shims $(INST_LIBEXEC)/container $(INST_LIBEXEC) \
+		$(DESTDIR)$(PREFIX)/etc/genv 2>/dev/null
+
+# ---- Debian package
+#
+# Built from a copy of the sources in DEBDIR (debian/rules cleans its tree),
+# without this make's variables (BUILD, SANITIZE...) and without the tests
+# (they are make check's); lintian checks the result when installed.
+
+DEBDIR ?= $(BUILD)/deb
+DEB_SOURCES = Makefile README.md contrib debian doc src
+
+deb:
+	@command -v dpkg-buildpackage >/dev/null || { echo "make deb: dpkg-buildpackage is missing (make deps)" >&2; exit 1; }
+	rm -rf $(DEBDIR) && mkdir -p $(DEBDIR)/genv
+	cp -R $(DEB_SOURCES) $(DEBDIR)/genv/
+	cd $(DEBDIR)/genv && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		DEB_BUILD_OPTIONS="nocheck noautodbgsym parallel=2" dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+		{ tail -n 30 ../build.log; echo "make deb: failed, see $(DEBDIR)/build.log" >&2; exit 1; }
+	if command -v lintian >/dev/null; then lintian --fail-on error $(DEBDIR)/*.deb; fi
+	@ls $(DEBDIR)/*.deb
 
 # ---- demo, sandbox, benchmarks
 
@@ -348,6 +399,6 @@ bench: all $(FAKE_NVML)
 clean:
 	rm -rf build
 
-.PHONY: deps all test test-build layer-check check valgrind install uninstall demo sandbox monitor-demo bench clean
+.PHONY: deps all test test-build layer-check check valgrind install uninstall deb demo sandbox monitor-demo bench clean
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(BUILD)/obj/cli/shim-main.d
