@@ -76,6 +76,11 @@ test_expect_success 'scripts (not login, not interactive) are left alone' '
 	echo file >expect && test_cmp expect out
 '
 
+test_expect_success 'a login sh (dash) reads /etc/profile.d/genv.sh without a word' '
+	su - $U_BASH -s /bin/sh -c "command -V genv" >out 2>&1 &&
+	echo "genv is /usr/local/bin/genv" >expect && test_cmp expect out
+'
+
 # ---- interactive shells, typed into through a private tmux server
 
 SOCK=$TRASH/tmux.sock
@@ -133,6 +138,29 @@ for u in bash zsh fish; do
 		type_line s-'$u' exit &&
 		run s-'$u' 3 true &&
 		activate_in s-'$u' 4 '$user'
+	'
+done
+
+# The login shell `genv remote activate` starts on a host (ssh -t, then
+# GENV_PREACTIVATE=1 $SHELL -l, src/remote/ssh.c): in its environment, with
+# the "(genv) " prompt in front of the one the user's own startup files set
+# (Debian's ~/.bashrc sets PS1 after /etc/profile), and that prompt back
+# after deactivate.
+for u in bash zsh fish; do
+	eval "user=\$U_${u^^}"
+	test_expect_success "interactive $u: genv remote activate's login shell (GENV_PREACTIVATE)" '
+		home=$(getent passwd '$user' | cut -d: -f6) &&
+		tm new-session -d -s p-'$u' -x 200 -y 50 env GENV_PREACTIVATE=1 GENV_PREACTIVATE_GPUS=1 \
+			su - '$user' -w GENV_NVML_LIBRARY,GENV_FAKE_NVML_CONFIG,GENV_PREACTIVATE,GENV_PREACTIVATE_GPUS &&
+		{ [ '$u' != zsh ] || newuser p-'$u'; } &&
+		run p-'$u' 0 "echo \"cvd=\$CUDA_VISIBLE_DEVICES\" >~/cvd" &&
+		echo cvd=0 >expect && test_cmp expect "$home/cvd" &&
+		last_line p-'$u' >prompt.genv &&
+		run p-'$u' 1 "genv deactivate" &&
+		last_line p-'$u' >prompt.own &&
+		grep "^(genv) " prompt.genv &&
+		sed "s/^(genv) //" prompt.genv >expect && test_cmp expect prompt.own &&
+		type_line p-'$u' exit
 	'
 done
 
