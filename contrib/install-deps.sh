@@ -7,10 +7,13 @@
 # which start their own instances on random loopback ports; Debian's
 # prometheus package also enables a system service on port 9090, which
 # genv does not need (`systemctl disable --now prometheus`).
+#
+# debhelper, dpkg-dev, fakeroot and lintian build and check the Debian
+# package (make deb, t7000).
 set -e
 pkgs="gcc make pkg-config libjansson-dev libcmocka-dev libmicrohttpd-dev
 openssh-server openssh-client tmux bash zsh fish procps util-linux valgrind hyperfine
-mandoc curl jq prometheus chromium"
+mandoc curl jq prometheus chromium debhelper dpkg-dev fakeroot lintian"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
