@@ -7,22 +7,10 @@
 
 command -v tmux >/dev/null || { echo "# tmux missing"; test_done; exit; }
 
-fake_gpus 2
-SOCK=$TRASH/tmux.sock
-export TERM=xterm
-test_cleanup_hook='tmux -S "$SOCK" kill-server 2>/dev/null'
+. "$(dirname "$0")/lib-tmux.sh"
 
-tm() { tmux -S "$SOCK" "$@"; }
-# type S LINE: types LINE and Enter into session S
-type_line() { tm send-keys -t "$1" -l -- "$2" && tm send-keys -t "$1" Enter; }
-pane() { tm capture-pane -p -t "$1"; }
-# run S N LINE: types LINE; then waits for the marker line DONE-N, which
-# the typed text itself does not contain ("DO""NE-N")
-run() {
-	type_line "$1" "$3; echo \"DO\"\"NE-$2\"" &&
-	test_wait_for 15 eval "pane $1 | grep -qx \"DONE-$2\"" ||
-	{ echo "session $1 did not finish step $2:"; pane "$1"; return 1; }
-}
+fake_gpus 2
+test_cleanup_hook='tmux -S "$SOCK" kill-server 2>/dev/null'
 
 start() {
 	local s=$1

@@ -83,22 +83,9 @@ test_expect_success 'a login sh (dash) reads /etc/profile.d/genv.sh without a wo
 
 # ---- interactive shells, typed into through a private tmux server
 
-SOCK=$TRASH/tmux.sock
-export TERM=xterm
+. "$(dirname "$0")/lib-tmux.sh"
 # fish keeps its runtime files in the shared /tmp
 test_cleanup_hook='tmux -S "$SOCK" kill-server 2>/dev/null; sysroot_cleanup; rm -rf "/tmp/fish.$U_FISH"'
-tm() { tmux -S "$SOCK" "$@"; }
-type_line() { tm send-keys -t "$1" -l -- "$2" && tm send-keys -t "$1" Enter; }
-pane() { tm capture-pane -p -t "$1"; }
-# the last line with text: the prompt once a command is done
-last_line() { pane "$1" | grep -v "^$" | tail -n 1; }
-# run S N LINE: types LINE, then waits for the line DONE-N, which the typed
-# text does not contain ("DO""NE-N")
-run() {
-	type_line "$1" "$3; echo \"DO\"\"NE-$2\"" &&
-	test_wait_for 15 eval "pane $1 | grep -qx \"DONE-$2\"" ||
-	{ echo "session $1 did not finish step $2:"; pane "$1"; return 1; }
-}
 # newuser S: zsh's first start offers its set-up menu to a user with no
 # ~/.zshrc; the user quits it (it comes again at the next start)
 newuser() {
