@@ -10,6 +10,7 @@
 #   last_line S         its last line with text: the prompt, once a command is done
 #   run S N LINE        types LINE, then waits for the marker line DONE-N,
 #                       which the typed text itself does not contain ("DO""NE-N")
+#   prompt_after S N    the prompt S shows once step N is done
 
 SOCK=$TRASH/tmux.sock
 export TERM=xterm
@@ -22,4 +23,7 @@ run() {
 	type_line "$1" "$3; echo \"DO\"\"NE-$2\"" &&
 	test_wait_for 15 eval "pane $1 | grep -qx \"DONE-$2\"" ||
 	{ echo "session $1 did not finish step $2:"; pane "$1"; return 1; }
+}
+prompt_after() {
+	test_wait_for 5 eval "last_line $1 | grep -qvx DONE-$2" && last_line "$1"
 }

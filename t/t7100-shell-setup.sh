@@ -111,7 +111,7 @@ activate_in() {
 	run "$s" "$n.2" "genv deactivate" &&
 	run "$s" "$n.3" "echo \"after=\$CUDA_VISIBLE_DEVICES\" >>~/cvd" &&
 	printf "cvd=0\nafter=\n" >expect && test_cmp expect "$home/cvd" &&
-	! last_line "$s" | grep -q "^(genv)"
+	prompt_after "$s" "$n.3" >prompt && ! grep -q "^(genv)" prompt
 }
 
 for u in bash zsh fish; do
@@ -142,9 +142,9 @@ for u in bash zsh fish; do
 		{ [ '$u' != zsh ] || newuser p-'$u'; } &&
 		run p-'$u' 0 "echo \"cvd=\$CUDA_VISIBLE_DEVICES\" >~/cvd" &&
 		echo cvd=0 >expect && test_cmp expect "$home/cvd" &&
-		last_line p-'$u' >prompt.genv &&
+		prompt_after p-'$u' 0 >prompt.genv &&
 		run p-'$u' 1 "genv deactivate" &&
-		last_line p-'$u' >prompt.own &&
+		prompt_after p-'$u' 1 >prompt.own &&
 		grep "^(genv) " prompt.genv &&
 		sed "s/^(genv) //" prompt.genv >expect && test_cmp expect prompt.own &&
 		type_line p-'$u' exit
