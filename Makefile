@@ -335,6 +335,7 @@ install: all
 		install -m 0755 $(CONTAINER_SHIM) $(INST_LIBEXEC)/container/nvidia-smi; fi
 	for u in $(SYSTEMD_UNITS); do $(call install-subst,contrib/$$u,$(INST_UNITS)/$$u); done
 	install -m 0644 doc/genv.1 $(INST_MAN1)/genv.1
+	for l in $(BIN_LINKS); do ln -sf genv.1 $(INST_MAN1)/$$l.1; done
 	$(call install-subst,contrib/shell/genv.sh,$(INST_PROFILE)/genv.sh)
 	$(call install-subst,contrib/shell/genv.fish,$(INST_FISH)/genv.fish)
 	$(call install-subst,contrib/system-setup.sh,$(INST_LIBEXEC)/system-setup)
@@ -355,7 +356,7 @@ endif
 		$(INST_FISH)/genv.fish $(INST_LIBEXEC)/system-setup \
 		$(DESTDIR)$(PREFIX)/etc/genv/genv.conf
 	for s in $(SHIMS); do rm -f $(INST_LIBEXEC)/shims/$$s; done
-	for l in $(BIN_LINKS); do rm -f $(INST_BIN)/$$l; done
+	for l in $(BIN_LINKS); do rm -f $(INST_BIN)/$$l $(INST_MAN1)/$$l.1; done
 	rm -f $(INST_LIBEXEC)/container/nvidia-smi
 	for u in $(SYSTEMD_UNITS); do rm -f $(INST_UNITS)/$$u; done
 	-rmdir $(INST_LIBEXEC)/shims $(INST_LIBEXEC)/container $(INST_LIBEXEC) \

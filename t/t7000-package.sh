@@ -39,17 +39,20 @@ dpkg-deb --fsys-tarfile "$DEB" 2>/dev/null | tar -t | sed -e 's|^\./|/|' -e 's|/
 		[ -e "$p" ] || [ -L "$p" ] || echo "$p"
 	done >"$TRASH/new-paths"
 
-test_expect_success 'dpkg -i installs it: binary, shim, snippets, man page, units, state directory' '
+test_expect_success 'dpkg -i installs it: binary, its names and shims, snippets, man page, units, state directory' '
 	dpkg -i "$DEB" >out 2>&1 &&
 	dpkg-query -W -f="\${Status}\n" genv >status &&
 	echo "install ok installed" >expect && test_cmp expect status &&
 	dpkg -L genv >files &&
-	for f in /usr/bin/genv /usr/libexec/genv/shims/nvidia-smi /etc/profile.d/genv.sh \
+	for f in /usr/bin/genv /usr/bin/genv-docker /usr/bin/genv-container-runtime \
+		/usr/libexec/genv/shims/nvidia-smi /usr/libexec/genv/shims/docker \
+		/usr/libexec/genv/container/nvidia-smi /etc/profile.d/genv.sh \
 		/usr/share/fish/vendor_conf.d/genv.fish /usr/share/man/man1/genv.1.gz \
 		/lib/systemd/system/genv-enforce.service /lib/systemd/system/genv-monitor.service; do
 		grep -qx "$f" files && test -e "$f" || { echo "missing: $f"; exit 1; }
 	done &&
 	test "$(readlink -f /usr/libexec/genv/shims/nvidia-smi)" = /usr/bin/genv &&
+	test "$(readlink -f /usr/bin/genv-docker)" = /usr/bin/genv &&
 	grep -qx "ExecStart=/usr/bin/genv enforce .*" /lib/systemd/system/genv-enforce.service &&
 	test "$(stat -c "%U %G %a" /var/tmp/genv)" = "root root 777" &&
 	test "$(grep -cF "$MARK" /etc/bash.bashrc)" = 1 &&

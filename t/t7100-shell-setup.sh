@@ -155,8 +155,9 @@ test_expect_success 'make uninstall takes the lines out of /etc and the files aw
 	make -C "$SRC_DIR" --no-print-directory uninstall BUILD="$BUILD" >out 2>&1 &&
 	test_cmp "$TRASH/bash.bashrc" /etc/bash.bashrc &&
 	test_cmp "$TRASH/zshenv" /etc/zsh/zshenv &&
-	for f in /usr/local/bin/genv /etc/profile.d/genv.sh /etc/fish/conf.d/genv.fish \
-		/usr/local/libexec/genv /usr/local/share/man/man1/genv.1 \
+	for f in /usr/local/bin/genv /usr/local/bin/genv-docker /usr/local/bin/genv-container-runtime \
+		/etc/profile.d/genv.sh /etc/fish/conf.d/genv.fish \
+		/usr/local/libexec/genv /usr/local/share/man/man1/genv.1 /usr/local/share/man/man1/genv-docker.1 \
 		/usr/local/lib/systemd/system/genv-enforce.service; do
 		test ! -e $f || { echo "left: $f"; exit 1; }
 	done &&
