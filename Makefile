@@ -55,6 +55,7 @@ UTIL_SRC = \
 	src/util/fileio.c \
 	src/util/json.c \
 	src/util/lockfile.c \
+	src/util/parse-options.c \
 	src/util/priv.c \
 	src/util/proc.c \
 	src/util/quote.c \
@@ -162,6 +163,7 @@ UNIT_TESTS = \
 	test-hosts \
 	test-llm \
 	test-memory \
+	test-parse-options \
 	test-priv \
 	test-proc \
 	test-project-config \
