@@ -122,9 +122,9 @@ CLI_SRC = \
 	src/cli/active.c \
 	src/cli/error.c \
 	src/cli/admin.c \
+	src/cli/cli.c \
 	src/cli/commands.c \
 	src/cli/main.c \
-	src/cli/options.c \
 	src/cli/remote-enforce.c \
 	src/cli/shim-docker.c \
 	src/cli/shim-nvidia-smi.c \

@@ -1,29 +1,44 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cli.h: the command table. Each subcommand lives in cmd-<name>.c and
- * exports one struct cli_cmd; commands.c lists them. Only the CLI layer
- * parses argv, prints, and chooses exit codes (0 ok, 1 failed, 2 usage).
+ * cli.h: the command tree. Every command and subcommand is one struct
+ * cli_cmd row: its name, its help texts, the function that runs it and
+ * the rows of its own subcommands (tmux's cmd_entry, git's
+ * OPT_SUBCOMMAND). commands.c lists the top-level rows; a command with
+ * subcommands lists its rows beside it. The run function declares its
+ * options table (util/parse-options.h) and calls cli_parse_options() or,
+ * with subcommands, cli_parse_subcommand() then cli_run() on the chosen
+ * row. Only the CLI layer parses argv, prints, and chooses exit codes
+ * (0 ok, 1 failed, 2 usage).
  */
 #ifndef GENV_CLI_CLI_H
 #define GENV_CLI_CLI_H
 
 #include <stdio.h>
+#include "util/parse-options.h"
 
 enum cli_cmd_flags {
-	CMD_HIDDEN      = 1 << 0,  /* not listed in `genv --help` */
+	CMD_HIDDEN      = 1 << 0,  /* not listed in its parent's help */
 	CMD_HELP_STDERR = 1 << 1,  /* stdout is eval'ed: help goes to stderr */
 };
 
 struct cli_cmd {
-	const char *name;
-	const char *summary;   /* one line for `genv --help` */
-	const char *usage;     /* "genv attach [--count N | --index I] [-o]" */
-	const char *help;      /* option descriptions, printed after usage */
+	const char *name;          /* the word that selects it ("ps") */
+	const char *alias;         /* another word for it, never listed ("llms") */
+	const char *summary;       /* first line of its help */
+	const char *brief;         /* its line in the parent's help (NULL: summary) */
+	const char *description;   /* paragraphs after the summary */
+	const char *epilog;        /* paragraphs after the options */
+	const char *usage_prog;    /* the usage line's "genv remote ... envs" (NULL:
+				      the words that lead to it) */
+	int help_column;           /* where option help starts (0: computed) */
 	unsigned flags;
-	/* argv[0] is the command name; returns the exit status. */
-	int (*run)(int argc, char **argv);
+	/* argv[0] is its name; ctx is what the parent shares; returns the exit status */
+	int (*run)(int argc, char **argv, void *ctx);
+	const struct cli_cmd *const *subcmds;  /* NULL-terminated, or NULL */
 };
 
+/* genv itself: its subcommands are the commands of commands.c */
+extern const struct cli_cmd cli_genv;
 extern const struct cli_cmd *const cli_cmds[];
 
 extern const struct cli_cmd cli_cmd_activate;
@@ -45,18 +60,67 @@ extern const struct cli_cmd cli_cmd_status;
 extern const struct cli_cmd cli_cmd_usage;
 extern const struct cli_cmd cli_cmd_version;
 
-const struct cli_cmd *cli_lookup(const char *name);
+/*
+ * Runs cmd: argv[0] is its name, ctx what its run function receives.
+ * Returns the exit status. main() runs cli_genv; a command with
+ * subcommands runs the one cli_parse_subcommand() chose.
+ */
+int cli_run(const struct cli_cmd *cmd, int argc, char **argv, void *ctx);
 
-/* Prints "<message>\n" on stderr (1.4.3 prints its errors bare). */
+/*
+ * Parses the options of cmd, the command being run, with argparse's
+ * syntax and words. -h/--help prints the help generated from cmd and opts
+ * (stdout, or stderr for CMD_HELP_STDERR) and exits 0; a mistake prints
+ * the usage and "genv CMD: error: ..." on stderr and exits 2. Returns the
+ * index of the first word of an OPT_REMAINDER, or argc. The table is
+ * copied (a helper may declare it), the places it points to must outlive
+ * the command.
+ */
+int cli_parse_options(const struct cli_cmd *cmd, int argc, char **argv,
+		      const struct option *opts);
+/*
+ * The same for a command with subcommands: opts has one OPT_SUBCOMMAND
+ * entry (its value is ignored), whose choices are cmd->subcmds. Sets *sub
+ * to the chosen row (NULL when there was no word for it) and returns the
+ * index of its word. The required options of cmd are checked once the
+ * subcommand has parsed its own, as argparse does, so that `genv remote
+ * devices --help` works without the hosts.
+ */
+int cli_parse_subcommand(const struct cli_cmd *cmd, int argc, char **argv,
+			 const struct option *opts, const struct cli_cmd **sub);
+/*
+ * Both steps for a command that has nothing to do between them: parses
+ * cmd's options, then runs the chosen subcommand with ctx, or dflt
+ * without arguments when there was no word for one (`genv devices` is
+ * `genv devices ps`; dflt may be NULL when a subcommand is required).
+ */
+int cli_run_subcommand(const struct cli_cmd *cmd, int argc, char **argv,
+		       const struct option *opts, const struct cli_cmd *dflt, void *ctx);
+
+/* Prints "<message>\n" on stderr (1.4.3 prints its errors bare); error.c. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
- * Prints the command's usage and "genv <name>: error: <message>" on
- * stderr, argparse style, and returns 2.
+ * Prints the usage of cmd (a command being run) and "genv <name>: error:
+ * <message>" on stderr, argparse style, and returns 2.
  */
 int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Prints usage + help (stdout, or stderr for CMD_HELP_STDERR); returns 0. */
+/* Prints the help of cmd (a command being run); returns 0. */
 int cli_help(const struct cli_cmd *cmd);
+
+/*
+ * Parses a decimal integer argument value; on a bad value reports
+ * "argument OPT: invalid int value: 'V'" via cli_usage_error and returns -1.
+ */
+int cli_parse_long(const struct cli_cmd *cmd, const char *opt, const char *value,
+		   long *out);
+
+/*
+ * Flushes stdout: a failure to write it (full disk) turns status 0 into 1,
+ * as git does; a closed pipe is not reported. Returns the final status.
+ */
+int cli_finish(int status);
+NORETURN void cli_exit(int status);
 
 /*
  * genv called as "nvidia-smi" (shim-nvidia-smi.c): execs the real
@@ -73,22 +137,6 @@ int genv_docker_main(int argc, char **argv);
 /* genv as the OCI runtime "genv" and as its prestart hook (shim-oci.c). */
 int genv_container_runtime_main(int argc, char **argv);
 int genv_container_hook_main(int argc, char **argv);
-
-/*
- * Parses a decimal integer option value; on a bad value reports
- * "argument OPT: invalid int value: 'V'" via cli_usage_error and returns -1.
- */
-int cli_parse_long(const struct cli_cmd *cmd, const char *opt, const char *value,
-		   long *out);
-
-/*
- * `genv llm` and `genv remote llm`: parses MODEL and the options around it
- * (in any order, as argparse). Returns -1 to go on, else the status to
- * exit with (help printed: 0, usage error: 2).
- */
-struct cli_opt;
-int llm_parse_model(const struct cli_cmd *cmd, int argc, char **argv,
-		    const struct cli_opt *opts, const char **model);
 
 /* The version string ("1.4.3-c" style is avoided: tools compare it). */
 #define GENV_VERSION "1.4.3"

@@ -9,7 +9,6 @@
 #include "compat.h"
 #include "cli/active.h"
 #include "cli/cli.h"
-#include "cli/options.h"
 #include "core/active.h"
 #include "core/store.h"
 #include "shell/shell.h"
@@ -66,37 +65,39 @@ out:
 }
 
 static int
-activate_run(int argc, char **argv)
+activate_run(int argc, char **argv, void *ctx UNUSED)
 {
 	const char *eid_opt = NULL, *name = NULL, *gpu_memory = NULL, *syntax_name = NULL;
 	long gpus = -1, shell_pid = 0;
 	int seen_gpus = 0, no_prompt = 0, no_attach = 0, over = 0, no_load = 0;
 	int inline_state = 0;
-	const struct cli_opt opts[] = {
-		{ "--eid", "--id", CLI_OPT_STRING, &eid_opt, NULL, NULL },
-		{ "--name", NULL, CLI_OPT_STRING, &name, NULL, NULL },
-		{ "--gpu-memory", NULL, CLI_OPT_STRING, &gpu_memory, NULL, NULL },
-		{ "--gpus", NULL, CLI_OPT_LONG, &gpus, NULL, &seen_gpus },
-		{ "--no-prompt", NULL, CLI_OPT_FLAG, &no_prompt, NULL, NULL },
-		{ "--no-attach", NULL, CLI_OPT_FLAG, &no_attach, NULL, NULL },
-		{ "--over-subscribe", "-o", CLI_OPT_FLAG, &over, NULL, NULL },
-		{ "--no-load", NULL, CLI_OPT_FLAG, &no_load, NULL, NULL },
-		{ "--shell", NULL, CLI_OPT_LONG, &shell_pid, NULL, NULL },
-		{ "--syntax", NULL, CLI_OPT_STRING, &syntax_name, NULL, NULL },
-		/* hidden: print the reconfigure/reattach code instead of re-running genv */
-		{ "--inline", NULL, CLI_OPT_FLAG, &inline_state, NULL, NULL },
-		{ NULL, NULL, 0, NULL, NULL, NULL },
+	const struct option opts[] = {
+		OPT_STRING("--eid|--id", &eid_opt, NULL,
+			   "environment identifier (default: the shell's pid);\n"
+			   "an existing id joins that environment"),
+		OPT_GROUP("configuration (replaces the environment's configuration when given)"),
+		OPT_STRING("--name", &name, NULL, "environment name"),
+		OPT_STRING("--gpu-memory", &gpu_memory, NULL, "GPU memory per device (e.g. 4g, 512mi)"),
+		OPT_INTEGER("--gpus", &gpus, NULL, "number of GPUs to attach", .seen = &seen_gpus),
+		OPT_GROUP("behaviour"),
+		OPT_BOOL("--no-prompt", &no_prompt, "do not prefix the prompt with (genv)"),
+		OPT_BOOL("--no-attach", &no_attach, "configure --gpus but do not attach devices now"),
+		OPT_BOOL("--over-subscribe|-o", &over, "allow devices that other environments use"),
+		OPT_BOOL("--no-load", &no_load, "accepted for compatibility; does nothing",
+			 .flags = PARSE_OPT_NOUSAGE),
+		/* what the shell function passes */
+		OPT_INTEGER("--shell", &shell_pid, NULL, NULL, .flags = PARSE_OPT_HIDDEN),
+		OPT_STRING("--syntax", &syntax_name, NULL, NULL, .flags = PARSE_OPT_HIDDEN),
+		/* print the reconfigure/reattach code instead of re-running genv */
+		OPT_BOOL("--inline", &inline_state, NULL, .flags = PARSE_OPT_HIDDEN),
+		OPT_END(),
 	};
 	enum shell_syntax syntax = SHELL_SYNTAX_POSIX;
 	struct strbuf err = STRBUF_INIT, eid = STRBUF_INIT;
 	struct activation a = ACTIVATION_INIT;
 	int rc;
 
-	rc = cli_parse_options(&cli_cmd_activate, argc, argv, opts, 0);
-	if (rc == CLI_PARSE_HELP)
-		return 0;
-	if (rc < 0)
-		return 2;
+	cli_parse_options(&cli_cmd_activate, argc, argv, opts);
 	a.eid = eid_opt;
 	a.pid = shell_pid;
 	a.has_config = name || gpu_memory || seen_gpus;
@@ -130,31 +131,12 @@ out:
 const struct cli_cmd cli_cmd_activate = {
 	.name = "activate",
 	.summary = "Activate shell environment",
-	.usage = "genv activate [-h] [--eid EID] [--name NAME] [--gpu-memory GPU_MEMORY] "
-		 "[--gpus GPUS] [--no-prompt] [--no-attach] [-o]",
-	.help =
+	.description =
 	"Registers this shell in an environment and activates it: the shell gets\n"
 	"GENV_ENVIRONMENT_ID, the configuration, CUDA_VISIBLE_DEVICES with the\n"
 	"attached GPUs and genv's nvidia-smi on PATH. Use it through the shell\n"
 	"function (eval \"$(genv shell --init)\"); this help goes to stderr because\n"
-	"the shell evaluates standard output.\n"
-	"\n"
-	"options:\n"
-	"  -h, --help            show this help message and exit\n"
-	"  --eid EID, --id EID   environment identifier (default: the shell's pid);\n"
-	"                        an existing id joins that environment\n"
-	"\n"
-	"configuration (replaces the environment's configuration when given):\n"
-	"  --name NAME           environment name\n"
-	"  --gpu-memory GPU_MEMORY\n"
-	"                        GPU memory per device (e.g. 4g, 512mi)\n"
-	"  --gpus GPUS           number of GPUs to attach\n"
-	"\n"
-	"behaviour:\n"
-	"  --no-prompt           do not prefix the prompt with (genv)\n"
-	"  --no-attach           configure --gpus but do not attach devices now\n"
-	"  -o, --over-subscribe  allow devices that other environments use\n"
-	"  --no-load             accepted for compatibility; does nothing\n",
+	"the shell evaluates standard output.\n",
 	.flags = CMD_HELP_STDERR,
 	.run = activate_run,
 };

@@ -7,40 +7,33 @@
 #include "compat.h"
 #include "cli/active.h"
 #include "cli/cli.h"
-#include "cli/options.h"
 #include "core/active.h"
 #include "core/devices.h"
 #include "core/store.h"
 #include "util/strbuf.h"
 
 static int
-attach_run(int argc, char **argv)
+attach_run(int argc, char **argv, void *ctx UNUSED)
 {
 	long count = -1, index = -1;
 	int config = 0, refresh = 0, over = 0, seen_count = 0, seen_index = 0;
-	const struct cli_opt opts[] = {
-		{ "--config", NULL, CLI_OPT_FLAG, &config, NULL, NULL },
-		{ "--count", NULL, CLI_OPT_LONG, &count, NULL, &seen_count },
-		{ "--index", NULL, CLI_OPT_LONG, &index, NULL, &seen_index },
-		{ "--refresh", NULL, CLI_OPT_FLAG, &refresh, NULL, NULL },
-		{ "--over-subscribe", "-o", CLI_OPT_FLAG, &over, NULL, NULL },
-		{ NULL, NULL, 0, NULL, NULL, NULL },
+	const struct option opts[] = {
+		OPT_BOOL("--config", &config, "attach as configured (the default)",
+			 .xgroup = 1, .flags = PARSE_OPT_LIST_CONFLICT),
+		OPT_INTEGER("--count", &count, NULL, "have at least COUNT devices attached",
+			    .xgroup = 1, .seen = &seen_count),
+		OPT_INTEGER("--index", &index, NULL, "attach the device at INDEX",
+			    .xgroup = 1, .seen = &seen_index),
+		OPT_BOOL("--refresh", &refresh, "only update the shell from the state", .xgroup = 1),
+		OPT_BOOL("--over-subscribe|-o", &over, "allow devices that other environments use"),
+		OPT_END(),
 	};
 	struct attach_request req = ATTACH_REQUEST_INIT;
 	struct strbuf err = STRBUF_INIT;
 	const char *eid, *env_gpus;
 	int rc;
 
-	rc = cli_parse_options(&cli_cmd_attach, argc, argv, opts, 0);
-	if (rc == CLI_PARSE_HELP)
-		return 0;
-	if (rc < 0)
-		return 2;
-	if (config + seen_count + seen_index + refresh > 1) {
-		return cli_usage_error(&cli_cmd_attach,
-				       "arguments --config, --count, --index and --refresh "
-				       "are mutually exclusive");
-	}
+	cli_parse_options(&cli_cmd_attach, argc, argv, opts);
 	if ((seen_count && count < 0) || (seen_index && index < 0))
 		return cli_usage_error(&cli_cmd_attach, "argument --%s: must not be negative",
 				       seen_count ? "count" : "index");
@@ -84,17 +77,8 @@ attach_run(int argc, char **argv)
 const struct cli_cmd cli_cmd_attach = {
 	.name = "attach",
 	.summary = "Attach devices to this environment",
-	.usage = "genv attach [-h] [--config | --count COUNT | --index INDEX | --refresh] [-o]",
-	.help =
+	.description =
 	"Attaches GPUs to the active environment. Without options, as many as the\n"
-	"configuration asks for (genv config gpus); devices already attached stay.\n"
-	"\n"
-	"options:\n"
-	"  -h, --help            show this help message and exit\n"
-	"  --config              attach as configured (the default)\n"
-	"  --count COUNT         have at least COUNT devices attached\n"
-	"  --index INDEX         attach the device at INDEX\n"
-	"  --refresh             only update the shell from the state\n"
-	"  -o, --over-subscribe  allow devices that other environments use\n",
+	"configuration asks for (genv config gpus); devices already attached stay.\n",
 	.run = attach_run,
 };

@@ -7,31 +7,27 @@
 #include "compat.h"
 #include "cli/active.h"
 #include "cli/cli.h"
-#include "cli/options.h"
 #include "core/active.h"
 #include "core/store.h"
 #include "shell/shell.h"
 #include "util/strbuf.h"
 
 static int
-deactivate_run(int argc, char **argv)
+deactivate_run(int argc, char **argv, void *ctx UNUSED)
 {
 	const char *syntax_name = NULL;
 	long shell_pid = 0;
-	const struct cli_opt opts[] = {
-		{ "--shell", NULL, CLI_OPT_LONG, &shell_pid, NULL, NULL },
-		{ "--syntax", NULL, CLI_OPT_STRING, &syntax_name, NULL, NULL },
-		{ NULL, NULL, 0, NULL, NULL, NULL },
+	/* what the shell function passes */
+	const struct option opts[] = {
+		OPT_INTEGER("--shell", &shell_pid, NULL, NULL, .flags = PARSE_OPT_HIDDEN),
+		OPT_STRING("--syntax", &syntax_name, NULL, NULL, .flags = PARSE_OPT_HIDDEN),
+		OPT_END(),
 	};
 	enum shell_syntax syntax;
 	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
 	int rc;
 
-	rc = cli_parse_options(&cli_cmd_deactivate, argc, argv, opts, 0);
-	if (rc == CLI_PARSE_HELP)
-		return 0;
-	if (rc < 0)
-		return 2;
+	cli_parse_options(&cli_cmd_deactivate, argc, argv, opts);
 	if (shell_pid <= 0) {
 		print_not_initialized(stderr);
 		return 1;
@@ -62,15 +58,11 @@ out:
 const struct cli_cmd cli_cmd_deactivate = {
 	.name = "deactivate",
 	.summary = "Deactivate shell environment",
-	.usage = "genv deactivate [-h]",
-	.help =
+	.description =
 	"Removes this shell from its environment and restores the variables\n"
 	"activation changed (PATH, the prompt, CUDA_VISIBLE_DEVICES, ...). The\n"
 	"environment and its devices are released when its last shell leaves.\n"
-	"Use it through the shell function; this help goes to stderr.\n"
-	"\n"
-	"options:\n"
-	"  -h, --help  show this help message and exit\n",
+	"Use it through the shell function; this help goes to stderr.\n",
 	.flags = CMD_HELP_STDERR,
 	.run = deactivate_run,
 };

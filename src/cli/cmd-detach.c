@@ -7,29 +7,25 @@
 #include "compat.h"
 #include "cli/active.h"
 #include "cli/cli.h"
-#include "cli/options.h"
 #include "core/active.h"
 #include "core/store.h"
 #include "util/strbuf.h"
 
 static int
-detach_run(int argc, char **argv)
+detach_run(int argc, char **argv, void *ctx UNUSED)
 {
 	long index = -1;
 	int seen_index = 0;
-	const struct cli_opt opts[] = {
-		{ "--index", NULL, CLI_OPT_LONG, &index, NULL, &seen_index },
-		{ NULL, NULL, 0, NULL, NULL, NULL },
+	const struct option opts[] = {
+		OPT_INTEGER("--index", &index, NULL, "detach only the device at INDEX",
+			    .seen = &seen_index),
+		OPT_END(),
 	};
 	struct strbuf err = STRBUF_INIT;
 	const char *eid;
 	int rc;
 
-	rc = cli_parse_options(&cli_cmd_detach, argc, argv, opts, 0);
-	if (rc == CLI_PARSE_HELP)
-		return 0;
-	if (rc < 0)
-		return 2;
+	cli_parse_options(&cli_cmd_detach, argc, argv, opts);
 	if (seen_index && index < 0)
 		return cli_usage_error(&cli_cmd_detach, "argument --index: must not be negative");
 	eid = active_eid();
@@ -49,13 +45,8 @@ detach_run(int argc, char **argv)
 const struct cli_cmd cli_cmd_detach = {
 	.name = "detach",
 	.summary = "Detach devices from this environment",
-	.usage = "genv detach [-h] [--index INDEX]",
-	.help =
+	.description =
 	"Detaches the active environment from the device at INDEX, or from all\n"
-	"of its devices.\n"
-	"\n"
-	"options:\n"
-	"  -h, --help     show this help message and exit\n"
-	"  --index INDEX  detach only the device at INDEX\n",
+	"of its devices.\n",
 	.run = detach_run,
 };

@@ -9,7 +9,6 @@
 #include "compat.h"
 #include "cli/admin.h"
 #include "cli/cli.h"
-#include "cli/options.h"
 #include "cli/table.h"
 #include "core/devices.h"
 #include "core/envs.h"
@@ -32,24 +31,28 @@ ctx_flags(const struct devices_ctx *ctx)
 
 /* ---- ps ---- */
 
+static int devices_ps(int argc, char **argv, void *data);
+
 static const struct cli_cmd devices_ps_cmd = {
-	.name = "devices ps",
+	.name = "ps",
 	.summary = "Print information about devices and their attachments",
-	.usage = "genv devices ps [-h] [--no-header] [--timestamp] [--format {csv,tui}]",
-	.help = "options:\n"
-		"  -h, --help           show this help message and exit\n"
-		"  --no-header          Do not print column headers\n"
-		"  --timestamp          Print the attachment time instead of how long ago it was\n"
-		"  --format {csv,tui}   Output format; tui (the default) or csv\n",
+	.brief = "Print devices and the environments attached to them",
+	.help_column = 23,
+	.run = devices_ps,
 };
 
 static int
-devices_ps(struct devices_ctx *ctx, int argc, char **argv)
+devices_ps(int argc, char **argv, void *data)
 {
 	static const size_t widths[] = { 8, 12, 16 };
 	static const char *const header[] = { "ID", "ENV ID", "ENV NAME", "ATTACHED" };
+	struct devices_ctx *ctx = data;
 	struct table_opts topts = TABLE_OPTS_INIT;
-	struct cli_opt opts[4] = { { NULL } };
+	const struct option opts[] = {
+		OPT_TABLE_OPTIONS(&topts,
+				  "Print the attachment time instead of how long ago it was"),
+		OPT_END(),
+	};
 	struct strbuf out = STRBUF_INIT, idx = STRBUF_INIT, when = STRBUF_INIT;
 	struct strbuf err = STRBUF_INIT;
 	struct envs envs = ENVS_INIT;
@@ -59,12 +62,7 @@ devices_ps(struct devices_ctx *ctx, int argc, char **argv)
 	time_t now;
 	int r;
 
-	table_opts_bind(opts, &topts);
-	if (argc) {
-		r = cli_parse_options(&devices_ps_cmd, argc, argv, opts, 0);
-		if (r < 0)
-			return r == CLI_PARSE_HELP ? 0 : 2;
-	}
+	cli_parse_options(&devices_ps_cmd, argc, argv, opts);
 	fmt = table_opts_format(&topts);
 	r = store_admin_devices(ctx_flags(ctx), &envs, &devs, &err);
 	now = clock_wall();
@@ -110,17 +108,13 @@ static const char *const devices_query_choices[] = {
 	"index", "eids", "total_memory", "attachments", NULL
 };
 
+static int devices_query(int argc, char **argv, void *data);
+
 static const struct cli_cmd devices_query_cmd = {
-	.name = "devices query",
+	.name = "query",
 	.summary = "Query device fields, one line per device with the values joined by commas",
-	.usage = "genv devices query [-h] --query {index,eids,total_memory,attachments} "
-		 "[{index,eids,total_memory,attachments} ...]",
-	.help = "options:\n"
-		"  -h, --help            show this help message and exit\n"
-		"  --query {index,eids,total_memory,attachments} [...], --queries ...\n"
-		"                        Fields to print: the device index, the attached\n"
-		"                        environment ids, the total memory, and the\n"
-		"                        attachments as EID+GPU_MEMORY+TIME\n",
+	.brief = "Query device fields (for scripts)",
+	.run = devices_query,
 };
 
 static void
@@ -153,27 +147,26 @@ query_device(struct strbuf *out, const struct device *d, const struct strvec *q)
 }
 
 static int
-devices_query(struct devices_ctx *ctx, int argc, char **argv)
+devices_query(int argc, char **argv, void *data)
 {
+	struct devices_ctx *ctx = data;
 	struct strvec queries = STRVEC_INIT;
-	const struct cli_opt opts[] = {
-		{ "--query", "--queries", CLI_OPT_LIST, &queries, devices_query_choices, NULL },
-		{ NULL },
+	const struct option opts[] = {
+		OPT_LIST("--query|--queries", &queries, devices_query_choices,
+			 "Fields to print: the device index, the attached\n"
+			 "environment ids, the total memory, and the\n"
+			 "attachments as EID+GPU_MEMORY+TIME",
+			 .flags = PARSE_OPT_REQUIRED,
+			 .invocation = "--query {index,eids,total_memory,attachments} [...], "
+				       "--queries ..."),
+		OPT_END(),
 	};
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 	struct envs envs = ENVS_INIT;
 	struct devices devs = DEVICES_INIT;
-	int r = cli_parse_options(&devices_query_cmd, argc, argv, opts, 0);
+	int r;
 
-	if (r < 0 || !queries.nr) {
-		strvec_clear(&queries);
-		if (r == CLI_PARSE_HELP)
-			return 0;
-		if (r >= 0)
-			cli_usage_error(&devices_query_cmd,
-					"the following arguments are required: --query/--queries");
-		return 2;
-	}
+	cli_parse_options(&devices_query_cmd, argc, argv, opts);
 	r = store_admin_devices(ctx_flags(ctx), &envs, &devs, &err);
 	for (size_t i = 0; i < devs.nr; i++)
 		query_device(&out, &devs.v[i], &queries);
@@ -185,36 +178,30 @@ devices_query(struct devices_ctx *ctx, int argc, char **argv)
 
 /* ---- find ---- */
 
+static int devices_find_run(int argc, char **argv, void *data);
+
 static const struct cli_cmd devices_find_cmd = {
-	.name = "devices find",
+	.name = "find",
 	.summary = "Print the indices of the devices attached to an environment",
-	.usage = "genv devices find [-h] --eid EID",
-	.help = "options:\n"
-		"  -h, --help  show this help message and exit\n"
-		"  --eid EID   Environment identifier\n",
+	.brief = "Print the devices an environment is attached to",
+	.run = devices_find_run,
 };
 
 static int
-devices_find_run(struct devices_ctx *ctx, int argc, char **argv)
+devices_find_run(int argc, char **argv, void *data)
 {
+	struct devices_ctx *ctx = data;
 	const char *eid = NULL;
-	const struct cli_opt opts[] = {
-		{ "--eid", NULL, CLI_OPT_STRING, &eid, NULL, NULL },
-		{ NULL },
+	const struct option opts[] = {
+		OPT_STRING("--eid", &eid, NULL, "Environment identifier", .flags = PARSE_OPT_REQUIRED),
+		OPT_END(),
 	};
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 	struct envs envs = ENVS_INIT;
 	struct devices devs = DEVICES_INIT;
-	int r = cli_parse_options(&devices_find_cmd, argc, argv, opts, 0);
+	int r;
 
-	if (r < 0 || !eid) {
-		if (r == CLI_PARSE_HELP)
-			return 0;
-		if (r >= 0)
-			cli_usage_error(&devices_find_cmd,
-					"the following arguments are required: --eid");
-		return 2;
-	}
+	cli_parse_options(&devices_find_cmd, argc, argv, opts);
 	r = store_admin_devices(ctx_flags(ctx), &envs, &devs, &err);
 	devices_attached_list(&devs, eid, &out);
 	strbuf_addch(&out, '\n');
@@ -225,51 +212,39 @@ devices_find_run(struct devices_ctx *ctx, int argc, char **argv)
 
 /* ---- attach ---- */
 
+static int devices_attach_run(int argc, char **argv, void *data);
+
 static const struct cli_cmd devices_attach_cmd = {
-	.name = "devices attach",
+	.name = "attach",
 	.summary = "Attach an environment to devices",
-	.usage = "genv devices attach [-h] --eid EID [--allow-over-subscription] "
-		 "[--count COUNT | --index INDEX]",
-	.help = "options:\n"
-		"  -h, --help            show this help message and exit\n"
-		"  --eid EID             Environment identifier\n"
-		"  --allow-over-subscription\n"
-		"                        Also use devices that are not available\n"
-		"  --count COUNT         Make the environment attached to exactly COUNT\n"
-		"                        devices (attaching or detaching); defaults to the\n"
-		"                        environment's configured device count\n"
-		"  --index INDEX         Attach the device at INDEX\n"
-		"\nPrints the indices the environment is attached to afterwards.\n",
+	.epilog = "Prints the indices the environment is attached to afterwards.\n",
+	.run = devices_attach_run,
 };
 
 static int
-devices_attach_run(struct devices_ctx *ctx, int argc, char **argv)
+devices_attach_run(int argc, char **argv, void *data)
 {
+	struct devices_ctx *ctx = data;
 	const char *eid = NULL;
 	int over = 0, has_count = 0, has_index = 0;
 	long count = -1, index = -1;
-	const struct cli_opt opts[] = {
-		{ "--eid", NULL, CLI_OPT_STRING, &eid, NULL, NULL },
-		{ "--allow-over-subscription", NULL, CLI_OPT_FLAG, &over, NULL, NULL },
-		{ "--count", NULL, CLI_OPT_LONG, &count, NULL, &has_count },
-		{ "--index", NULL, CLI_OPT_LONG, &index, NULL, &has_index },
-		{ NULL },
+	const struct option opts[] = {
+		OPT_STRING("--eid", &eid, NULL, "Environment identifier", .flags = PARSE_OPT_REQUIRED),
+		OPT_BOOL("--allow-over-subscription", &over, "Also use devices that are not available"),
+		OPT_INTEGER("--count", &count, NULL,
+			    "Make the environment attached to exactly COUNT\n"
+			    "devices (attaching or detaching); defaults to the\n"
+			    "environment's configured device count",
+			    .xgroup = 1, .seen = &has_count),
+		OPT_INTEGER("--index", &index, NULL, "Attach the device at INDEX",
+			    .xgroup = 1, .seen = &has_index),
+		OPT_END(),
 	};
 	struct admin_attach a = ADMIN_ATTACH_INIT;
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	int r = cli_parse_options(&devices_attach_cmd, argc, argv, opts, 0);
+	int r;
 
-	if (r >= 0 && has_count && has_index) {
-		cli_usage_error(&devices_attach_cmd,
-				"argument --index: not allowed with argument --count");
-		r = CLI_PARSE_ERROR;
-	} else if (r >= 0 && !eid) {
-		cli_usage_error(&devices_attach_cmd,
-				"the following arguments are required: --eid");
-		r = CLI_PARSE_ERROR;
-	}
-	if (r < 0)
-		return r == CLI_PARSE_HELP ? 0 : 2;
+	cli_parse_options(&devices_attach_cmd, argc, argv, opts);
 	a.eid = eid;
 	a.over_subscribe = over;
 	a.has_index = has_index;
@@ -283,39 +258,33 @@ devices_attach_run(struct devices_ctx *ctx, int argc, char **argv)
 
 /* ---- detach ---- */
 
+static int devices_detach_run(int argc, char **argv, void *data);
+
 static const struct cli_cmd devices_detach_cmd = {
-	.name = "devices detach",
+	.name = "detach",
 	.summary = "Detach an environment from devices",
-	.usage = "genv devices detach [-h] --eid EID [--index INDEX] [--quiet]",
-	.help = "options:\n"
-		"  -h, --help     show this help message and exit\n"
-		"  --eid EID      Environment identifier\n"
-		"  --index INDEX  Detach only from the device at INDEX (default: from all)\n"
-		"  --quiet        Do not print the indices still attached afterwards\n",
+	.run = devices_detach_run,
 };
 
 static int
-devices_detach_run(struct devices_ctx *ctx, int argc, char **argv)
+devices_detach_run(int argc, char **argv, void *data)
 {
+	struct devices_ctx *ctx = data;
 	const char *eid = NULL;
 	int quiet = 0, has_index = 0;
 	long index = -1;
-	const struct cli_opt opts[] = {
-		{ "--eid", NULL, CLI_OPT_STRING, &eid, NULL, NULL },
-		{ "--index", NULL, CLI_OPT_LONG, &index, NULL, &has_index },
-		{ "--quiet", NULL, CLI_OPT_FLAG, &quiet, NULL, NULL },
-		{ NULL },
+	const struct option opts[] = {
+		OPT_STRING("--eid", &eid, NULL, "Environment identifier", .flags = PARSE_OPT_REQUIRED),
+		OPT_INTEGER("--index", &index, NULL,
+			    "Detach only from the device at INDEX (default: from all)",
+			    .seen = &has_index),
+		OPT_BOOL("--quiet", &quiet, "Do not print the indices still attached afterwards"),
+		OPT_END(),
 	};
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	int r = cli_parse_options(&devices_detach_cmd, argc, argv, opts, 0);
+	int r;
 
-	if (r >= 0 && !eid) {
-		cli_usage_error(&devices_detach_cmd,
-				"the following arguments are required: --eid");
-		r = CLI_PARSE_ERROR;
-	}
-	if (r < 0)
-		return r == CLI_PARSE_HELP ? 0 : 2;
+	cli_parse_options(&devices_detach_cmd, argc, argv, opts);
 	r = store_admin_detach(ctx_flags(ctx), eid, !has_index, index,
 			       quiet ? NULL : &out, &err);
 	if (!quiet)
@@ -325,51 +294,31 @@ devices_detach_run(struct devices_ctx *ctx, int argc, char **argv)
 
 /* ---- dispatch ---- */
 
-static const char *const devices_sub_names[] = {
-	"ps", "query", "find", "attach", "detach", NULL
-};
-static int (*const devices_sub_fns[])(struct devices_ctx *, int, char **) = {
-	devices_ps, devices_query, devices_find_run, devices_attach_run, devices_detach_run,
+static const struct cli_cmd *const devices_subcmds[] = {
+	&devices_ps_cmd, &devices_query_cmd, &devices_find_cmd, &devices_attach_cmd,
+	&devices_detach_cmd, NULL
 };
 
 static int
-devices_run(int argc, char **argv)
+devices_run(int argc, char **argv, void *data UNUSED)
 {
 	struct devices_ctx ctx = { 0, 0 };
-	const struct cli_opt opts[] = {
-		{ "--no-cleanup", NULL, CLI_OPT_FLAG, &ctx.no_cleanup, NULL, NULL },
-		{ "--reset", NULL, CLI_OPT_FLAG, &ctx.reset, NULL, NULL },
-		{ NULL },
+	const struct option opts[] = {
+		OPT_SUBCOMMAND(NULL, NULL, "subcommands (default: ps)"),
+		OPT_BOOL("--no-cleanup", &ctx.no_cleanup, "Keep attachments of environments that are gone"),
+		OPT_BOOL("--reset", &ctx.reset,
+			 "Forget all attachments and rebuild the device list from\n"
+			 "the GPUs of this machine"),
+		OPT_END(),
 	};
-	int i = cli_parse_options(&cli_cmd_devices, argc, argv, opts,
-				  CLI_PARSE_STOP_AT_POSITIONAL);
-	int sub;
 
-	if (i < 0)
-		return i == CLI_PARSE_HELP ? 0 : 2;
-	if (i == argc)
-		return devices_ps(&ctx, 0, NULL);
-	sub = cli_find_subcommand(&cli_cmd_devices, devices_sub_names, argv[i]);
-	if (sub < 0)
-		return 2;
-	return devices_sub_fns[sub](&ctx, argc - i, argv + i);
+	return cli_run_subcommand(&cli_cmd_devices, argc, argv, opts, &devices_ps_cmd, &ctx);
 }
 
 const struct cli_cmd cli_cmd_devices = {
 	.name = "devices",
 	.summary = "Query and manage devices",
-	.usage = "genv devices [-h] [--no-cleanup] [--reset] {ps,query,find,attach,detach} ...",
-	.help = "subcommands (default: ps):\n"
-		"    ps          Print devices and the environments attached to them\n"
-		"    query       Query device fields (for scripts)\n"
-		"    find        Print the devices an environment is attached to\n"
-		"    attach      Attach an environment to devices\n"
-		"    detach      Detach an environment from devices\n"
-		"\noptions:\n"
-		"  -h, --help    show this help message and exit\n"
-		"  --no-cleanup  Keep attachments of environments that are gone\n"
-		"  --reset       Forget all attachments and rebuild the device list from\n"
-		"                the GPUs of this machine\n"
-		"\nRun 'genv devices SUBCOMMAND --help' for the options of a subcommand.\n",
+	.epilog = "Run 'genv devices SUBCOMMAND --help' for the options of a subcommand.\n",
 	.run = devices_run,
+	.subcmds = devices_subcmds,
 };

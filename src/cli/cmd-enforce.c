@@ -24,7 +24,12 @@
 #define DEFAULT_INTERVAL 10
 #define DEFAULT_GRACE 10
 
-static const char enforce_help[] =
+static int enforce_run(int argc, char **argv, void *ctx);
+
+const struct cli_cmd cli_cmd_enforce = {
+	.name = "enforce",
+	.summary = "Enforce GPU usage",
+	.description =
 	"Every --interval seconds, look at the processes NVML reports on the GPUs,\n"
 	"judge them against the rules below (in this order), print what breaks a\n"
 	"rule, then terminate the offending processes (SIGTERM, then SIGKILL when\n"
@@ -36,168 +41,17 @@ static const char enforce_help[] =
 	"environment names an existing environment AND the process runs as that\n"
 	"environment's owner (real uid). A process claiming another user's\n"
 	"environment, or an environment that no longer exists (orphaned), is\n"
-	"treated as outside any environment (genv 1.4.3 let those escape).\n"
-	"\n"
-	"options:\n"
-	"  -h, --help            show this help message and exit\n"
-	"  --interval SECONDS    Seconds between cycles (default: 10); 0 runs one\n"
-	"                        cycle and exits\n"
-	"  --non-env-processes, --no-non-env-processes\n"
-	"                        Terminate GPU processes that run outside any\n"
-	"                        environment (default: off)\n"
-	"  --env-devices, --no-env-devices\n"
-	"                        Terminate processes using devices their\n"
-	"                        environment is not attached to (default: on)\n"
-	"  --env-memory, --no-env-memory\n"
-	"                        Terminate processes of environments using more\n"
-	"                        GPU memory than configured, until back under it\n"
-	"                        (default: on)\n"
-	"  --max-devices-per-user MAXIMUM\n"
-	"                        Detach environments of users attached to more\n"
-	"                        than MAXIMUM devices (lowest indices first), and\n"
-	"                        terminate their processes there\n"
-	"  --max-devices-for-user USERNAME=MAXIMUM [USERNAME=MAXIMUM ...]\n"
-	"                        Per-user exceptions to --max-devices-per-user\n"
-	"                        (used only together with it)\n"
-	"  --dry-run             Print findings and what would be done\n"
-	"                        (\"[dry-run] ...\"); signal nothing, detach nothing\n"
-	"  --grace SECONDS       Seconds to wait after SIGTERM before sending\n"
-	"                        SIGKILL to processes still running (default: 10)\n"
-	"  --audit-log PATH      Append one JSON line per action (time, host, rule,\n"
-	"                        pid, uid, eid, action, result) to PATH (default:\n"
-	"                        enforce.log in the state directory, $GENV_TMPDIR or\n"
-	"                        /var/tmp/genv; use e.g. /var/log/genv/enforce.log\n"
-	"                        for a log other users cannot touch)\n"
-	"  --no-audit-log        Do not write the audit log\n"
-	"\n"
+	"treated as outside any environment (genv 1.4.3 let those escape).\n",
+	.epilog =
 	"GENV_TERMINATE_PROCESSES=0 prints the same lines but sends no signal.\n"
-	"SIGINT or SIGTERM stops the daemon after the current cycle (exit 0).\n";
-
-static int enforce_run(int argc, char **argv);
-
-const struct cli_cmd cli_cmd_enforce = {
-	.name = "enforce",
-	.summary = "Enforce GPU usage",
-	.usage = "genv enforce [-h] [--interval SECONDS] [--non-env-processes | --no-non-env-processes]\n"
-		 "                    [--env-devices | --no-env-devices] [--env-memory | --no-env-memory]\n"
-		 "                    [--max-devices-per-user MAXIMUM]\n"
-		 "                    [--max-devices-for-user USERNAME=MAXIMUM [USERNAME=MAXIMUM ...]]\n"
-		 "                    [--dry-run] [--grace SECONDS] [--audit-log PATH | --no-audit-log]",
-	.help = enforce_help,
+	"SIGINT or SIGTERM stops the daemon after the current cycle (exit 0).\n",
 	.run = enforce_run,
 };
 
-/* ---- option parsing shared by enforce, usage execute and remote enforce ---- */
-
-/*
- * Returns the value of option name at argv[*i] ("--name VALUE" or
- * "--name=VALUE"), advancing *i; NULL when argv[*i] is not that option.
- * *missing is set when the option is there without a value.
- */
-static const char *
-option_value(int argc, char **argv, int *i, const char *name, int *missing)
-{
-	const char *arg = argv[*i], *rest;
-
-	if (!skip_prefix(arg, name, &rest))
-		return NULL;
-	if (*rest == '=')
-		return rest + 1;
-	if (*rest)
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = 1;
-		return NULL;
-	}
-	return argv[++*i];
-}
-
-static int
-parse_nonneg(const struct cli_cmd *cmd, const char *opt, const char *value, long *out)
-{
-	if (cli_parse_long(cmd, opt, value, out) < 0)
-		return -1;
-	if (*out < 0) {
-		cli_usage_error(cmd, "argument %s: must not be negative: '%s'", opt, value);
-		return -1;
-	}
-	return 0;
-}
-
 int
-enforce_parse_args(const struct cli_cmd *cmd, int argc, char **argv,
-		   struct enforce_args *a)
+enforce_limit_option(const struct option *opt, const char *arg, struct strbuf *err)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i], *v;
-		int missing = 0;
-
-		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
-			cli_help(cmd);
-			return CLI_ENFORCE_HELP;
-		}
-#define FLAG(name, field, val) \
-		if (!strcmp(arg, name)) { a->field = val; continue; }
-		FLAG("--non-env-processes", rules.non_env_processes, 1)
-		FLAG("--no-non-env-processes", rules.non_env_processes, 0)
-		FLAG("--env-devices", rules.env_devices, 1)
-		FLAG("--no-env-devices", rules.env_devices, 0)
-		FLAG("--env-memory", rules.env_memory, 1)
-		FLAG("--no-env-memory", rules.env_memory, 0)
-		FLAG("--dry-run", dry_run, 1)
-		FLAG("--no-audit-log", no_audit_log, 1)
-#undef FLAG
-		if ((v = option_value(argc, argv, &i, "--interval", &missing))) {
-			if (parse_nonneg(cmd, "--interval", v, &a->interval) < 0)
-				return -1;
-			continue;
-		}
-		if ((v = option_value(argc, argv, &i, "--grace", &missing))) {
-			if (parse_nonneg(cmd, "--grace", v, &a->grace) < 0)
-				return -1;
-			a->grace_given = 1;
-			continue;
-		}
-		if ((v = option_value(argc, argv, &i, "--max-devices-per-user", &missing))) {
-			if (cli_parse_long(cmd, "--max-devices-per-user", v,
-					   &a->rules.max_devices_per_user) < 0)
-				return -1;
-			a->rules.max_devices = 1;
-			continue;
-		}
-		if ((v = option_value(argc, argv, &i, "--audit-log", &missing))) {
-			a->audit_log = v;
-			continue;
-		}
-		if (!strcmp(arg, "--max-devices-for-user")) {
-			int n = 0;
-
-			/* nargs='+': every following word that is not an option */
-			while (i + 1 < argc && argv[i + 1][0] != '-') {
-				struct strbuf err = STRBUF_INIT;
-
-				if (enforce_options_add_limit(&a->rules, argv[++i], &err) < 0) {
-					cli_usage_error(cmd, "argument --max-devices-for-user: %s", err.buf);
-					strbuf_release(&err);
-					return -1;
-				}
-				strbuf_release(&err);
-				n++;
-			}
-			if (!n) {
-				cli_usage_error(cmd, "argument --max-devices-for-user: expected at least one argument");
-				return -1;
-			}
-			continue;
-		}
-		if (missing) {
-			cli_usage_error(cmd, "argument %s: expected one argument", arg);
-			return -1;
-		}
-		cli_usage_error(cmd, "unrecognized arguments: %s", arg);
-		return -1;
-	}
-	return 0;
+	return enforce_options_add_limit(opt->value, arg, err);
 }
 
 void
@@ -307,8 +161,59 @@ enforce_wait_between_cycles(long seconds)
 	return stop_requested;
 }
 
+/* The options of `genv enforce`, into a (initialised). */
+static void
+enforce_parse(int argc, char **argv, struct enforce_args *a)
+{
+	const struct option opts[] = {
+		OPT_INTEGER("--interval", &a->interval, "SECONDS",
+			    "Seconds between cycles (default: 10); 0 runs one\n"
+			    "cycle and exits", .flags = PARSE_OPT_MIN),
+		OPT_BOOL("--non-env-processes", &a->rules.non_env_processes,
+			 "Terminate GPU processes that run outside any\n"
+			 "environment (default: off)", .flags = PARSE_OPT_NEGATABLE),
+		OPT_BOOL("--env-devices", &a->rules.env_devices,
+			 "Terminate processes using devices their\n"
+			 "environment is not attached to (default: on)",
+			 .flags = PARSE_OPT_NEGATABLE | PARSE_OPT_USAGE_BREAK),
+		OPT_BOOL("--env-memory", &a->rules.env_memory,
+			 "Terminate processes of environments using more\n"
+			 "GPU memory than configured, until back under it\n"
+			 "(default: on)", .flags = PARSE_OPT_NEGATABLE),
+		OPT_INTEGER("--max-devices-per-user", &a->rules.max_devices_per_user, "MAXIMUM",
+			    "Detach environments of users attached to more\n"
+			    "than MAXIMUM devices (lowest indices first), and\n"
+			    "terminate their processes there",
+			    .seen = &a->rules.max_devices, .flags = PARSE_OPT_USAGE_BREAK),
+		OPT_CALLBACK("--max-devices-for-user", &a->rules, "USERNAME=MAXIMUM",
+			     enforce_limit_option,
+			     "Per-user exceptions to --max-devices-per-user\n"
+			     "(used only together with it)",
+			     .flags = PARSE_OPT_MULTI | PARSE_OPT_USAGE_BREAK),
+		OPT_BOOL("--dry-run", &a->dry_run,
+			 "Print findings and what would be done\n"
+			 "(\"[dry-run] ...\"); signal nothing, detach nothing",
+			 .flags = PARSE_OPT_USAGE_BREAK),
+		OPT_INTEGER("--grace", &a->grace, "SECONDS",
+			    "Seconds to wait after SIGTERM before sending\n"
+			    "SIGKILL to processes still running (default: 10)",
+			    .flags = PARSE_OPT_MIN, .seen = &a->grace_given),
+		OPT_STRING("--audit-log", &a->audit_log, "PATH",
+			   "Append one JSON line per action (time, host, rule,\n"
+			   "pid, uid, eid, action, result) to PATH (default:\n"
+			   "enforce.log in the state directory, $GENV_TMPDIR or\n"
+			   "/var/tmp/genv; use e.g. /var/log/genv/enforce.log\n"
+			   "for a log other users cannot touch)", .xgroup = 1),
+		OPT_BOOL("--no-audit-log", &a->no_audit_log, "Do not write the audit log",
+			 .xgroup = 1),
+		OPT_END(),
+	};
+
+	cli_parse_options(&cli_cmd_enforce, argc, argv, opts);
+}
+
 static int
-enforce_run(int argc, char **argv)
+enforce_run(int argc, char **argv, void *ctx UNUSED)
 {
 	struct enforce_args a;
 	struct enforce_cycle_options o;
@@ -317,11 +222,7 @@ enforce_run(int argc, char **argv)
 	int rc;
 
 	enforce_args_init(&a);
-	rc = enforce_parse_args(&cli_cmd_enforce, argc, argv, &a);
-	if (rc < 0) {
-		enforce_args_release(&a);
-		return rc == CLI_ENFORCE_HELP ? 0 : 2;
-	}
+	enforce_parse(argc, argv, &a);
 	enforce_cycle_options_init(&o, &a);
 	if (store_init(&st, &err) < 0) {
 		cli_error("%s", err.buf);
@@ -347,66 +248,46 @@ out:
 
 /* ---- genv usage execute ---- */
 
-static const struct cli_cmd usage_execute_cmd = {
-	.name = "usage execute",
+static int usage_execute_run(int argc, char **argv, void *ctx);
+
+const struct cli_cmd cli_cmd_usage_execute = {
+	.name = "execute",
 	.summary = "Execute an enforcement report read from standard input",
-	.usage = "genv usage execute [-h] [--grace SECONDS] [--audit-log PATH | --no-audit-log]",
-	.help = "Reads a report (the JSON `genv remote enforce` sends: processes to\n"
-		"terminate, environments to detach per device) from standard input,\n"
-		"sends SIGTERM to the processes (unless GENV_TERMINATE_PROCESSES=0) and\n"
-		"detaches the environments, printing one line per action.\n"
-		"\n"
-		"options:\n"
-		"  -h, --help            show this help message and exit\n"
-		"  --grace SECONDS       Also SIGKILL processes still running SECONDS after\n"
-		"                        SIGTERM (default: SIGTERM only, as genv 1.4.3)\n"
-		"  --audit-log PATH      Append one JSON line per action to PATH (default:\n"
-		"                        enforce.log in the state directory)\n"
-		"  --no-audit-log        Do not write the audit log\n",
+	.brief = "Terminate processes and detach environments as the\n"
+		 "report on standard input says (`genv remote enforce`)",
+	.description =
+	"Reads a report (the JSON `genv remote enforce` sends: processes to\n"
+	"terminate, environments to detach per device) from standard input,\n"
+	"sends SIGTERM to the processes (unless GENV_TERMINATE_PROCESSES=0) and\n"
+	"detaches the environments, printing one line per action.\n",
+	.help_column = 24,
+	.run = usage_execute_run,
 };
 
-int
-usage_execute_run(int argc, char **argv)
+static int
+usage_execute_run(int argc, char **argv, void *ctx UNUSED)
 {
 	struct enforce_args a;
+	int grace_given = 0;
+	const struct option opts[] = {
+		OPT_INTEGER("--grace", &a.grace, "SECONDS",
+			    "Also SIGKILL processes still running SECONDS after\n"
+			    "SIGTERM (default: SIGTERM only, as genv 1.4.3)",
+			    .flags = PARSE_OPT_MIN, .seen = &grace_given),
+		OPT_STRING("--audit-log", &a.audit_log, "PATH",
+			   "Append one JSON line per action to PATH (default:\n"
+			   "enforce.log in the state directory)", .xgroup = 1),
+		OPT_BOOL("--no-audit-log", &a.no_audit_log, "Do not write the audit log",
+			 .xgroup = 1),
+		OPT_END(),
+	};
 	struct enforce_cycle_options o;
 	struct strbuf in = STRBUF_INIT, err = STRBUF_INIT;
-	int rc = 1, grace_given = 0;
+	int rc = 1;
 
 	enforce_args_init(&a);
 	a.grace = -1;
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i], *v;
-		int missing = 0;
-
-		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
-			cli_help(&usage_execute_cmd);
-			rc = 0;
-			goto out;
-		}
-		if (!strcmp(arg, "--no-audit-log")) {
-			a.no_audit_log = 1;
-			continue;
-		}
-		if ((v = option_value(argc, argv, &i, "--grace", &missing))) {
-			if (parse_nonneg(&usage_execute_cmd, "--grace", v, &a.grace) < 0) {
-				rc = 2;
-				goto out;
-			}
-			grace_given = 1;
-			continue;
-		}
-		if ((v = option_value(argc, argv, &i, "--audit-log", &missing))) {
-			a.audit_log = v;
-			continue;
-		}
-		if (missing)
-			rc = cli_usage_error(&usage_execute_cmd, "argument %s: expected one argument", arg);
-		else
-			rc = cli_usage_error(&usage_execute_cmd, "unrecognized arguments: %s", arg);
-		goto out;
-	}
-
+	cli_parse_options(&cli_cmd_usage_execute, argc, argv, opts);
 	if (read_fd_sb(&in, 0) < 0) {
 		cli_error("cannot read standard input: %s", strerror(errno));
 		goto out;

@@ -8,7 +8,6 @@
 #include "compat.h"
 #include "cli/admin.h"
 #include "cli/cli.h"
-#include "cli/options.h"
 #include "cli/table.h"
 #include "core/state.h"
 #include "core/state-check.h"
@@ -28,55 +27,37 @@ ctx_flags(const struct envs_ctx *ctx)
 	return admin_store_flags(ctx->no_cleanup, ctx->reset);
 }
 
-/* Parses options of a leaf subcommand; returns -1 with *status set if done. */
-static int
-parse_leaf(const struct cli_cmd *cmd, int argc, char **argv,
-	   const struct cli_opt *opts, int *status)
-{
-	int r = cli_parse_options(cmd, argc, argv, opts, 0);
-
-	if (r >= 0)
-		return 0;
-	*status = r == CLI_PARSE_HELP ? 0 : 2;
-	return -1;
-}
-
-static int
-required(const struct cli_cmd *cmd, const char *what)
-{
-	return cli_usage_error(cmd, "the following arguments are required: %s", what);
-}
-
 /* ---- ps ---- */
 
+static int envs_ps(int argc, char **argv, void *data);
+
 static const struct cli_cmd envs_ps_cmd = {
-	.name = "envs ps",
+	.name = "ps",
 	.summary = "Print information about active environments",
-	.usage = "genv envs ps [-h] [--no-header] [--timestamp] [--format {csv,tui}]",
-	.help = "options:\n"
-		"  -h, --help           show this help message and exit\n"
-		"  --no-header          Do not print column headers\n"
-		"  --timestamp          Print the creation time instead of how long ago it was\n"
-		"  --format {csv,tui}   Output format; tui (the default) or csv\n",
+	.brief = "Print the active environments",
+	.help_column = 23,
+	.run = envs_ps,
 };
 
 static int
-envs_ps(struct envs_ctx *ctx, int argc, char **argv)
+envs_ps(int argc, char **argv, void *data)
 {
 	static const size_t widths[] = { 8, 16, 16, 21 };
 	static const char *const header[] = { "ID", "USER", "NAME", "CREATED", "PID(S)" };
+	struct envs_ctx *ctx = data;
 	struct table_opts topts = TABLE_OPTS_INIT;
-	struct cli_opt opts[4] = { { NULL } };
+	const struct option opts[] = {
+		OPT_TABLE_OPTIONS(&topts, "Print the creation time instead of how long ago it was"),
+		OPT_END(),
+	};
 	struct strbuf out = STRBUF_INIT, user = STRBUF_INIT, created = STRBUF_INIT,
 		      pids = STRBUF_INIT, err = STRBUF_INIT;
 	struct envs envs = ENVS_INIT;
 	enum table_format fmt;
 	time_t now;
-	int status, rc;
+	int rc;
 
-	table_opts_bind(opts, &topts);
-	if (argc && parse_leaf(&envs_ps_cmd, argc, argv, opts, &status) < 0)
-		return status;
+	cli_parse_options(&envs_ps_cmd, argc, argv, opts);
 	fmt = table_opts_format(&topts);
 	rc = store_admin_envs(ctx_flags(ctx), &envs, &err);
 	now = clock_wall();
@@ -116,18 +97,13 @@ static const char *const envs_query_choices[] = {
 	"config.gpu_memory", "pids", "kernel_ids", NULL
 };
 
+static int envs_query(int argc, char **argv, void *data);
+
 static const struct cli_cmd envs_query_cmd = {
-	.name = "envs query",
+	.name = "query",
 	.summary = "Query environment fields, one line per environment with the values joined by commas",
-	.usage = "genv envs query [-h] [--eid EID] --query "
-		 "{eid,creation,uid,username,config.name,config.gpus,config.gpu_memory,pids,kernel_ids} "
-		 "[{eid,creation,uid,username,config.name,config.gpus,config.gpu_memory,pids,kernel_ids} ...]",
-	.help = "options:\n"
-		"  -h, --help            show this help message and exit\n"
-		"  --eid EID             Only this environment\n"
-		"  --query Q [Q ...], --queries Q [Q ...]\n"
-		"                        Fields to print; unset values print as nothing\n"
-		"                        and lists (pids, kernel_ids) are space-separated\n",
+	.brief = "Query environment fields (for scripts)",
+	.run = envs_query,
 };
 
 static void
@@ -163,25 +139,25 @@ query_env(struct strbuf *out, const struct env *e, const struct strvec *q)
 }
 
 static int
-envs_query(struct envs_ctx *ctx, int argc, char **argv)
+envs_query(int argc, char **argv, void *data)
 {
+	struct envs_ctx *ctx = data;
 	struct strvec queries = STRVEC_INIT;
 	const char *eid = NULL;
-	const struct cli_opt opts[] = {
-		{ "--eid", NULL, CLI_OPT_STRING, &eid, NULL, NULL },
-		{ "--query", "--queries", CLI_OPT_LIST, &queries, envs_query_choices, NULL },
-		{ NULL },
+	const struct option opts[] = {
+		OPT_STRING("--eid", &eid, NULL, "Only this environment"),
+		OPT_LIST("--query|--queries", &queries, envs_query_choices,
+			 "Fields to print; unset values print as nothing\n"
+			 "and lists (pids, kernel_ids) are space-separated",
+			 .flags = PARSE_OPT_REQUIRED,
+			 .invocation = "--query Q [Q ...], --queries Q [Q ...]"),
+		OPT_END(),
 	};
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 	struct envs envs = ENVS_INIT;
-	int status, rc;
+	int rc;
 
-	if (parse_leaf(&envs_query_cmd, argc, argv, opts, &status) < 0) {
-		strvec_clear(&queries);
-		return status;
-	}
-	if (!queries.nr)
-		return required(&envs_query_cmd, "--query/--queries");
+	cli_parse_options(&envs_query_cmd, argc, argv, opts);
 	rc = store_admin_envs(ctx_flags(ctx), &envs, &err);
 	for (size_t i = 0; i < envs.nr; i++)
 		if (!eid || !strcmp(eid, envs.v[i].eid))
@@ -193,50 +169,33 @@ envs_query(struct envs_ctx *ctx, int argc, char **argv)
 
 /* ---- find ---- */
 
+static int envs_find_run(int argc, char **argv, void *data);
+
 static const struct cli_cmd envs_find_cmd = {
-	.name = "envs find",
+	.name = "find",
 	.summary = "Print the environments a process or a Jupyter kernel belongs to",
-	.usage = "genv envs find [-h] (--pid PID | --kernel-id KERNEL_ID)",
-	.help = "options:\n"
-		"  -h, --help            show this help message and exit\n"
-		"  --pid PID             Process identifier\n"
-		"  --kernel-id KERNEL_ID\n"
-		"                        Jupyter kernel identifier\n",
+	.brief = "Print the environments of a process or Jupyter kernel",
+	.run = envs_find_run,
 };
 
 static int
-pid_or_kernel(const struct cli_cmd *cmd, int has_pid, const char *kernel_id)
+envs_find_run(int argc, char **argv, void *data)
 {
-	if (has_pid && kernel_id) {
-		cli_usage_error(cmd, "argument --kernel-id: not allowed with argument --pid");
-		return -1;
-	}
-	if (!has_pid && !kernel_id) {
-		cli_usage_error(cmd, "one of the arguments --pid --kernel-id is required");
-		return -1;
-	}
-	return 0;
-}
-
-static int
-envs_find_run(struct envs_ctx *ctx, int argc, char **argv)
-{
+	struct envs_ctx *ctx = data;
 	const char *kernel_id = NULL;
 	long pid = 0;
-	int has_pid = 0, status;
-	const struct cli_opt opts[] = {
-		{ "--pid", NULL, CLI_OPT_LONG, &pid, NULL, &has_pid },
-		{ "--kernel-id", NULL, CLI_OPT_STRING, &kernel_id, NULL, NULL },
-		{ NULL },
+	int has_pid = 0;
+	const struct option opts[] = {
+		OPT_INTEGER("--pid", &pid, NULL, "Process identifier",
+			    .xgroup = 1, .flags = PARSE_OPT_REQUIRED, .seen = &has_pid),
+		OPT_STRING("--kernel-id", &kernel_id, NULL, "Jupyter kernel identifier", .xgroup = 1),
+		OPT_END(),
 	};
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 	struct envs envs = ENVS_INIT;
 	int rc;
 
-	if (parse_leaf(&envs_find_cmd, argc, argv, opts, &status) < 0)
-		return status;
-	if (pid_or_kernel(&envs_find_cmd, has_pid, kernel_id) < 0)
-		return 2;
+	cli_parse_options(&envs_find_cmd, argc, argv, opts);
 	rc = store_admin_envs(ctx_flags(ctx), &envs, &err);
 	for (size_t i = 0; i < envs.nr; i++) {
 		const struct env *e = &envs.v[i];
@@ -257,45 +216,37 @@ envs_find_run(struct envs_ctx *ctx, int argc, char **argv)
 
 /* ---- activate ---- */
 
+static int envs_activate_run(int argc, char **argv, void *data);
+
 static const struct cli_cmd envs_activate_cmd = {
-	.name = "envs activate",
+	.name = "activate",
 	.summary = "Activate an environment: create it if needed and add a process or a Jupyter kernel to it",
-	.usage = "genv envs activate [-h] --eid EID --uid UID [--username USERNAME] "
-		 "(--pid PID | --kernel-id KERNEL_ID)",
-	.help = "options:\n"
-		"  -h, --help            show this help message and exit\n"
-		"  --eid EID             Environment identifier\n"
-		"  --uid UID             Owner user id (an integer)\n"
-		"  --username USERNAME   Owner user name (optional)\n"
-		"  --pid PID             Process to add to the environment\n"
-		"  --kernel-id KERNEL_ID\n"
-		"                        Jupyter kernel to add to the environment\n",
+	.brief = "Create an environment or add a process or kernel to it",
+	.run = envs_activate_run,
 };
 
 static int
-envs_activate_run(struct envs_ctx *ctx, int argc, char **argv)
+envs_activate_run(int argc, char **argv, void *data)
 {
+	struct envs_ctx *ctx = data;
 	const char *eid = NULL, *username = NULL, *kernel_id = NULL;
 	long uid = 0, pid = 0;
-	int has_uid = 0, has_pid = 0, status;
-	const struct cli_opt opts[] = {
-		{ "--eid", NULL, CLI_OPT_STRING, &eid, NULL, NULL },
-		{ "--uid", NULL, CLI_OPT_LONG, &uid, NULL, &has_uid },
-		{ "--username", NULL, CLI_OPT_STRING, &username, NULL, NULL },
-		{ "--pid", NULL, CLI_OPT_LONG, &pid, NULL, &has_pid },
-		{ "--kernel-id", NULL, CLI_OPT_STRING, &kernel_id, NULL, NULL },
-		{ NULL },
+	int has_pid = 0;
+	const struct option opts[] = {
+		OPT_STRING("--eid", &eid, NULL, "Environment identifier", .flags = PARSE_OPT_REQUIRED),
+		OPT_INTEGER("--uid", &uid, NULL, "Owner user id (an integer)",
+			    .flags = PARSE_OPT_REQUIRED),
+		OPT_STRING("--username", &username, NULL, "Owner user name (optional)"),
+		OPT_INTEGER("--pid", &pid, NULL, "Process to add to the environment",
+			    .xgroup = 1, .flags = PARSE_OPT_REQUIRED, .seen = &has_pid),
+		OPT_STRING("--kernel-id", &kernel_id, NULL, "Jupyter kernel to add to the environment",
+			   .xgroup = 1),
+		OPT_END(),
 	};
 	struct env_registration r = { NULL, 0, NULL, 0, NULL };
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 
-	if (parse_leaf(&envs_activate_cmd, argc, argv, opts, &status) < 0)
-		return status;
-	if (!eid || !has_uid)
-		return required(&envs_activate_cmd, !eid && !has_uid ? "--eid, --uid" :
-				!eid ? "--eid" : "--uid");
-	if (pid_or_kernel(&envs_activate_cmd, has_pid, kernel_id) < 0)
-		return 2;
+	cli_parse_options(&envs_activate_cmd, argc, argv, opts);
 	/* pid 0 would mean "none" to the library: refuse it here already */
 	if (has_pid && state_check_range(&state_pid_range, pid, &err) < 0)
 		return admin_finish(-1, &out, &err);
@@ -309,187 +260,181 @@ envs_activate_run(struct envs_ctx *ctx, int argc, char **argv)
 
 /* ---- config ---- */
 
-static const struct cli_cmd envs_config_cmd = {
-	.name = "envs config",
-	.summary = "Configure an environment",
-	.usage = "genv envs config [-h] --eid EID {gpus,name,gpu-memory} ...",
-	.help = "fields:\n"
-		"    gpus        genv envs config --eid EID gpus (--count N | --clear)\n"
-		"    name        genv envs config --eid EID name (--name NAME | --clear)\n"
-		"    gpu-memory  genv envs config --eid EID gpu-memory (--gpu-memory M | --clear)\n"
-		"\noptions:\n"
-		"  -h, --help  show this help message and exit\n"
-		"  --eid EID   Environment identifier (an unknown one is ignored)\n",
+/* What `genv envs config` gives the field subcommands. */
+struct envs_config {
+	struct envs_ctx *ctx;
+	const char *eid;
 };
 
+/* Sets (value; count for gpus) or clears one field of the environment. */
+static int
+envs_config_set(struct envs_config *c, enum env_config_field field, int clear,
+		const char *value, long count)
+{
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+
+	/* a negative count would mean "unset" to the library: refuse it here already */
+	if (field == ENV_CONFIG_GPUS && !clear && state_check_range(&state_gpus_range, count, &err) < 0)
+		return admin_finish(-1, &out, &err);
+	return admin_finish(store_admin_configure(ctx_flags(c->ctx), c->eid, field,
+						  clear ? NULL : value, clear ? -1 : count, &err),
+			    &out, &err);
+}
+
+static int envs_config_gpus(int argc, char **argv, void *data);
+static int envs_config_name(int argc, char **argv, void *data);
+static int envs_config_memory(int argc, char **argv, void *data);
+
 static const struct cli_cmd envs_config_gpus_cmd = {
-	.name = "envs config gpus",
+	.name = "gpus",
 	.summary = "Configure the device count of an environment",
-	.usage = "genv envs config gpus [-h] (--count COUNT | --clear)",
-	.help = "options:\n"
-		"  -h, --help     show this help message and exit\n"
-		"  --count COUNT  Number of devices\n"
-		"  --clear        Unset the device count\n",
+	.brief = "genv envs config --eid EID gpus (--count N | --clear)",
+	.run = envs_config_gpus,
 };
 
 static const struct cli_cmd envs_config_name_cmd = {
-	.name = "envs config name",
+	.name = "name",
 	.summary = "Configure the name of an environment",
-	.usage = "genv envs config name [-h] (--name NAME | --clear)",
-	.help = "options:\n"
-		"  -h, --help   show this help message and exit\n"
-		"  --name NAME  Environment name\n"
-		"  --clear      Unset the name\n",
+	.brief = "genv envs config --eid EID name (--name NAME | --clear)",
+	.run = envs_config_name,
 };
 
 static const struct cli_cmd envs_config_memory_cmd = {
-	.name = "envs config gpu-memory",
+	.name = "gpu-memory",
 	.summary = "Configure the GPU memory capacity of an environment",
-	.usage = "genv envs config gpu-memory [-h] (--gpu-memory GPU_MEMORY | --clear)",
-	.help = "options:\n"
-		"  -h, --help            show this help message and exit\n"
-		"  --gpu-memory GPU_MEMORY\n"
-		"                        Memory per device, e.g. 4g, 512mi (units b, k, m, g,\n"
-		"                        ki, mi, gi)\n"
-		"  --clear               Unset the memory capacity\n",
-};
-
-static const char *const config_fields[] = { "gpus", "name", "gpu-memory", NULL };
-static const enum env_config_field env_fields[] = {
-	ENV_CONFIG_GPUS, ENV_CONFIG_NAME, ENV_CONFIG_GPU_MEMORY,
+	.brief = "genv envs config --eid EID gpu-memory (--gpu-memory M | --clear)",
+	.run = envs_config_memory,
 };
 
 static int
-envs_config_run(struct envs_ctx *ctx, int argc, char **argv)
+envs_config_gpus(int argc, char **argv, void *data)
 {
-	static const struct cli_cmd *const field_cmds[] = {
-		&envs_config_gpus_cmd, &envs_config_name_cmd, &envs_config_memory_cmd,
-	};
-	static const char *const value_opts[] = { "--count", "--name", "--gpu-memory" };
-	const char *eid = NULL, *value = NULL;
 	long count = 0;
-	int clear = 0, has_value = 0, field, i;
-	const struct cli_opt opts[] = {
-		{ "--eid", NULL, CLI_OPT_STRING, &eid, NULL, NULL },
-		{ NULL },
+	int clear = 0;
+	const struct option opts[] = {
+		OPT_INTEGER("--count", &count, NULL, "Number of devices",
+			    .xgroup = 1, .flags = PARSE_OPT_REQUIRED),
+		OPT_BOOL("--clear", &clear, "Unset the device count", .xgroup = 1),
+		OPT_END(),
 	};
-	struct cli_opt field_opts[] = {
-		{ NULL, NULL, CLI_OPT_STRING, &value, NULL, &has_value },
-		{ "--clear", NULL, CLI_OPT_FLAG, &clear, NULL, NULL },
-		{ NULL },
-	};
-	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 
-	i = cli_parse_options(&envs_config_cmd, argc, argv, opts, CLI_PARSE_STOP_AT_POSITIONAL);
-	if (i < 0)
-		return i == CLI_PARSE_HELP ? 0 : 2;
-	if (i == argc)
-		return required(&envs_config_cmd, !eid ? "--eid, field" : "field");
-	field = cli_find_subcommand(&envs_config_cmd, config_fields, argv[i]);
-	if (field < 0)
-		return 2;
-	field_opts[0].name = value_opts[field];
-	if (field == 0) {
-		field_opts[0].type = CLI_OPT_LONG;
-		field_opts[0].value = &count;
-	}
-	i = cli_parse_options(field_cmds[field], argc - i, argv + i, field_opts, 0);
-	if (i < 0)
-		return i == CLI_PARSE_HELP ? 0 : 2;
-	if (has_value && clear)
-		return cli_usage_error(field_cmds[field], "argument --clear: not allowed with argument %s",
-				       value_opts[field]);
-	if (!has_value && !clear)
-		return cli_usage_error(field_cmds[field], "one of the arguments %s --clear is required",
-				       value_opts[field]);
-	if (!eid)
-		return required(&envs_config_cmd, "--eid");
-	/* a negative count would mean "unset" to the library: refuse it here already */
-	if (field == 0 && has_value && state_check_range(&state_gpus_range, count, &err) < 0)
-		return admin_finish(-1, &out, &err);
-	return admin_finish(store_admin_configure(ctx_flags(ctx), eid, env_fields[field],
-					    clear ? NULL : value, clear ? -1 : count, &err),
-		      &out, &err);
+	cli_parse_options(&envs_config_gpus_cmd, argc, argv, opts);
+	return envs_config_set(data, ENV_CONFIG_GPUS, clear, NULL, count);
+}
+
+static int
+envs_config_name(int argc, char **argv, void *data)
+{
+	const char *name = NULL;
+	int clear = 0;
+	const struct option opts[] = {
+		OPT_STRING("--name", &name, NULL, "Environment name",
+			   .xgroup = 1, .flags = PARSE_OPT_REQUIRED),
+		OPT_BOOL("--clear", &clear, "Unset the name", .xgroup = 1),
+		OPT_END(),
+	};
+
+	cli_parse_options(&envs_config_name_cmd, argc, argv, opts);
+	return envs_config_set(data, ENV_CONFIG_NAME, clear, name, 0);
+}
+
+static int
+envs_config_memory(int argc, char **argv, void *data)
+{
+	const char *memory = NULL;
+	int clear = 0;
+	const struct option opts[] = {
+		OPT_STRING("--gpu-memory", &memory, NULL,
+			   "Memory per device, e.g. 4g, 512mi (units b, k, m, g,\n"
+			   "ki, mi, gi)",
+			   .xgroup = 1, .flags = PARSE_OPT_REQUIRED),
+		OPT_BOOL("--clear", &clear, "Unset the memory capacity", .xgroup = 1),
+		OPT_END(),
+	};
+
+	cli_parse_options(&envs_config_memory_cmd, argc, argv, opts);
+	return envs_config_set(data, ENV_CONFIG_GPU_MEMORY, clear, memory, 0);
+}
+
+static const struct cli_cmd *const envs_config_fields[] = {
+	&envs_config_gpus_cmd, &envs_config_name_cmd, &envs_config_memory_cmd, NULL
+};
+
+static int envs_config_run(int argc, char **argv, void *data);
+
+static const struct cli_cmd envs_config_cmd = {
+	.name = "config",
+	.summary = "Configure an environment",
+	.run = envs_config_run,
+	.subcmds = envs_config_fields,
+};
+
+static int
+envs_config_run(int argc, char **argv, void *data)
+{
+	struct envs_config c = { data, NULL };
+	const struct option opts[] = {
+		OPT_SUBCOMMAND(NULL, NULL, "fields", .names = "field", .flags = PARSE_OPT_REQUIRED),
+		OPT_STRING("--eid", &c.eid, NULL, "Environment identifier (an unknown one is ignored)",
+			   .flags = PARSE_OPT_REQUIRED),
+		OPT_END(),
+	};
+
+	return cli_run_subcommand(&envs_config_cmd, argc, argv, opts, NULL, &c);
 }
 
 /* ---- deactivate ---- */
 
+static int envs_deactivate_run(int argc, char **argv, void *data);
+
 static const struct cli_cmd envs_deactivate_cmd = {
-	.name = "envs deactivate",
+	.name = "deactivate",
 	.summary = "Remove a process from every environment (environments left empty are removed)",
-	.usage = "genv envs deactivate [-h] --pid PID",
-	.help = "options:\n"
-		"  -h, --help  show this help message and exit\n"
-		"  --pid PID   Process identifier\n",
+	.brief = "Remove a process from every environment",
+	.run = envs_deactivate_run,
 };
 
 static int
-envs_deactivate_run(struct envs_ctx *ctx, int argc, char **argv)
+envs_deactivate_run(int argc, char **argv, void *data)
 {
+	struct envs_ctx *ctx = data;
 	long pid = 0;
-	int has_pid = 0, status;
-	const struct cli_opt opts[] = {
-		{ "--pid", NULL, CLI_OPT_LONG, &pid, NULL, &has_pid },
-		{ NULL },
+	const struct option opts[] = {
+		OPT_INTEGER("--pid", &pid, NULL, "Process identifier", .flags = PARSE_OPT_REQUIRED),
+		OPT_END(),
 	};
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 
-	if (parse_leaf(&envs_deactivate_cmd, argc, argv, opts, &status) < 0)
-		return status;
-	if (!has_pid)
-		return required(&envs_deactivate_cmd, "--pid");
+	cli_parse_options(&envs_deactivate_cmd, argc, argv, opts);
 	return admin_finish(store_admin_deactivate(ctx_flags(ctx), pid, &err), &out, &err);
 }
 
 /* ---- dispatch ---- */
 
-static const char *const envs_sub_names[] = {
-	"ps", "query", "find", "activate", "config", "deactivate", NULL
-};
-static int (*const envs_sub_fns[])(struct envs_ctx *, int, char **) = {
-	envs_ps, envs_query, envs_find_run, envs_activate_run, envs_config_run,
-	envs_deactivate_run,
+static const struct cli_cmd *const envs_subcmds[] = {
+	&envs_ps_cmd, &envs_query_cmd, &envs_find_cmd, &envs_activate_cmd, &envs_config_cmd,
+	&envs_deactivate_cmd, NULL
 };
 
 static int
-envs_run(int argc, char **argv)
+envs_run(int argc, char **argv, void *data UNUSED)
 {
 	struct envs_ctx ctx = { 0, 0 };
-	const struct cli_opt opts[] = {
-		{ "--no-cleanup", NULL, CLI_OPT_FLAG, &ctx.no_cleanup, NULL, NULL },
-		{ "--reset", NULL, CLI_OPT_FLAG, &ctx.reset, NULL, NULL },
-		{ NULL },
+	const struct option opts[] = {
+		OPT_SUBCOMMAND(NULL, NULL, "subcommands (default: ps)"),
+		OPT_BOOL("--no-cleanup", &ctx.no_cleanup,
+			 "Keep processes that are gone and environments left empty"),
+		OPT_BOOL("--reset", &ctx.reset, "Forget all environments"),
+		OPT_END(),
 	};
-	int i = cli_parse_options(&cli_cmd_envs, argc, argv, opts,
-				  CLI_PARSE_STOP_AT_POSITIONAL);
-	int sub;
 
-	if (i < 0)
-		return i == CLI_PARSE_HELP ? 0 : 2;
-	if (i == argc)
-		return envs_ps(&ctx, 0, NULL);
-	sub = cli_find_subcommand(&cli_cmd_envs, envs_sub_names, argv[i]);
-	if (sub < 0)
-		return 2;
-	return envs_sub_fns[sub](&ctx, argc - i, argv + i);
+	return cli_run_subcommand(&cli_cmd_envs, argc, argv, opts, &envs_ps_cmd, &ctx);
 }
 
 const struct cli_cmd cli_cmd_envs = {
 	.name = "envs",
 	.summary = "Query and manage environments",
-	.usage = "genv envs [-h] [--no-cleanup] [--reset] "
-		 "{ps,query,find,activate,config,deactivate} ...",
-	.help = "subcommands (default: ps):\n"
-		"    ps          Print the active environments\n"
-		"    query       Query environment fields (for scripts)\n"
-		"    find        Print the environments of a process or Jupyter kernel\n"
-		"    activate    Create an environment or add a process or kernel to it\n"
-		"    config      Configure an environment\n"
-		"    deactivate  Remove a process from every environment\n"
-		"\noptions:\n"
-		"  -h, --help    show this help message and exit\n"
-		"  --no-cleanup  Keep processes that are gone and environments left empty\n"
-		"  --reset       Forget all environments\n"
-		"\nRun 'genv envs SUBCOMMAND --help' for the options of a subcommand.\n",
+	.epilog = "Run 'genv envs SUBCOMMAND --help' for the options of a subcommand.\n",
 	.run = envs_run,
+	.subcmds = envs_subcmds,
 };

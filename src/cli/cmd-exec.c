@@ -10,7 +10,6 @@
 #include "compat.h"
 #include "cli/active.h"
 #include "cli/cli.h"
-#include "cli/options.h"
 #include "core/store.h"
 #include "shell/shell.h"
 #include "util/strbuf.h"
@@ -18,30 +17,29 @@
 #include <unistd.h>
 
 static int
-exec_run(int argc, char **argv)
+exec_run(int argc, char **argv, void *ctx UNUSED)
 {
 	struct activation o = ACTIVATION_INIT;
 	int seen_gpus = 0;
-	const struct cli_opt opts[] = {
-		{ "--gpus", NULL, CLI_OPT_LONG, &o.gpus, NULL, &seen_gpus },
-		{ "--gpu-memory", NULL, CLI_OPT_STRING, &o.gpu_memory, NULL, NULL },
-		{ "--name", NULL, CLI_OPT_STRING, &o.name, NULL, NULL },
-		{ "--id", "--eid", CLI_OPT_STRING, &o.eid, NULL, NULL },
-		{ "--over-subscribe", "-o", CLI_OPT_FLAG, &o.over_subscribe, NULL, NULL },
-		{ NULL, NULL, 0, NULL, NULL, NULL },
+	const struct option opts[] = {
+		OPT_INTEGER("--gpus", &o.gpus, NULL, "number of GPUs to attach", .seen = &seen_gpus),
+		OPT_STRING("--gpu-memory", &o.gpu_memory, NULL, "GPU memory per device (e.g. 4g, 512mi)"),
+		OPT_STRING("--name", &o.name, NULL, "environment name"),
+		OPT_STRING("--id|--eid", &o.eid, "EID",
+			   "environment identifier (default: genv's pid); an\n"
+			   "existing id joins that environment"),
+		OPT_BOOL("--over-subscribe|-o", &o.over_subscribe,
+			 "allow devices that other environments use"),
+		OPT_REMAINDER("COMMAND", "the program to run and its arguments",
+			      .flags = PARSE_OPT_REQUIRED),
+		OPT_END(),
 	};
 	struct env_config config = ENV_CONFIG_INIT;
 	struct strbuf err = STRBUF_INIT, eid = STRBUF_INIT, indices = STRBUF_INIT;
 	struct shell_env env;
 	int pos, rc = 1;
 
-	pos = cli_parse_options(&cli_cmd_exec, argc, argv, opts, CLI_PARSE_STOP_AT_POSITIONAL);
-	if (pos == CLI_PARSE_HELP)
-		return 0;
-	if (pos < 0)
-		return 2;
-	if (pos >= argc)
-		return cli_usage_error(&cli_cmd_exec, "the following arguments are required: COMMAND");
+	pos = cli_parse_options(&cli_cmd_exec, argc, argv, opts);
 	rc = active_check_options(&cli_cmd_exec, "--id/--eid", &o, seen_gpus);
 	if (rc)
 		goto out;
@@ -76,28 +74,13 @@ out:
 const struct cli_cmd cli_cmd_exec = {
 	.name = "exec",
 	.summary = "Run a command in a new environment",
-	.usage = "genv exec [-h] [--gpus GPUS] [--gpu-memory GPU_MEMORY] [--name NAME] "
-		 "[--id EID] [-o] [--] COMMAND [ARG ...]",
-	.help =
+	.description =
 	"Runs COMMAND (no shell) in an environment of its own, without any shell\n"
 	"set-up: registers the environment, attaches GPUS devices, runs COMMAND\n"
 	"with GENV_ENVIRONMENT_ID, CUDA_VISIBLE_DEVICES (-1 when none),\n"
 	"CUDA_DEVICE_ORDER=PCI_BUS_ID and the configuration variables, and\n"
 	"releases the environment and its devices when COMMAND ends. Exits with\n"
 	"COMMAND's status (128+N if signal N killed it, 127 if not found).\n"
-	"SIGINT, SIGTERM and SIGHUP are passed on to COMMAND.\n"
-	"\n"
-	"positional arguments:\n"
-	"  COMMAND               the program to run and its arguments\n"
-	"\n"
-	"options:\n"
-	"  -h, --help            show this help message and exit\n"
-	"  --gpus GPUS           number of GPUs to attach\n"
-	"  --gpu-memory GPU_MEMORY\n"
-	"                        GPU memory per device (e.g. 4g, 512mi)\n"
-	"  --name NAME           environment name\n"
-	"  --id EID, --eid EID   environment identifier (default: genv's pid); an\n"
-	"                        existing id joins that environment\n"
-	"  -o, --over-subscribe  allow devices that other environments use\n",
+	"SIGINT, SIGTERM and SIGHUP are passed on to COMMAND.\n",
 	.run = exec_run,
 };

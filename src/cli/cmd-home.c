@@ -6,27 +6,21 @@
 #include "compat.h"
 #include "cli/active.h"
 #include "cli/cli.h"
-#include "cli/options.h"
 #include "core/project-config.h"
 #include "util/strbuf.h"
 
 static int
-home_run(int argc, char **argv)
+home_run(int argc, char **argv, void *ctx UNUSED)
 {
 	int quiet = 0;
-	const struct cli_opt opts[] = {
-		{ "--quiet", "-q", CLI_OPT_FLAG, &quiet, NULL, NULL },
-		{ NULL, NULL, 0, NULL, NULL, NULL },
+	const struct option opts[] = {
+		OPT_BOOL("--quiet|-q", &quiet, "print nothing and succeed when there is none"),
+		OPT_END(),
 	};
 	struct strbuf home = STRBUF_INIT;
-	int rc;
+	int rc = 0;
 
-	rc = cli_parse_options(&cli_cmd_home, argc, argv, opts, 0);
-	if (rc == CLI_PARSE_HELP)
-		return 0;
-	if (rc < 0)
-		return 2;
-	rc = 0;
+	cli_parse_options(&cli_cmd_home, argc, argv, opts);
 	if (project_config_dir(&home) < 0) {
 		if (!quiet) {
 			fflush(stdout);
@@ -43,13 +37,8 @@ home_run(int argc, char **argv)
 const struct cli_cmd cli_cmd_home = {
 	.name = "home",
 	.summary = "Show the home directory of the current environment",
-	.usage = "genv home [-h] [-q]",
-	.help =
+	.description =
 	"Prints the genv configuration directory: the first of $PWD/.genv and\n"
-	"$HOME/.genv that exists.\n"
-	"\n"
-	"options:\n"
-	"  -h, --help   show this help message and exit\n"
-	"  -q, --quiet  print nothing and succeed when there is none\n",
+	"$HOME/.genv that exists.\n",
 	.run = home_run,
 };

@@ -8,7 +8,6 @@
 #include "cli/active.h"
 #include "core/active.h"
 #include "cli/cli.h"
-#include "cli/options.h"
 #include "cli/table.h"
 #include "core/llm.h"
 #include "core/memory.h"
@@ -23,66 +22,33 @@
 #define NO_OLLAMA "Could not find ollama.\nYou should install it if it's not already installed.\n" \
 	"Otherwise, $PATH is probably not configured properly."
 
+static int llm_serve(int argc, char **argv, void *ctx);
+static int llm_ps(int argc, char **argv, void *ctx);
+static int llm_attach(int argc, char **argv, void *ctx);
+
 static const struct cli_cmd llm_serve_cmd = {
-	.name = "llm serve",
+	.name = "serve",
 	.summary = "Serve an LLM with ollama in an environment of its own",
-	.usage = "genv llm serve [-h] [--host HOST] [-p PORT] [--gpus GPUS] "
-		 "[--gpu-memory GPU_MEMORY] MODEL",
-	.help = "Runs 'ollama serve' in a new environment named llm/MODEL/PORT, with\n"
-		"OLLAMA_HOST=HOST:PORT, and releases the environment when ollama exits.\n"
-		"Without --port ollama binds a free port itself (no race), which genv\n"
-		"then reads and names the environment after.\n"
-		"\n"
-		"positional arguments:\n"
-		"  MODEL                 the model, as 'ollama run' names it\n"
-		"\n"
-		"options:\n"
-		"  -h, --help            show this help message and exit\n"
-		"  --host HOST           address to listen on (default: 127.0.0.1)\n"
-		"  -p PORT, --port PORT  port to listen on (default, or 0: a free one)\n"
-		"  --gpus GPUS           number of GPUs to attach\n"
-		"  --gpu-memory GPU_MEMORY\n"
-		"                        GPU memory per device (e.g. 4g, 512mi)\n",
+	.description =
+	"Runs 'ollama serve' in a new environment named llm/MODEL/PORT, with\n"
+	"OLLAMA_HOST=HOST:PORT, and releases the environment when ollama exits.\n"
+	"Without --port ollama binds a free port itself (no race), which genv\n"
+	"then reads and names the environment after.\n",
+	.run = llm_serve,
 };
 
 static const struct cli_cmd llm_ps_cmd = {
-	.name = "llm ps",
+	.name = "ps",
 	.summary = "List the served LLMs",
-	.usage = "genv llm ps [-h] [--no-header] [--timestamp] [--format {csv,tui}]",
-	.help = "options:\n"
-		"  -h, --help           show this help message and exit\n"
-		"  --no-header          Do not print column headers\n"
-		"  --timestamp          Print the creation time instead of how long ago it was\n"
-		"  --format {csv,tui}   Output format; tui (the default) or csv\n",
+	.help_column = 23,
+	.run = llm_ps,
 };
 
 static const struct cli_cmd llm_attach_cmd = {
-	.name = "llm attach",
+	.name = "attach",
 	.summary = "Run 'ollama run MODEL' against the served model",
-	.usage = "genv llm attach [-h] MODEL",
-	.help = "positional arguments:\n"
-		"  MODEL       a model served with 'genv llm serve'\n"
-		"\n"
-		"options:\n"
-		"  -h, --help  show this help message and exit\n",
+	.run = llm_attach,
 };
-
-int
-llm_parse_model(const struct cli_cmd *cmd, int argc, char **argv, const struct cli_opt *opts,
-		const char **model)
-{
-	int pos = cli_parse_options(cmd, argc, argv, opts, CLI_PARSE_STOP_AT_POSITIONAL);
-
-	if (pos < 0)
-		return pos == CLI_PARSE_HELP ? 0 : 2;
-	if (pos >= argc)
-		return cli_usage_error(cmd, "the following arguments are required: MODEL");
-	*model = argv[pos];
-	pos = cli_parse_options(cmd, argc - pos, argv + pos, opts, 0);
-	if (pos < 0)
-		return pos == CLI_PARSE_HELP ? 0 : 2;
-	return -1;
-}
 
 /* ollama's environment, as genv exec gives its command one */
 static void
@@ -95,23 +61,24 @@ export_env(const char *eid, const struct env_config *config, const char *indices
 }
 
 static int
-llm_serve(int argc, char **argv)
+llm_serve(int argc, char **argv, void *ctx UNUSED)
 {
 	struct llm_serve s = LLM_SERVE_INIT;
 	int seen_gpus = 0, seen_port = 0, code, rc;
-	const struct cli_opt opts[] = {
-		{ "--host", NULL, CLI_OPT_STRING, &s.host, NULL, NULL },
-		{ "--port", "-p", CLI_OPT_LONG, &s.port, NULL, &seen_port },
-		{ "--gpus", NULL, CLI_OPT_LONG, &s.gpus, NULL, &seen_gpus },
-		{ "--gpu-memory", NULL, CLI_OPT_STRING, &s.gpu_memory, NULL, NULL },
-		{ NULL, NULL, 0, NULL, NULL, NULL },
+	const struct option opts[] = {
+		OPT_POSITIONAL("MODEL", &s.model, "MODEL", "the model, as 'ollama run' names it",
+			       .flags = PARSE_OPT_REQUIRED),
+		OPT_STRING("--host", &s.host, NULL, "address to listen on (default: 127.0.0.1)"),
+		OPT_INTEGER("--port|-p", &s.port, NULL,
+			    "port to listen on (default, or 0: a free one)", .seen = &seen_port),
+		OPT_INTEGER("--gpus", &s.gpus, NULL, "number of GPUs to attach", .seen = &seen_gpus),
+		OPT_STRING("--gpu-memory", &s.gpu_memory, NULL, "GPU memory per device (e.g. 4g, 512mi)"),
+		OPT_END(),
 	};
 	struct strbuf err = STRBUF_INIT;
 	unsigned long long bytes;
 
-	rc = llm_parse_model(&llm_serve_cmd, argc, argv, opts, &s.model);
-	if (rc >= 0)
-		return rc;
+	cli_parse_options(&llm_serve_cmd, argc, argv, opts);
 	if (seen_port && (s.port < 0 || s.port > 65535))
 		return cli_usage_error(&llm_serve_cmd, "argument -p/--port: not a port: '%ld'", s.port);
 	if (seen_gpus && s.gpus < 0)
@@ -149,12 +116,15 @@ llm_serve(int argc, char **argv)
 }
 
 static int
-llm_ps(int argc, char **argv)
+llm_ps(int argc, char **argv, void *ctx UNUSED)
 {
 	static const size_t widths[] = { 12, 8, 21, 8, 16 };
 	static const char *const header[] = { "MODEL", "PORT", "CREATED", "EID", "USER", "PID(S)" };
 	struct table_opts topts = TABLE_OPTS_INIT;
-	struct cli_opt opts[4] = { { NULL } };
+	const struct option opts[] = {
+		OPT_TABLE_OPTIONS(&topts, "Print the creation time instead of how long ago it was"),
+		OPT_END(),
+	};
 	struct llm_list l = LLM_LIST_INIT;
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT, port = STRBUF_INIT,
 		      created = STRBUF_INIT, user = STRBUF_INIT, pids = STRBUF_INIT;
@@ -162,9 +132,7 @@ llm_ps(int argc, char **argv)
 	time_t now = clock_wall();
 	int rc = 1;
 
-	table_opts_bind(opts, &topts);
-	if (argc && (rc = cli_parse_options(&llm_ps_cmd, argc, argv, opts, 0)) < 0)
-		return rc == CLI_PARSE_HELP ? 0 : 2;
+	cli_parse_options(&llm_ps_cmd, argc, argv, opts);
 	fmt = table_opts_format(&topts);
 	if (llm_list_local(&l, &err) < 0) {
 		cli_error("%s", err.buf);
@@ -207,19 +175,21 @@ out:
 }
 
 static int
-llm_attach(int argc, char **argv)
+llm_attach(int argc, char **argv, void *ctx UNUSED)
 {
-	const struct cli_opt opts[] = { { NULL, NULL, 0, NULL, NULL, NULL } };
+	const char *model = NULL;
+	const struct option opts[] = {
+		OPT_POSITIONAL("MODEL", &model, "MODEL", "a model served with 'genv llm serve'",
+			       .flags = PARSE_OPT_REQUIRED),
+		OPT_END(),
+	};
 	struct llm_list l = LLM_LIST_INIT;
 	struct strbuf err = STRBUF_INIT, host = STRBUF_INIT;
 	struct strvec args = STRVEC_INIT;
 	const struct llm_entry *found;
-	const char *model = NULL;
-	int rc = llm_parse_model(&llm_attach_cmd, argc, argv, opts, &model);
+	int rc = 1;
 
-	if (rc >= 0)
-		return rc;
-	rc = 1;
+	cli_parse_options(&llm_attach_cmd, argc, argv, opts);
 	if (llm_list_local(&l, &err) < 0) {
 		cli_error("%s", err.buf);
 		goto out;
@@ -246,39 +216,29 @@ out:
 	return rc;
 }
 
-static const char *const llm_sub_names[] = { "attach", "ps", "serve", NULL };
-static int (*const llm_sub_fns[])(int, char **) = { llm_attach, llm_ps, llm_serve };
+static const struct cli_cmd *const llm_subcmds[] = {
+	&llm_attach_cmd, &llm_ps_cmd, &llm_serve_cmd, NULL
+};
 
 static int
-llm_run(int argc, char **argv)
+llm_run(int argc, char **argv, void *ctx)
 {
-	const struct cli_opt opts[] = { { NULL, NULL, 0, NULL, NULL, NULL } };
-	int i = cli_parse_options(&cli_cmd_llm, argc, argv, opts, CLI_PARSE_STOP_AT_POSITIONAL);
-	int sub;
+	const struct option opts[] = {
+		OPT_SUBCOMMAND(NULL, NULL, "subcommands"),
+		OPT_END(),
+	};
 
-	if (i < 0)
-		return i == CLI_PARSE_HELP ? 0 : 2;
-	if (i == argc)
-		return llm_ps(0, NULL);
-	sub = cli_find_subcommand(&cli_cmd_llm, llm_sub_names, argv[i]);
-	if (sub < 0)
-		return 2;
-	return llm_sub_fns[sub](argc - i, argv + i);
+	return cli_run_subcommand(&cli_cmd_llm, argc, argv, opts, &llm_ps_cmd, ctx);
 }
 
 const struct cli_cmd cli_cmd_llm = {
 	.name = "llm",
+	.alias = "llms",   /* 1.4.3's, never listed */
 	.summary = "Run and attach to LLMs",
-	.usage = "genv llm [-h] {attach,ps,serve} ...",
-	.help = "Serves LLMs with ollama, each in an environment of its own named\n"
-		"llm/MODEL/PORT, and attaches to them. Without a subcommand: ps.\n"
-		"\n"
-		"subcommands:\n"
-		"    attach              Run 'ollama run MODEL' against the served model\n"
-		"    ps                  List the served LLMs\n"
-		"    serve               Serve an LLM with ollama in an environment of its own\n"
-		"\n"
-		"options:\n"
-		"  -h, --help            show this help message and exit\n",
+	.description =
+	"Serves LLMs with ollama, each in an environment of its own named\n"
+	"llm/MODEL/PORT, and attaches to them. Without a subcommand: ps.\n",
+	.help_column = 24,
 	.run = llm_run,
+	.subcmds = llm_subcmds,
 };

@@ -8,24 +8,22 @@
 #include "compat.h"
 #include "cli/active.h"
 #include "cli/cli.h"
-#include "cli/options.h"
 #include "core/active.h"
 #include "core/device-locks.h"
 #include "util/strbuf.h"
 
 static int
-lock_run(int argc, char **argv)
+lock_run(int argc, char **argv, void *ctx UNUSED)
 {
-	const struct cli_opt opts[] = { { NULL, NULL, 0, NULL, NULL, NULL } };
+	const struct option opts[] = {
+		OPT_REMAINDER("COMMAND", "the command and its arguments"),
+		OPT_END(),
+	};
 	struct device_locks locks = DEVICE_LOCKS_INIT;
 	struct strbuf err = STRBUF_INIT;
 	int pos, rc = 1;
 
-	pos = cli_parse_options(&cli_cmd_lock, argc, argv, opts, CLI_PARSE_STOP_AT_POSITIONAL);
-	if (pos == CLI_PARSE_HELP)
-		return 0;
-	if (pos < 0)
-		return 2;
+	pos = cli_parse_options(&cli_cmd_lock, argc, argv, opts);
 	if (active_lock_devices(active_eid(), &locks, &err) < 0) {
 		cli_error("%s", err.buf);
 		goto out;
@@ -40,17 +38,10 @@ out:
 const struct cli_cmd cli_cmd_lock = {
 	.name = "lock",
 	.summary = "Lock over-subscribed devices",
-	.usage = "genv lock [-h] [COMMAND ...]",
-	.help =
+	.description =
 	"Runs COMMAND (no shell) while holding the locks of the devices the\n"
 	"active environment is attached to, waiting for other environments that\n"
 	"hold them; exits with COMMAND's status. Outside an environment nothing\n"
-	"is locked.\n"
-	"\n"
-	"positional arguments:\n"
-	"  COMMAND     the command and its arguments\n"
-	"\n"
-	"options:\n"
-	"  -h, --help  show this help message and exit\n",
+	"is locked.\n",
 	.run = lock_run,
 };

@@ -5,39 +5,22 @@
  */
 #include "compat.h"
 #include "cli/cli.h"
-#include "cli/options.h"
 #include "metrics/monitor.h"
 #include "util/strbuf.h"
 
-static int monitor_cmd_run(int argc, char **argv);
+static int monitor_cmd_run(int argc, char **argv, void *ctx);
 
 const struct cli_cmd cli_cmd_monitor = {
 	.name = "monitor",
 	.summary = "Export this machine's GPU and environment metrics (Prometheus, web page)",
-	.usage = "genv monitor [-h] [--config-dir CONFIG_DIR] [-p PORT] [-i INTERVAL] [--bind ADDR]\n"
-		 "                    [--timeout SECONDS]",
-	.help = "Serves, over HTTP: / a live page of every GPU (memory, utilization,\n"
-		"who holds it since when, its processes) and of the environments;\n"
-		"/metrics the genv_* Prometheus metrics (those of genv 1.4.3 and more);\n"
-		"/api/snapshot the page's data as JSON. GPUs and environments are read\n"
-		"every --interval seconds; requests are answered from memory. First,\n"
-		"configuration files for a Prometheus and a Grafana are written to\n"
-		"--config-dir. SIGINT or SIGTERM stops it (exit 0).\n"
-		"\n"
-		"options:\n"
-		"  -h, --help            show this help message and exit\n"
-		"  --config-dir CONFIG_DIR\n"
-		"                        Where to write the Prometheus and Grafana\n"
-		"                        configuration files (default: metrics in the\n"
-		"                        state directory, /var/tmp/genv/metrics)\n"
-		"  -p PORT, --port PORT  Port to listen on (default: 8000; 0: any free port)\n"
-		"  -i INTERVAL, --interval INTERVAL\n"
-		"                        Seconds between readings (default: 10)\n"
-		"  --bind ADDR           Address to listen on, IPv4 or IPv6 (default:\n"
-		"                        0.0.0.0, every IPv4 interface, as genv 1.4.3;\n"
-		"                        127.0.0.1 keeps it to this machine)\n"
-		"  --timeout SECONDS     Close connections that take longer than this\n"
-		"                        for a request, or stay idle that long (default: 10)\n",
+	.description =
+	"Serves, over HTTP: / a live page of every GPU (memory, utilization,\n"
+	"who holds it since when, its processes) and of the environments;\n"
+	"/metrics the genv_* Prometheus metrics (those of genv 1.4.3 and more);\n"
+	"/api/snapshot the page's data as JSON. GPUs and environments are read\n"
+	"every --interval seconds; requests are answered from memory. First,\n"
+	"configuration files for a Prometheus and a Grafana are written to\n"
+	"--config-dir. SIGINT or SIGTERM stops it (exit 0).\n",
 	.run = monitor_cmd_run,
 };
 
@@ -64,24 +47,32 @@ check_range(const char *opt, long v, long min, long max)
 }
 
 static int
-monitor_cmd_run(int argc, char **argv)
+monitor_cmd_run(int argc, char **argv, void *ctx UNUSED)
 {
 	long port = 8000, interval = 10, timeout = 10;
 	const char *config_dir = NULL, *bind = NULL;
-	const struct cli_opt opts[] = {
-		{ "--config-dir", NULL, CLI_OPT_STRING, &config_dir, NULL, NULL },
-		{ "-p", "--port", CLI_OPT_LONG, &port, NULL, NULL },
-		{ "-i", "--interval", CLI_OPT_LONG, &interval, NULL, NULL },
-		{ "--bind", NULL, CLI_OPT_STRING, &bind, NULL, NULL },
-		{ "--timeout", NULL, CLI_OPT_LONG, &timeout, NULL, NULL },
-		{ NULL },
+	const struct option opts[] = {
+		OPT_STRING("--config-dir", &config_dir, NULL,
+			   "Where to write the Prometheus and Grafana\n"
+			   "configuration files (default: metrics in the\n"
+			   "state directory, /var/tmp/genv/metrics)"),
+		OPT_INTEGER("-p|--port", &port, NULL,
+			    "Port to listen on (default: 8000; 0: any free port)"),
+		OPT_INTEGER("-i|--interval", &interval, NULL, "Seconds between readings (default: 10)"),
+		OPT_STRING("--bind", &bind, "ADDR",
+			   "Address to listen on, IPv4 or IPv6 (default:\n"
+			   "0.0.0.0, every IPv4 interface, as genv 1.4.3;\n"
+			   "127.0.0.1 keeps it to this machine)"),
+		OPT_INTEGER("--timeout", &timeout, "SECONDS",
+			    "Close connections that take longer than this\n"
+			    "for a request, or stay idle that long (default: 10)",
+			    .flags = PARSE_OPT_USAGE_BREAK),
+		OPT_END(),
 	};
 	struct monitor_opts mo = { 0 };
 	struct strbuf err = STRBUF_INIT;
-	int r = cli_parse_options(&cli_cmd_monitor, argc, argv, opts, 0);
 
-	if (r < 0)
-		return r == CLI_PARSE_HELP ? 0 : 2;
+	cli_parse_options(&cli_cmd_monitor, argc, argv, opts);
 	if (check_range("-p/--port", port, 0, 65535) < 0 ||
 	    check_range("-i/--interval", interval, 1, 86400) < 0 ||
 	    check_range("--timeout", timeout, 1, 3600) < 0)

@@ -10,7 +10,7 @@
 #include "compat.h"
 #include "cli/cli.h"
 #include "cli/enforce-cli.h"
-#include "cli/options.h"
+#include "cli/remote.h"
 #include "cli/table.h"
 #include "core/devices.h"
 #include "core/llm.h"
@@ -33,73 +33,54 @@
 #define REMOTE_DEFAULT_COMMAND_TIMEOUT 60
 #define REMOTE_DEFAULT_PARALLEL 32
 
-/* Everything the global options decide. */
-struct remote_ctx {
-	struct hostlist hosts;
-	struct fanout_opts fan;
-	struct strbuf control_dir;
-	int exit_on_error;
-	int quiet;
-};
-
-static const char *const remote_sub_names[] = {
-	"activate", "devices", "enforce", "envs", "llm", "query", NULL
-};
+static int remote_devices(int argc, char **argv, void *data);
+static int remote_envs(int argc, char **argv, void *data);
+static int remote_query(int argc, char **argv, void *data);
+static int remote_activate(int argc, char **argv, void *data);
+static int remote_llm(int argc, char **argv, void *data);
 
 static const struct cli_cmd remote_devices_cmd = {
-	.name = "remote devices",
+	.name = "devices",
 	.summary = "Query devices on the hosts",
-	.usage = "genv remote ... devices [-h] [--no-header] [--no-summary] [--format {csv,tui}]",
-	.help = "options:\n"
-		"  -h, --help            show this help message and exit\n"
-		"  --no-header           Do not print column headers\n"
-		"  --no-summary          Do not print the summary line\n"
-		"  --format {csv,tui}    Output format; tui is the default\n",
+	.usage_prog = "genv remote ... devices",
+	.help_column = 24,
+	.run = remote_devices,
 };
 
 static const struct cli_cmd remote_envs_cmd = {
-	.name = "remote envs",
+	.name = "envs",
 	.summary = "Query environments on the hosts",
-	.usage = "genv remote ... envs [-h] [--no-header] [--no-summary] [--timestamp] "
-		 "[--format {csv,tui}]",
-	.help = "options:\n"
-		"  -h, --help            show this help message and exit\n"
-		"  --no-header           Do not print column headers\n"
-		"  --no-summary          Do not print the summary line\n"
-		"  --timestamp           Print the creation time instead of its age\n"
-		"  --format {csv,tui}    Output format; tui is the default\n",
+	.usage_prog = "genv remote ... envs",
+	.help_column = 24,
+	.run = remote_envs,
 };
 
 static const struct cli_cmd remote_query_cmd = {
-	.name = "remote query",
+	.name = "query",
 	.summary = "Query environments by name on the hosts",
-	.usage = "genv remote ... query [-h] --name NAME --query {hostname,eid,creation} "
-		 "[{hostname,eid,creation} ...]",
-	.help = "options:\n"
-		"  -h, --help            show this help message and exit\n"
-		"  --name NAME           Environment name\n"
-		"  --query, --queries {hostname,eid,creation} [...]\n"
-		"                        Fields to print (separate words); printed\n"
-		"                        comma-separated, one line per environment\n",
+	.brief = "Query environments by name",
+	.usage_prog = "genv remote ... query",
+	.run = remote_query,
 };
 
 static const struct cli_cmd remote_activate_cmd = {
-	.name = "remote activate",
+	.name = "activate",
 	.summary = "Open a shell in a new environment on a host with enough resources",
-	.usage = "genv remote ... activate [-h] [--gpus GPUS] [--gpu-memory GPU_MEMORY] "
-		 "[--name NAME] [--no-prompt]",
-	.help = "options:\n"
-		"  -h, --help            show this help message and exit\n"
-		"  --gpus GPUS           Number of devices to reserve\n"
-		"  --gpu-memory GPU_MEMORY\n"
-		"                        Memory per device (e.g. 4g); devices with that much\n"
-		"                        unreserved memory count as available\n"
-		"  --name NAME           Environment name\n"
-		"  --no-prompt           Do not change the shell prompt\n"
-		"\nThe host with the fewest available devices that still has enough is\n"
-		"chosen (ties: host order). The devices are reserved on the host in the\n"
-		"same ssh connection that opens the login shell; if another user took\n"
-		"them in the meantime, the next host is tried.\n",
+	.brief = "Open a shell in a new environment on a host",
+	.usage_prog = "genv remote ... activate",
+	.epilog =
+	"The host with the fewest available devices that still has enough is\n"
+	"chosen (ties: host order). The devices are reserved on the host in the\n"
+	"same ssh connection that opens the login shell; if another user took\n"
+	"them in the meantime, the next host is tried.\n",
+	.run = remote_activate,
+};
+
+static const struct cli_cmd remote_llm_cmd;   /* with its subcommands, below */
+
+static const struct cli_cmd *const remote_subcmds[] = {
+	&remote_activate_cmd, &remote_devices_cmd, &cli_cmd_remote_enforce, &remote_envs_cmd,
+	&remote_llm_cmd, &remote_query_cmd, NULL
 };
 
 /* ---- output of per-host problems (host order) ---- */
@@ -148,25 +129,25 @@ query_hosts(const struct remote_ctx *ctx, enum fanout_type type, int *failed,
 /* ---- devices ---- */
 
 static int
-remote_devices(struct remote_ctx *ctx, int argc, char **argv)
+remote_devices(int argc, char **argv, void *data)
 {
+	struct remote_ctx *ctx = data;
 	int no_header = 0, no_summary = 0, failed;
 	const char *format = "tui";
-	const struct cli_opt opts[] = {
-		{ "--no-header", NULL, CLI_OPT_FLAG, &no_header, NULL, NULL },
-		{ "--no-summary", NULL, CLI_OPT_FLAG, &no_summary, NULL, NULL },
-		{ "--format", NULL, CLI_OPT_CHOICE, &format, table_format_choices, NULL },
-		{ NULL },
+	const struct option opts[] = {
+		OPT_BOOL("--no-header", &no_header, "Do not print column headers"),
+		OPT_BOOL("--no-summary", &no_summary, "Do not print the summary line"),
+		OPT_CHOICE("--format", &format, table_format_choices,
+			   "Output format; tui is the default"),
+		OPT_END(),
 	};
 	static const size_t widths[] = { 25, 9 };
 	struct fanout_result *res;
 	struct strbuf out = STRBUF_INIT, total_s = STRBUF_INIT, free_s = STRBUF_INIT;
 	enum table_format fmt;
 	size_t answered, total = 0, available = 0;
-	int r = cli_parse_options(&remote_devices_cmd, argc, argv, opts, 0);
 
-	if (r < 0)
-		return r == CLI_PARSE_HELP ? 0 : 2;
+	cli_parse_options(&remote_devices_cmd, argc, argv, opts);
 	fmt = strcmp(format, "csv") ? TABLE_TUI : TABLE_CSV;
 
 	res = query_hosts(ctx, FANOUT_DEVICES, &failed, &answered);
@@ -207,16 +188,18 @@ out:
 /* ---- envs ---- */
 
 static int
-remote_envs(struct remote_ctx *ctx, int argc, char **argv)
+remote_envs(int argc, char **argv, void *data)
 {
+	struct remote_ctx *ctx = data;
 	int no_header = 0, no_summary = 0, timestamp = 0, failed;
 	const char *format = "tui";
-	const struct cli_opt opts[] = {
-		{ "--no-header", NULL, CLI_OPT_FLAG, &no_header, NULL, NULL },
-		{ "--no-summary", NULL, CLI_OPT_FLAG, &no_summary, NULL, NULL },
-		{ "--timestamp", NULL, CLI_OPT_FLAG, &timestamp, NULL, NULL },
-		{ "--format", NULL, CLI_OPT_CHOICE, &format, table_format_choices, NULL },
-		{ NULL },
+	const struct option opts[] = {
+		OPT_BOOL("--no-header", &no_header, "Do not print column headers"),
+		OPT_BOOL("--no-summary", &no_summary, "Do not print the summary line"),
+		OPT_BOOL("--timestamp", &timestamp, "Print the creation time instead of its age"),
+		OPT_CHOICE("--format", &format, table_format_choices,
+			   "Output format; tui is the default"),
+		OPT_END(),
 	};
 	static const size_t widths[] = { 25, 8, 16, 16 };
 	struct fanout_result *res;
@@ -224,10 +207,8 @@ remote_envs(struct remote_ctx *ctx, int argc, char **argv)
 	enum table_format fmt;
 	size_t answered, count = 0;
 	time_t now;
-	int r = cli_parse_options(&remote_envs_cmd, argc, argv, opts, 0);
 
-	if (r < 0)
-		return r == CLI_PARSE_HELP ? 0 : 2;
+	cli_parse_options(&remote_envs_cmd, argc, argv, opts);
 	fmt = strcmp(format, "csv") ? TABLE_TUI : TABLE_CSV;
 
 	res = query_hosts(ctx, FANOUT_ENVS, &failed, &answered);
@@ -268,31 +249,26 @@ out:
 static const char *const query_choices[] = { "hostname", "eid", "creation", NULL };
 
 static int
-remote_query(struct remote_ctx *ctx, int argc, char **argv)
+remote_query(int argc, char **argv, void *data)
 {
+	struct remote_ctx *ctx = data;
 	const char *name = NULL;
 	struct strvec queries = STRVEC_INIT;
-	const struct cli_opt opts[] = {
-		{ "--name", NULL, CLI_OPT_STRING, &name, NULL, NULL },
-		{ "--query", "--queries", CLI_OPT_LIST, &queries, query_choices, NULL },
-		{ NULL },
+	const struct option opts[] = {
+		OPT_STRING("--name", &name, NULL, "Environment name", .flags = PARSE_OPT_REQUIRED),
+		OPT_LIST("--query|--queries", &queries, query_choices,
+			 "Fields to print (separate words); printed\n"
+			 "comma-separated, one line per environment",
+			 .flags = PARSE_OPT_REQUIRED,
+			 .invocation = "--query, --queries {hostname,eid,creation} [...]"),
+		OPT_END(),
 	};
 	struct fanout_result *res;
 	struct strbuf out = STRBUF_INIT;
 	size_t answered;
 	int failed;
-	int r = cli_parse_options(&remote_query_cmd, argc, argv, opts, 0);
 
-	if (r >= 0 && (!name || !queries.nr)) {
-		cli_usage_error(&remote_query_cmd, "the following arguments are required: %s",
-				!name && !queries.nr ? "--name, --query/--queries"
-				: !name ? "--name" : "--query/--queries");
-		r = CLI_PARSE_ERROR;
-	}
-	if (r < 0) {
-		strvec_clear(&queries);
-		return r == CLI_PARSE_HELP ? 0 : 2;
-	}
+	cli_parse_options(&remote_query_cmd, argc, argv, opts);
 
 	res = query_hosts(ctx, FANOUT_ENVS, &failed, &answered);
 	if (failed < 0)
@@ -390,17 +366,20 @@ choose_hosts(const struct remote_ctx *ctx, const struct fanout_result *res, long
 }
 
 static int
-remote_activate(struct remote_ctx *ctx, int argc, char **argv)
+remote_activate(int argc, char **argv, void *data)
 {
+	struct remote_ctx *ctx = data;
 	long gpus = 0;
 	const char *gpu_memory = NULL, *name = NULL;
 	int no_prompt = 0, has_gpus = 0, failed, rc = 1;
-	const struct cli_opt opts[] = {
-		{ "--gpus", NULL, CLI_OPT_LONG, &gpus, NULL, &has_gpus },
-		{ "--gpu-memory", NULL, CLI_OPT_STRING, &gpu_memory, NULL, NULL },
-		{ "--name", NULL, CLI_OPT_STRING, &name, NULL, NULL },
-		{ "--no-prompt", NULL, CLI_OPT_FLAG, &no_prompt, NULL, NULL },
-		{ NULL },
+	const struct option opts[] = {
+		OPT_INTEGER("--gpus", &gpus, NULL, "Number of devices to reserve", .seen = &has_gpus),
+		OPT_STRING("--gpu-memory", &gpu_memory, NULL,
+			   "Memory per device (e.g. 4g); devices with that much\n"
+			   "unreserved memory count as available"),
+		OPT_STRING("--name", &name, NULL, "Environment name"),
+		OPT_BOOL("--no-prompt", &no_prompt, "Do not change the shell prompt"),
+		OPT_END(),
 	};
 	struct fanout_result *res = NULL;
 	struct candidate *cand = NULL;
@@ -408,10 +387,9 @@ remote_activate(struct remote_ctx *ctx, int argc, char **argv)
 	struct strbuf err = STRBUF_INIT;
 	unsigned long long bytes;
 	off_t stdin_start;
-	int r = cli_parse_options(&remote_activate_cmd, argc, argv, opts, 0);
+	int r;
 
-	if (r < 0)
-		return r == CLI_PARSE_HELP ? 0 : 2;
+	cli_parse_options(&remote_activate_cmd, argc, argv, opts);
 	if (has_gpus && gpus < 0)
 		return cli_usage_error(&remote_activate_cmd,
 				       "argument --gpus: must not be negative: '%ld'", gpus);
@@ -483,56 +461,49 @@ out:
 
 /* ---- llm ---- */
 
-static const struct cli_cmd remote_llm_cmd = {
-	.name = "remote llm",
-	.summary = "Serve, list and attach to LLMs on the hosts",
-	.usage = "genv remote ... llm [-h] {attach,ps,serve} ...",
-	.help = "Without a subcommand: ps.\n"
-		"\nsubcommands:\n"
-		"    attach              Run 'genv llm attach MODEL' on the host serving it\n"
-		"    ps                  List the LLMs served on the hosts\n"
-		"    serve               Run 'genv llm serve' on a host with enough resources\n"
-		"\noptions:\n"
-		"  -h, --help            show this help message and exit\n",
-};
+static int remote_llm_ps(int argc, char **argv, void *data);
+static int remote_llm_serve(int argc, char **argv, void *data);
+static int remote_llm_attach(int argc, char **argv, void *data);
 
 static const struct cli_cmd remote_llm_ps_cmd = {
-	.name = "remote llm ps",
+	.name = "ps",
 	.summary = "List the LLMs served on the hosts",
-	.usage = "genv remote ... llm ps [-h] [--no-header] [--no-summary] [--timestamp] "
-		 "[--format {csv,tui}]",
-	.help = "options:\n"
-		"  -h, --help            show this help message and exit\n"
-		"  --no-header           Do not print column headers\n"
-		"  --no-summary          Do not print the summary line\n"
-		"  --timestamp           Print the creation time instead of its age\n"
-		"  --format {csv,tui}    Output format; tui is the default\n",
+	.usage_prog = "genv remote ... llm ps",
+	.help_column = 24,
+	.run = remote_llm_ps,
 };
 
 static const struct cli_cmd remote_llm_serve_cmd = {
-	.name = "remote llm serve",
+	.name = "serve",
 	.summary = "Run 'genv llm serve' on a host with enough resources",
-	.usage = "genv remote ... llm serve [-h] [--gpus GPUS] [--gpu-memory GPU_MEMORY] MODEL",
-	.help = "The host is chosen as for activate (the fewest available devices that\n"
-		"suffice); the session is 'genv llm serve MODEL' there, over ssh with the\n"
-		"-l and -t of genv remote.\n"
-		"\npositional arguments:\n"
-		"  MODEL                 the model to serve\n"
-		"\noptions:\n"
-		"  -h, --help            show this help message and exit\n"
-		"  --gpus GPUS           Number of devices to attach\n"
-		"  --gpu-memory GPU_MEMORY\n"
-		"                        Memory per device (e.g. 4g)\n",
+	.usage_prog = "genv remote ... llm serve",
+	.description =
+	"The host is chosen as for activate (the fewest available devices that\n"
+	"suffice); the session is 'genv llm serve MODEL' there, over ssh with the\n"
+	"-l and -t of genv remote.\n",
+	.run = remote_llm_serve,
 };
 
 static const struct cli_cmd remote_llm_attach_cmd = {
-	.name = "remote llm attach",
+	.name = "attach",
 	.summary = "Run 'genv llm attach MODEL' on the host serving it",
-	.usage = "genv remote ... llm attach [-h] MODEL",
-	.help = "positional arguments:\n"
-		"  MODEL       a model served on one of the hosts (the first in host order)\n"
-		"\noptions:\n"
-		"  -h, --help  show this help message and exit\n",
+	.usage_prog = "genv remote ... llm attach",
+	.run = remote_llm_attach,
+};
+
+static const struct cli_cmd *const remote_llm_subcmds[] = {
+	&remote_llm_attach_cmd, &remote_llm_ps_cmd, &remote_llm_serve_cmd, NULL
+};
+
+static const struct cli_cmd remote_llm_cmd = {
+	.name = "llm",
+	.alias = "llms",   /* 1.4.3's, never listed */
+	.summary = "Serve, list and attach to LLMs on the hosts",
+	.usage_prog = "genv remote ... llm",
+	.description = "Without a subcommand: ps.\n",
+	.help_column = 24,
+	.run = remote_llm,
+	.subcmds = remote_llm_subcmds,
 };
 
 /* `genv ARGS` on host h in a session of ours (a terminal if we have one). */
@@ -560,21 +531,26 @@ remote_session(const struct remote_ctx *ctx, const struct host *h, const char *c
 }
 
 static int
-remote_llm_ps(struct remote_ctx *ctx, int argc, char **argv)
+remote_llm_ps(int argc, char **argv, void *data)
 {
 	static const size_t widths[] = { 25, 12, 8, 21, 8 };
+	struct remote_ctx *ctx = data;
 	struct table_opts topts = TABLE_OPTS_INIT;
-	int no_summary = 0, failed, r;
-	struct cli_opt opts[5] = { { "--no-summary", NULL, CLI_OPT_FLAG, &no_summary, NULL, NULL } };
+	int no_summary = 0, failed;
+	const struct option opts[] = {
+		OPT_BOOL("--no-header", &topts.no_header, "Do not print column headers"),
+		OPT_BOOL("--no-summary", &no_summary, "Do not print the summary line"),
+		OPT_BOOL("--timestamp", &topts.timestamp, "Print the creation time instead of its age"),
+		OPT_CHOICE("--format", &topts.format, table_format_choices,
+			   "Output format; tui is the default"),
+		OPT_END(),
+	};
 	struct strbuf out = STRBUF_INIT, port = STRBUF_INIT, created = STRBUF_INIT;
 	struct fanout_result *res;
 	size_t answered, count = 0;
 	time_t now;
 
-	table_opts_bind(opts + 1, &topts);
-	r = argc ? cli_parse_options(&remote_llm_ps_cmd, argc, argv, opts, 0) : 0;
-	if (r < 0)
-		return r == CLI_PARSE_HELP ? 0 : 2;
+	cli_parse_options(&remote_llm_ps_cmd, argc, argv, opts);
 	res = query_hosts(ctx, FANOUT_ENVS, &failed, &answered);
 	if (failed < 0)
 		goto out;
@@ -616,15 +592,18 @@ out:
 }
 
 static int
-remote_llm_serve(struct remote_ctx *ctx, int argc, char **argv)
+remote_llm_serve(int argc, char **argv, void *data)
 {
+	struct remote_ctx *ctx = data;
 	long gpus = -1;
 	const char *gpu_memory = NULL, *model = NULL;
 	int has_gpus = 0, failed, rc;
-	const struct cli_opt opts[] = {
-		{ "--gpus", NULL, CLI_OPT_LONG, &gpus, NULL, &has_gpus },
-		{ "--gpu-memory", NULL, CLI_OPT_STRING, &gpu_memory, NULL, NULL },
-		{ NULL },
+	const struct option opts[] = {
+		OPT_POSITIONAL("MODEL", &model, "MODEL", "the model to serve",
+			       .flags = PARSE_OPT_REQUIRED),
+		OPT_INTEGER("--gpus", &gpus, NULL, "Number of devices to attach", .seen = &has_gpus),
+		OPT_STRING("--gpu-memory", &gpu_memory, NULL, "Memory per device (e.g. 4g)"),
+		OPT_END(),
 	};
 	struct fanout_result *res;
 	struct candidate *cand;
@@ -633,9 +612,7 @@ remote_llm_serve(struct remote_ctx *ctx, int argc, char **argv)
 	unsigned long long bytes;
 	size_t ncand, answered;
 
-	rc = llm_parse_model(&remote_llm_serve_cmd, argc, argv, opts, &model);
-	if (rc >= 0)
-		return rc;
+	cli_parse_options(&remote_llm_serve_cmd, argc, argv, opts);
 	if (has_gpus && gpus < 0)
 		return cli_usage_error(&remote_llm_serve_cmd,
 				       "argument --gpus: must not be negative: '%ld'", gpus);
@@ -668,17 +645,22 @@ out:
 }
 
 static int
-remote_llm_attach(struct remote_ctx *ctx, int argc, char **argv)
+remote_llm_attach(int argc, char **argv, void *data)
 {
-	const struct cli_opt opts[] = { { NULL } };
+	struct remote_ctx *ctx = data;
 	const char *model = NULL;
+	const struct option opts[] = {
+		OPT_POSITIONAL("MODEL", &model, "MODEL",
+			       "a model served on one of the hosts (the first in host order)",
+			       .flags = PARSE_OPT_REQUIRED),
+		OPT_END(),
+	};
 	struct fanout_result *res;
 	const struct host *found = NULL;
 	size_t answered;
-	int failed, rc = llm_parse_model(&remote_llm_attach_cmd, argc, argv, opts, &model);
+	int failed, rc;
 
-	if (rc >= 0)
-		return rc;
+	cli_parse_options(&remote_llm_attach_cmd, argc, argv, opts);
 	res = query_hosts(ctx, FANOUT_ENVS, &failed, &answered);
 	rc = 1;
 	for (size_t i = 0; failed >= 0 && i < ctx->hosts.nr && !found; i++) {
@@ -700,24 +682,14 @@ remote_llm_attach(struct remote_ctx *ctx, int argc, char **argv)
 }
 
 static int
-remote_llm(struct remote_ctx *ctx, int argc, char **argv)
+remote_llm(int argc, char **argv, void *data)
 {
-	static const char *const names[] = { "attach", "ps", "serve", NULL };
-	static int (*const fns[])(struct remote_ctx *, int, char **) = {
-		remote_llm_attach, remote_llm_ps, remote_llm_serve,
+	const struct option opts[] = {
+		OPT_SUBCOMMAND(NULL, NULL, "subcommands"),
+		OPT_END(),
 	};
-	const struct cli_opt opts[] = { { NULL } };
-	int i = cli_parse_options(&remote_llm_cmd, argc, argv, opts, CLI_PARSE_STOP_AT_POSITIONAL);
-	int sub;
 
-	if (i < 0)
-		return i == CLI_PARSE_HELP ? 0 : 2;
-	if (i == argc)
-		return remote_llm_ps(ctx, 0, NULL);
-	sub = cli_find_subcommand(&remote_llm_cmd, names, argv[i]);
-	if (sub < 0)
-		return 2;
-	return fns[sub](ctx, argc - i, argv + i);
+	return cli_run_subcommand(&remote_llm_cmd, argc, argv, opts, &remote_llm_ps_cmd, data);
 }
 
 /* ---- global options ---- */
@@ -730,182 +702,125 @@ env_true(const char *name)
 	return v && *v && strcmp(v, "0") && strcasecmp(v, "false") && strcasecmp(v, "no");
 }
 
+/* -l USER: a login name ssh can take neither for an option nor for a host */
 static int
-remote_run(int argc, char **argv)
+check_user(const struct option *opt, const char *arg, struct strbuf *err)
 {
-	const char *hosts_spec = NULL, *hostfile = NULL, *user = NULL, *remote_genv = NULL;
-	long timeout = REMOTE_DEFAULT_CONNECT_TIMEOUT, parallel = REMOTE_DEFAULT_PARALLEL;
-	long command_timeout = REMOTE_DEFAULT_COMMAND_TIMEOUT;
-	int exit_on_error = 0, quiet = 0, reuse = 0;
-	int seen_host = 0, seen_hostfile = 0;
-	const struct cli_opt opts[] = {
-		{ "-H", "-host", CLI_OPT_STRING, &hosts_spec, NULL, &seen_host },
-		{ "--host", NULL, CLI_OPT_STRING, &hosts_spec, NULL, &seen_host },
-		{ "-hostfile", "--hostfile", CLI_OPT_STRING, &hostfile, NULL, &seen_hostfile },
-		{ "-l", "--username", CLI_OPT_STRING, &user, NULL, NULL },
-		{ "-t", "--timeout", CLI_OPT_LONG, &timeout, NULL, NULL },
-		{ "-e", "--exit-on-error", CLI_OPT_FLAG, &exit_on_error, NULL, NULL },
-		{ "-q", "--quiet", CLI_OPT_FLAG, &quiet, NULL, NULL },
-		{ "--parallel", NULL, CLI_OPT_LONG, &parallel, NULL, NULL },
-		{ "--command-timeout", NULL, CLI_OPT_LONG, &command_timeout, NULL, NULL },
-		{ "--reuse-connections", NULL, CLI_OPT_FLAG, &reuse, NULL, NULL },
-		{ "--remote-genv", NULL, CLI_OPT_STRING, &remote_genv, NULL, NULL },
-		{ NULL },
-	};
-	struct remote_ctx ctx = { HOSTLIST_INIT, FANOUT_OPTS_INIT, STRBUF_INIT, 0, 0 };
-	struct strbuf err = STRBUF_INIT;
-	const char *ssh_program = getenv("GENV_SSH");
-	int i, sub, rc = 2;
-
-	i = cli_parse_options(&cli_cmd_remote, argc, argv, opts, CLI_PARSE_STOP_AT_POSITIONAL);
-	if (i < 0)
-		return i == CLI_PARSE_HELP ? 0 : 2;
-	if (i < argc && !strcmp(argv[i], "llms"))
-		argv[i] = (char *)"llm";   /* 1.4.3's alias */
-	/* argparse shows a subcommand's help before checking required options */
-	if (i < argc && !seen_host && !seen_hostfile) {
-		for (int k = i + 1; k < argc && strcmp(argv[k], "--"); k++) {
-			static const struct cli_cmd *const subs[] = {
-				&remote_activate_cmd, &remote_devices_cmd, NULL,
-				&remote_envs_cmd, NULL, &remote_query_cmd,
-			};
-
-			if (strcmp(argv[k], "-h") && strcmp(argv[k], "--help"))
-				continue;
-			sub = cli_find_subcommand(&cli_cmd_remote, remote_sub_names, argv[i]);
-			if (sub < 0)
-				return 2;
-			/* enforce and llm: their parsers print their (nested) help */
-			if (!subs[sub] && !strcmp(remote_sub_names[sub], "llm"))
-				return remote_llm(&ctx, argc - i, argv + i);
-			if (!subs[sub])
-				return remote_enforce_run(&ctx.hosts, &ctx.fan, 0, 0,
-							  argc - i, argv + i);
-			return cli_help(subs[sub]);
-		}
+	if (!*arg || *arg == '-' || strpbrk(arg, "@ \t\n")) {
+		strbuf_addf(err, "invalid user name '%s'", arg);
+		return -1;
 	}
-	if (seen_host && seen_hostfile)
-		return cli_usage_error(&cli_cmd_remote, "argument -hostfile/--hostfile: "
-				       "not allowed with argument -H/-host/--host");
-	if (!seen_host && !seen_hostfile)
-		return cli_usage_error(&cli_cmd_remote, "one of the arguments -H/-host/--host "
-				       "-hostfile/--hostfile is required");
-	if (timeout < 0)
-		return cli_usage_error(&cli_cmd_remote,
-				       "argument -t/--timeout: must not be negative: '%ld'", timeout);
-	if (command_timeout < 0)
-		return cli_usage_error(&cli_cmd_remote,
-				       "argument --command-timeout: must not be negative: '%ld'",
-				       command_timeout);
-	if (parallel < 1)
-		return cli_usage_error(&cli_cmd_remote,
-				       "argument --parallel: must be at least 1: '%ld'", parallel);
-	if (user && (!*user || *user == '-' || strpbrk(user, "@ \t\n")))
-		return cli_usage_error(&cli_cmd_remote,
-				       "argument -l/--username: invalid user name '%s'", user);
-	if (!remote_genv)
-		remote_genv = getenv("GENV_REMOTE_GENV");
-	if (!remote_genv || !*remote_genv)
-		remote_genv = "genv";
-	if (i >= argc)
-		return 0;   /* 1.4.3: no subcommand, nothing to do */
-	sub = cli_find_subcommand(&cli_cmd_remote, remote_sub_names, argv[i]);
-	if (sub < 0)
-		return 2;
+	*(const char **)opt->value = arg;
+	return 0;
+}
 
-	if ((hosts_spec ? hostlist_parse_list(&ctx.hosts, hosts_spec, user, &err)
-			: hostlist_read_file(&ctx.hosts, hostfile, user, &err)) < 0) {
+/* What the options of `genv remote` say. */
+struct remote_opts {
+	const char *hosts_spec, *hostfile, *user, *remote_genv;
+	long timeout, parallel, command_timeout;
+	int exit_on_error, quiet, reuse;
+};
+
+/* Reads the hosts and fills ctx as o says; -1 after reporting a bad host list. */
+static int
+remote_setup(struct remote_ctx *ctx, const struct remote_opts *o)
+{
+	const char *ssh_program = getenv("GENV_SSH"), *remote_genv = o->remote_genv;
+	struct strbuf err = STRBUF_INIT;
+
+	if ((o->hosts_spec ? hostlist_parse_list(&ctx->hosts, o->hosts_spec, o->user, &err)
+			   : hostlist_read_file(&ctx->hosts, o->hostfile, o->user, &err)) < 0) {
 		fflush(stdout);
 		fprintf(stderr, "genv remote: error: %s\n", err.buf);
-		goto out;
+		strbuf_release(&err);
+		return -1;
 	}
-	ctx.exit_on_error = exit_on_error;
-	ctx.quiet = quiet;
-	ctx.fan.remote_genv = remote_genv;
-	ctx.fan.parallel = (size_t)parallel;
-	ctx.fan.command_timeout = command_timeout;
-	ctx.fan.ssh.connect_timeout = timeout;
+	if (!remote_genv)
+		remote_genv = getenv("GENV_REMOTE_GENV");
+	ctx->exit_on_error = o->exit_on_error;
+	ctx->quiet = o->quiet;
+	ctx->fan.remote_genv = remote_genv && *remote_genv ? remote_genv : "genv";
+	ctx->fan.parallel = (size_t)o->parallel;
+	ctx->fan.command_timeout = o->command_timeout;
+	ctx->fan.ssh.connect_timeout = o->timeout;
 	if (ssh_program && *ssh_program)
-		ctx.fan.ssh.program = ssh_program;
-	if (reuse || env_true("GENV_SSH_REUSE")) {
-		if (ssh_control_dir(&ctx.control_dir, &err) < 0) {
+		ctx->fan.ssh.program = ssh_program;
+	if (o->reuse || env_true("GENV_SSH_REUSE")) {
+		if (ssh_control_dir(&ctx->control_dir, &err) < 0) {
 			/* sharing is an optimisation: go on without it */
-			if (!quiet)
+			if (!o->quiet)
 				fprintf(stderr, "genv remote: not reusing connections: %s\n", err.buf);
 		} else {
-			ctx.fan.ssh.control_dir = ctx.control_dir.buf;
+			ctx->fan.ssh.control_dir = ctx->control_dir.buf;
 		}
 	}
+	strbuf_release(&err);
+	return 0;
+}
 
-	argc -= i;
-	argv += i;
-	switch (sub) {
-	case 0:
-		rc = remote_activate(&ctx, argc, argv);
-		break;
-	case 1:
-		rc = remote_devices(&ctx, argc, argv);
-		break;
-	case 2:
-		rc = remote_enforce_run(&ctx.hosts, &ctx.fan, ctx.exit_on_error, ctx.quiet,
-					argc, argv);
-		break;
-	case 3:
-		rc = remote_envs(&ctx, argc, argv);
-		break;
-	case 4:
-		rc = remote_llm(&ctx, argc, argv);
-		break;
-	default:
-		rc = remote_query(&ctx, argc, argv);
-		break;
-	}
+static int
+remote_run(int argc, char **argv, void *data UNUSED)
+{
+	struct remote_opts o = {
+		.timeout = REMOTE_DEFAULT_CONNECT_TIMEOUT,
+		.parallel = REMOTE_DEFAULT_PARALLEL,
+		.command_timeout = REMOTE_DEFAULT_COMMAND_TIMEOUT,
+	};
+	const struct option opts[] = {
+		OPT_STRING("-H|-host|--host", &o.hosts_spec, "HOSTNAMES",
+			   "Comma-separated hosts, each HOST or USER@HOST",
+			   .xgroup = 1, .flags = PARSE_OPT_REQUIRED),
+		OPT_STRING("-hostfile|--hostfile", &o.hostfile, NULL,
+			   "File with one HOST or USER@HOST per line ('#'\n"
+			   "starts a comment)", .xgroup = 1),
+		OPT_CALLBACK("-l|--username", &o.user, NULL, check_user,
+			     "Login name for hosts given without USER@"),
+		OPT_INTEGER("-t|--timeout", &o.timeout, NULL,
+			    "ssh connect timeout in seconds (default 10; 0: ssh's\n"
+			    "own)", .flags = PARSE_OPT_MIN),
+		OPT_BOOL("-e|--exit-on-error", &o.exit_on_error,
+			 "Stop at the first host that fails (host order)"),
+		OPT_BOOL("-q|--quiet", &o.quiet, "Do not report hosts that fail"),
+		OPT_INTEGER("--parallel", &o.parallel, "N", "Query at most N hosts at once (default 32)",
+			    .flags = PARSE_OPT_MIN, .min = 1),
+		OPT_INTEGER("--command-timeout", &o.command_timeout, "SECONDS",
+			    "Give up on a host that has not answered after\n"
+			    "SECONDS (default 60; 0: never)", .flags = PARSE_OPT_MIN),
+		OPT_BOOL("--reuse-connections", &o.reuse,
+			 "Share one ssh connection per host between genv\n"
+			 "calls (ControlMaster; sockets in $XDG_RUNTIME_DIR/\n"
+			 "genv-ssh or /tmp/genv-ssh-UID, kept 60 s); also\n"
+			 "GENV_SSH_REUSE=1"),
+		OPT_STRING("--remote-genv", &o.remote_genv, "PATH",
+			   "genv on the hosts (default: genv on their PATH;\n"
+			   "also GENV_REMOTE_GENV)"),
+		OPT_SUBCOMMAND(NULL, NULL, "subcommands"),
+		OPT_END(),
+	};
+	struct remote_ctx ctx = { HOSTLIST_INIT, FANOUT_OPTS_INIT, STRBUF_INIT, 0, 0 };
+	const struct cli_cmd *sub;
+	int i, rc = 2;
+
+	i = cli_parse_subcommand(&cli_cmd_remote, argc, argv, opts, &sub);
+	if (!sub)
+		return 0;   /* 1.4.3: no subcommand, nothing to do */
+	/* without hosts, the subcommand shows its help or reports them missing */
+	if ((o.hosts_spec || o.hostfile) && remote_setup(&ctx, &o) < 0)
+		goto out;
+	rc = cli_run(sub, argc - i, argv + i, &ctx);
 out:
 	hostlist_release(&ctx.hosts);
 	strbuf_release(&ctx.control_dir);
-	strbuf_release(&err);
 	return rc;
 }
 
 const struct cli_cmd cli_cmd_remote = {
 	.name = "remote",
 	.summary = "Run genv commands on remote hosts over ssh",
-	.usage = "genv remote [-h] (-H HOSTNAMES | --hostfile HOSTFILE) [-l USERNAME] "
-		 "[-t TIMEOUT] [-e] [-q] [--parallel N] [--command-timeout SECONDS] "
-		 "[--reuse-connections] [--remote-genv PATH] {activate,devices,enforce,envs,llm,query} ...",
-	.help = "options:\n"
-		"  -h, --help            show this help message and exit\n"
-		"  -H HOSTNAMES, -host HOSTNAMES, --host HOSTNAMES\n"
-		"                        Comma-separated hosts, each HOST or USER@HOST\n"
-		"  -hostfile HOSTFILE, --hostfile HOSTFILE\n"
-		"                        File with one HOST or USER@HOST per line ('#'\n"
-		"                        starts a comment)\n"
-		"  -l USERNAME, --username USERNAME\n"
-		"                        Login name for hosts given without USER@\n"
-		"  -t TIMEOUT, --timeout TIMEOUT\n"
-		"                        ssh connect timeout in seconds (default 10; 0: ssh's\n"
-		"                        own)\n"
-		"  -e, --exit-on-error   Stop at the first host that fails (host order)\n"
-		"  -q, --quiet           Do not report hosts that fail\n"
-		"  --parallel N          Query at most N hosts at once (default 32)\n"
-		"  --command-timeout SECONDS\n"
-		"                        Give up on a host that has not answered after\n"
-		"                        SECONDS (default 60; 0: never)\n"
-		"  --reuse-connections   Share one ssh connection per host between genv\n"
-		"                        calls (ControlMaster; sockets in $XDG_RUNTIME_DIR/\n"
-		"                        genv-ssh or /tmp/genv-ssh-UID, kept 60 s); also\n"
-		"                        GENV_SSH_REUSE=1\n"
-		"  --remote-genv PATH    genv on the hosts (default: genv on their PATH;\n"
-		"                        also GENV_REMOTE_GENV)\n"
-		"\nsubcommands:\n"
-		"    activate            Open a shell in a new environment on a host\n"
-		"    devices             Query devices on the hosts\n"
-		"    enforce             Enforce GPU usage on the hosts (sudo genv on each)\n"
-		"    envs                Query environments on the hosts\n"
-		"    llm                 Serve, list and attach to LLMs on the hosts\n"
-		"    query               Query environments by name\n"
-		"\nExit status: 0 when every host answered, 1 when any failed, 2 on usage\n"
-		"errors. ssh runs with BatchMode=yes and stdin from /dev/null; $GENV_SSH\n"
-		"names another ssh program.\n",
+	.epilog =
+	"Exit status: 0 when every host answered, 1 when any failed, 2 on usage\n"
+	"errors. ssh runs with BatchMode=yes and stdin from /dev/null; $GENV_SSH\n"
+	"names another ssh program.\n",
 	.run = remote_run,
+	.subcmds = remote_subcmds,
 };

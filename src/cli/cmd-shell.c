@@ -8,7 +8,6 @@
 #include "compat.h"
 #include "cli/active.h"
 #include "cli/cli.h"
-#include "cli/options.h"
 #include "core/active.h"
 #include "core/state.h"
 #include "core/store.h"
@@ -42,41 +41,30 @@ emit_state(const char *eid, int reattach, enum shell_syntax syntax,
 }
 
 static int
-shell_run(int argc, char **argv)
+shell_run(int argc, char **argv, void *ctx UNUSED)
 {
 	int init = 0, deinit = 0, ok = 0, do_reattach = 0, do_reconfigure = 0;
-	const struct cli_opt opts[] = {
-		{ "--init", NULL, CLI_OPT_FLAG, &init, NULL, NULL },
-		{ "--deinit", NULL, CLI_OPT_FLAG, &deinit, NULL, NULL },
-		{ "--ok", NULL, CLI_OPT_FLAG, &ok, NULL, NULL },
-		{ "--reattach", NULL, CLI_OPT_FLAG, &do_reattach, NULL, NULL },
-		{ "--reconfigure", NULL, CLI_OPT_FLAG, &do_reconfigure, NULL, NULL },
-		{ NULL, NULL, 0, NULL, NULL, NULL },
+	const char *shell_name = NULL, *eid;
+	const struct option opts[] = {
+		OPT_POSITIONAL("SHELL", &shell_name, "bash|zsh|fish",
+			       "the language of the printed code (default: bash, which\n"
+			       "zsh understands too)"),
+		OPT_BOOL("--init", &init, "print the code that defines the genv shell function",
+			 .xgroup = 1, .flags = PARSE_OPT_LIST_CONFLICT),
+		OPT_BOOL("--deinit", &deinit, "print the code that removes it", .xgroup = 1),
+		OPT_BOOL("--ok", &ok, "tell whether the shell is set up", .xgroup = 1),
+		OPT_BOOL("--reattach", &do_reattach,
+			 "print the code that updates CUDA_VISIBLE_DEVICES", .xgroup = 1),
+		OPT_BOOL("--reconfigure", &do_reconfigure,
+			 "print the code that updates the configuration variables", .xgroup = 1),
+		OPT_END(),
 	};
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 	enum shell_syntax syntax = SHELL_SYNTAX_POSIX;
-	const char *shell_name = NULL, *eid;
-	int rc, pos;
+	int rc;
 
-	pos = cli_parse_options(&cli_cmd_shell, argc, argv, opts,
-				CLI_PARSE_STOP_AT_POSITIONAL);
-	if (pos == CLI_PARSE_HELP)
-		return 0;
-	if (pos < 0)
-		return 2;
-	if (pos < argc) {
-		/* options may follow the shell name: genv shell fish --init */
-		int more = cli_parse_options(&cli_cmd_shell, argc - pos, argv + pos, opts, 0);
-
-		if (more == CLI_PARSE_HELP)
-			return 0;
-		if (more < 0)
-			return 2;
-		shell_name = argv[pos];
-	}
-	if (init + deinit + ok + do_reattach + do_reconfigure > 1)
-		return cli_usage_error(&cli_cmd_shell, "arguments --init, --deinit, --ok, "
-				       "--reattach and --reconfigure are mutually exclusive");
+	/* options may follow the shell name: genv shell fish --init */
+	cli_parse_options(&cli_cmd_shell, argc, argv, opts);
 	if (shell_syntax_parse(shell_name, &syntax, &err) < 0) {
 		rc = cli_usage_error(&cli_cmd_shell, "argument SHELL: %s", err.buf);
 		goto out;
@@ -123,27 +111,13 @@ out:
 const struct cli_cmd cli_cmd_shell = {
 	.name = "shell",
 	.summary = "Shell support",
-	.usage = "genv shell [-h] [--init | --deinit | --ok | --reattach | --reconfigure] "
-		 "[bash|zsh|fish]",
-	.help =
+	.description =
 	"Set up a shell for genv. Add this line to ~/.bashrc or ~/.zshrc:\n"
 	"\n"
 	"    command -v genv >/dev/null && eval \"$(genv shell --init)\"\n"
 	"\n"
 	"and this one to ~/.config/fish/config.fish:\n"
 	"\n"
-	"    command -v genv >/dev/null; and genv shell --init fish | source\n"
-	"\n"
-	"positional arguments:\n"
-	"  bash|zsh|fish  the language of the printed code (default: bash, which\n"
-	"                 zsh understands too)\n"
-	"\n"
-	"options:\n"
-	"  -h, --help     show this help message and exit\n"
-	"  --init         print the code that defines the genv shell function\n"
-	"  --deinit       print the code that removes it\n"
-	"  --ok           tell whether the shell is set up\n"
-	"  --reattach     print the code that updates CUDA_VISIBLE_DEVICES\n"
-	"  --reconfigure  print the code that updates the configuration variables\n",
+	"    command -v genv >/dev/null; and genv shell --init fish | source\n",
 	.run = shell_run,
 };

@@ -6,7 +6,6 @@
 #include "compat.h"
 #include "cli/active.h"
 #include "cli/cli.h"
-#include "cli/options.h"
 #include "core/active.h"
 #include "util/strbuf.h"
 
@@ -32,20 +31,16 @@ gpus_or_na(const char *v)
 }
 
 static int
-status_run(int argc, char **argv)
+status_run(int argc, char **argv, void *ctx UNUSED)
 {
-	const struct cli_opt opts[] = { { NULL, NULL, 0, NULL, NULL, NULL } };
+	const struct option opts[] = { OPT_END() };
 	struct strbuf err = STRBUF_INIT;
 	const char *eid;
 	long *idx = NULL;
 	size_t nr = 0;
 	int rc;
 
-	rc = cli_parse_options(&cli_cmd_status, argc, argv, opts, 0);
-	if (rc == CLI_PARSE_HELP)
-		return 0;
-	if (rc < 0)
-		return 2;
+	cli_parse_options(&cli_cmd_status, argc, argv, opts);
 	eid = active_eid();
 	if (!eid) {
 		printf("Environment is not active\n");
@@ -83,12 +78,8 @@ out:
 const struct cli_cmd cli_cmd_status = {
 	.name = "status",
 	.summary = "Show status of the current environment",
-	.usage = "genv status [-h]",
-	.help =
+	.description =
 	"Shows whether this shell runs in an active environment, the GPUs it is\n"
-	"attached to and its configuration.\n"
-	"\n"
-	"options:\n"
-	"  -h, --help  show this help message and exit\n",
+	"attached to and its configuration.\n",
 	.run = status_run,
 };

@@ -3,12 +3,11 @@
  * cmd-usage.c: `genv usage`, the machine-readable side of genv remote:
  * `snapshot` prints this machine's processes, environments and devices as
  * the JSON other hosts read over SSH (json.dumps(indent=2) and a newline,
- * exactly as 1.4.3). Each subcommand is one entry of usage_subs[].
+ * exactly as 1.4.3). `execute` is in cmd-enforce.c.
  */
 #include "compat.h"
 #include "cli/cli.h"
 #include "cli/enforce-cli.h"
-#include "cli/options.h"
 #include "core/snapshot.h"
 #include "core/state.h"
 #include "core/state-json.h"
@@ -20,36 +19,35 @@
 static const char *const snapshot_formats[] = { "json", NULL };
 static const char *const snapshot_types[] = { "devices", "envs", "processes", NULL };
 
+static int usage_snapshot(int argc, char **argv, void *ctx);
+
 static const struct cli_cmd usage_snapshot_cmd = {
-	.name = "usage snapshot",
+	.name = "snapshot",
 	.summary = "Print a snapshot of the GPU usage of this machine as JSON",
-	.usage = "genv usage snapshot [-h] [--format {json}] [--type {devices,envs,processes}]",
-	.help = "options:\n"
-		"  -h, --help            show this help message and exit\n"
-		"  --format {json}       Output format (only json)\n"
-		"  --type {devices,envs,processes}\n"
-		"                        Print only this part (default: processes, envs\n"
-		"                        and devices together); reading other users'\n"
-		"                        processes needs root\n",
+	.brief = "Print this machine's processes, environments and devices\n"
+		 "as JSON (what `genv remote` reads over SSH)",
+	.run = usage_snapshot,
 };
 
 static int
-usage_snapshot(int argc, char **argv)
+usage_snapshot(int argc, char **argv, void *ctx UNUSED)
 {
 	const char *format = "json", *type = NULL;
-	const struct cli_opt opts[] = {
-		{ "--format", NULL, CLI_OPT_CHOICE, &format, snapshot_formats, NULL },
-		{ "--type", NULL, CLI_OPT_CHOICE, &type, snapshot_types, NULL },
-		{ NULL },
+	const struct option opts[] = {
+		OPT_CHOICE("--format", &format, snapshot_formats, "Output format (only json)"),
+		OPT_CHOICE("--type", &type, snapshot_types,
+			   "Print only this part (default: processes, envs\n"
+			   "and devices together); reading other users'\n"
+			   "processes needs root"),
+		OPT_END(),
 	};
 	struct snapshot s = SNAPSHOT_INIT;
 	struct strvec warnings = STRVEC_INIT;
 	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
 	unsigned parts = SNAPSHOT_ALL;
-	int r = cli_parse_options(&usage_snapshot_cmd, argc, argv, opts, 0);
+	int r;
 
-	if (r < 0)
-		return r == CLI_PARSE_HELP ? 0 : 2;
+	cli_parse_options(&usage_snapshot_cmd, argc, argv, opts);
 	if (type)
 		parts = !strcmp(type, "devices") ? SNAPSHOT_DEVICES :
 			!strcmp(type, "envs") ? SNAPSHOT_ENVS : SNAPSHOT_PROCESSES;
@@ -87,49 +85,24 @@ out:
 
 /* ---- dispatch ---- */
 
-struct usage_sub {
-	const char *name;
-	int (*run)(int argc, char **argv);  /* argv[0] is the subcommand name */
-};
-
-static const struct usage_sub usage_subs[] = {
-	{ "execute", usage_execute_run },  /* cmd-enforce.c */
-	{ "snapshot", usage_snapshot },
+static const struct cli_cmd *const usage_subcmds[] = {
+	&cli_cmd_usage_execute, &usage_snapshot_cmd, NULL
 };
 
 static int
-usage_run(int argc, char **argv)
+usage_run(int argc, char **argv, void *ctx)
 {
-	static const struct cli_opt no_opts[] = { { NULL } };
-	const char *names[ARRAY_SIZE(usage_subs) + 1];
-	int i = cli_parse_options(&cli_cmd_usage, argc, argv, no_opts,
-				  CLI_PARSE_STOP_AT_POSITIONAL);
-	int sub;
+	const struct option opts[] = {
+		OPT_SUBCOMMAND(NULL, "SUBCOMMAND", "subcommands", .flags = PARSE_OPT_REQUIRED),
+		OPT_END(),
+	};
 
-	if (i < 0)
-		return i == CLI_PARSE_HELP ? 0 : 2;
-	if (i == argc)
-		return cli_usage_error(&cli_cmd_usage,
-				       "the following arguments are required: SUBCOMMAND");
-	for (size_t k = 0; k < ARRAY_SIZE(usage_subs); k++)
-		names[k] = usage_subs[k].name;
-	names[ARRAY_SIZE(usage_subs)] = NULL;
-	sub = cli_find_subcommand(&cli_cmd_usage, names, argv[i]);
-	if (sub < 0)
-		return 2;
-	return usage_subs[sub].run(argc - i, argv + i);
+	return cli_run_subcommand(&cli_cmd_usage, argc, argv, opts, NULL, ctx);
 }
 
 const struct cli_cmd cli_cmd_usage = {
 	.name = "usage",
 	.summary = "GPU usage miscellaneous",
-	.usage = "genv usage [-h] SUBCOMMAND ...",
-	.help = "subcommands:\n"
-		"    execute     Terminate processes and detach environments as the\n"
-		"                report on standard input says (`genv remote enforce`)\n"
-		"    snapshot    Print this machine's processes, environments and devices\n"
-		"                as JSON (what `genv remote` reads over SSH)\n"
-		"\noptions:\n"
-		"  -h, --help  show this help message and exit\n",
 	.run = usage_run,
+	.subcmds = usage_subcmds,
 };

@@ -4,14 +4,11 @@
 #include "cli/cli.h"
 
 static int
-version_run(int argc, char **argv)
+version_run(int argc, char **argv, void *ctx UNUSED)
 {
-	(void)argv;
-	if (argc > 1) {
-		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
-			return cli_help(&cli_cmd_version);
-		return cli_usage_error(&cli_cmd_version, "unrecognized arguments: %s", argv[1]);
-	}
+	const struct option opts[] = { OPT_END() };
+
+	cli_parse_options(&cli_cmd_version, argc, argv, opts);
 	printf("%s\n", GENV_VERSION);
 	return 0;
 }
@@ -19,7 +16,5 @@ version_run(int argc, char **argv)
 const struct cli_cmd cli_cmd_version = {
 	.name = "version",
 	.summary = "Print Genv version",
-	.usage = "genv version [-h]",
-	.help = "options:\n  -h, --help  show this help message and exit\n",
 	.run = version_run,
 };

@@ -11,6 +11,8 @@
 #include "core/enforce.h"
 
 struct cli_cmd;
+struct option;
+struct strbuf;
 
 struct enforce_args {
 	struct enforce_options rules;
@@ -22,17 +24,10 @@ struct enforce_args {
 	const char *audit_log;  /* borrowed from argv; NULL = default path */
 };
 
-#define CLI_ENFORCE_HELP (-2)
-
 void enforce_args_init(struct enforce_args *a);
 void enforce_args_release(struct enforce_args *a);
-/*
- * Parses the options of `genv enforce` (argv[0] is the command name).
- * Returns 0, CLI_ENFORCE_HELP after printing cmd's help, or -1 after a
- * usage error was printed.
- */
-int enforce_parse_args(const struct cli_cmd *cmd, int argc, char **argv,
-		       struct enforce_args *a);
+/* --max-devices-for-user USERNAME=MAXIMUM: an option callback; value is the rules */
+int enforce_limit_option(const struct option *opt, const char *arg, struct strbuf *err);
 /* Prints what the enforcement procedures say: stdout, or stderr for ENFORCE_ERR. */
 extern const struct enforce_sink enforce_cli_sink;
 /* The procedures' options from the parsed arguments (a->grace < 0: none). */
@@ -48,16 +43,7 @@ void enforce_install_stop_handlers(void);
 int enforce_wait_between_cycles(long seconds);
 int enforce_stop_requested(void);
 
-/* `genv usage execute` (dispatched from cmd-usage.c). */
-int usage_execute_run(int argc, char **argv);
-
-struct hostlist;
-struct fanout_opts;
-/*
- * `genv remote enforce` (remote-enforce.c, dispatched from cmd-remote.c):
- * argv[0] is "enforce". Returns the exit status.
- */
-int remote_enforce_run(const struct hostlist *hosts, const struct fanout_opts *fan,
-		       int exit_on_error, int quiet, int argc, char **argv);
+/* `genv usage execute`, a subcommand of cmd-usage.c */
+extern const struct cli_cmd cli_cmd_usage_execute;
 
 #endif

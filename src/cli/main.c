@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * main.c: global options, command lookup and dispatch. Also the only place
- * that decides what a failure to write stdout means (exit 1, as git does).
+ * main.c: genv itself, the root of the command tree: its global options
+ * and the dispatch to the commands of commands.c.
  */
 #include "compat.h"
 #include "cli/cli.h"
@@ -10,7 +10,6 @@
 #include "util/strbuf.h"
 
 #include <malloc.h>
-#include <signal.h>
 #include <unistd.h>
 
 #ifdef __SANITIZE_ADDRESS__
@@ -29,96 +28,51 @@ __asan_default_options(void)
 }
 #endif
 
-static const char main_usage[] = "usage: genv [-h] [--version] SUBCOMMAND ...\n";
-
-static void
-print_main_help(FILE *out)
-{
-	fputs(main_usage, out);
-	fputs("\nGPU environments and cluster management for shared machines\n"
-	      "\nsubcommands:\n", out);
-	for (size_t i = 0; cli_cmds[i]; i++) {
-		const struct cli_cmd *c = cli_cmds[i];
-
-		if (c->flags & CMD_HIDDEN)
-			continue;
-		if (strlen(c->name) <= 10)
-			fprintf(out, "    %-10s  %s\n", c->name, c->summary);
-		else
-			fprintf(out, "    %s\n                %s\n", c->name, c->summary);
-	}
-	fputs("\noptions:\n"
-	      "  -h, --help  show this help message and exit\n"
-	      "  --version   print the genv version and exit\n"
-	      "\nRun 'genv SUBCOMMAND --help' for the options of a subcommand.\n", out);
-}
-
-const struct cli_cmd *
-cli_lookup(const char *name)
-{
-	if (!strcmp(name, "llms"))
-		name = "llm";   /* 1.4.3's alias, not listed */
-	for (size_t i = 0; cli_cmds[i]; i++)
-		if (!strcmp(cli_cmds[i]->name, name))
-			return cli_cmds[i];
-	return NULL;   /* exact names only: scripts must not break */
-}
-
-int
-cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "usage: %s\n", cmd->usage);
-	fprintf(stderr, "genv %s: error: ", cmd->name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
-}
-
-int
-cli_help(const struct cli_cmd *cmd)
-{
-	FILE *out = (cmd->flags & CMD_HELP_STDERR) ? stderr : stdout;
-
-	fprintf(out, "usage: %s\n\n%s\n", cmd->usage, cmd->summary);
-	if (cmd->help && *cmd->help)
-		fprintf(out, "\n%s", cmd->help);
-	return 0;
-}
-
-int
-cli_parse_long(const struct cli_cmd *cmd, const char *opt, const char *value,
-	       long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(value, &end, 10);
-	if (!*value || *end || errno) {
-		cli_usage_error(cmd, "argument %s: invalid int value: '%s'", opt, value);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-/* stdout errors (full disk, closed pipe) must not be reported as success. */
 static int
-finish_stdout(int status)
+print_version(const struct option *opt, const char *arg, struct strbuf *err)
 {
-	if (fflush(stdout) || ferror(stdout)) {
-		if (errno == EPIPE)
-			return status;
-		fprintf(stderr, "genv: cannot write to standard output: %s\n", strerror(errno));
-		return status ? status : 1;
-	}
-	return status;
+	(void)opt, (void)arg, (void)err;
+	printf("%s\n", GENV_VERSION);
+	return PARSE_OPT_CB_DONE;
 }
+
+static int
+list_cmds(const struct option *opt, const char *arg, struct strbuf *err)
+{
+	(void)opt, (void)arg, (void)err;
+	for (size_t i = 0; cli_cmds[i]; i++)
+		printf("%s\n", cli_cmds[i]->name);
+	return PARSE_OPT_CB_DONE;
+}
+
+static int
+genv_run(int argc, char **argv, void *ctx)
+{
+	const struct cli_cmd *cmd;
+	/* exact command names only: scripts must not break */
+	const struct option opts[] = {
+		OPT_SUBCOMMAND(NULL, "SUBCOMMAND", "subcommands", .names = "SUBCOMMAND",
+			       .flags = PARSE_OPT_NAME_IN_ERRORS | PARSE_OPT_TAKE_UNKNOWN),
+		OPT_CALLBACK("--version", NULL, NULL, print_version,
+			     "print the genv version and exit", .flags = PARSE_OPT_NOARG),
+		OPT_CALLBACK("--list-cmds", NULL, NULL, list_cmds, NULL,
+			     .flags = PARSE_OPT_NOARG | PARSE_OPT_HIDDEN),
+		OPT_END(),
+	};
+	int i = cli_parse_subcommand(&cli_genv, argc, argv, opts, &cmd);
+
+	if (!cmd)
+		return cli_help(&cli_genv);
+	return cli_run(cmd, argc - i, argv + i, ctx);
+}
+
+const struct cli_cmd cli_genv = {
+	.name = "genv",
+	.summary = "GPU environments and cluster management for shared machines",
+	.epilog = "Run 'genv SUBCOMMAND --help' for the options of a subcommand.\n",
+	.run = genv_run,
+	.subcmds = cli_cmds,
+};
 
 /*
  * Before anything else: descriptors 0-2, the group privilege of a
@@ -167,7 +121,6 @@ drop_for_shim(const char *called_as)
 int
 main(int argc, char **argv)
 {
-	const struct cli_cmd *cmd;
 	const char *called_as = argc > 0 ? strrchr(argv[0], '/') : NULL;
 
 	/*
@@ -183,43 +136,14 @@ main(int argc, char **argv)
 	if (drop_for_shim(called_as) < 0)
 		return 1;
 	if (!strcmp(called_as, "nvidia-smi"))
-		return finish_stdout(shim_nvidia_smi_main(argc, argv));
+		return cli_finish(shim_nvidia_smi_main(argc, argv));
 	if (!strcmp(called_as, "docker") || !strcmp(called_as, "podman"))
-		return finish_stdout(shim_docker_main(argc, argv, called_as));
+		return cli_finish(shim_docker_main(argc, argv, called_as));
 	if (!strcmp(called_as, "genv-docker"))
-		return finish_stdout(genv_docker_main(argc, argv));
+		return cli_finish(genv_docker_main(argc, argv));
 	if (!strcmp(called_as, "genv-container-runtime"))
-		return finish_stdout(genv_container_runtime_main(argc, argv));
+		return cli_finish(genv_container_runtime_main(argc, argv));
 	if (!strcmp(called_as, "genv-container-runtime-hook"))
-		return finish_stdout(genv_container_hook_main(argc, argv));
-	if (argc < 2) {
-		print_main_help(stdout);
-		return finish_stdout(0);
-	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		print_main_help(stdout);
-		return finish_stdout(0);
-	}
-	if (!strcmp(argv[1], "--version")) {
-		printf("%s\n", GENV_VERSION);
-		return finish_stdout(0);
-	}
-	if (!strcmp(argv[1], "--list-cmds")) {
-		for (size_t i = 0; cli_cmds[i]; i++)
-			printf("%s\n", cli_cmds[i]->name);
-		return finish_stdout(0);
-	}
-	cmd = cli_lookup(argv[1]);
-	if (!cmd) {
-		struct strbuf names = STRBUF_INIT;
-
-		for (size_t i = 0; cli_cmds[i]; i++)
-			strbuf_addf(&names, "%s'%s'", i ? ", " : "", cli_cmds[i]->name);
-		fputs(main_usage, stderr);
-		fprintf(stderr, "genv: error: argument SUBCOMMAND: invalid choice: '%s' (choose from %s)\n",
-			argv[1], names.buf);
-		strbuf_release(&names);
-		return 2;
-	}
-	return finish_stdout(cmd->run(argc - 1, argv + 1));
+		return cli_finish(genv_container_hook_main(argc, argv));
+	return cli_finish(cli_run(&cli_genv, argc, argv, NULL));
 }

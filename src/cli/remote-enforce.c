@@ -7,67 +7,84 @@
 #include "compat.h"
 #include "cli/cli.h"
 #include "cli/enforce-cli.h"
+#include "cli/remote.h"
 #include "remote/remote-enforce.h"
 
-static const struct cli_cmd remote_enforce_cmd = {
-	.name = "remote enforce",
+static int remote_enforce_run(int argc, char **argv, void *ctx);
+
+const struct cli_cmd cli_cmd_remote_enforce = {
+	.name = "enforce",
 	.summary = "Enforce GPU usage on the hosts",
-	.usage = "genv remote enforce [-h] [--interval SECONDS] [--non-env-processes | --no-non-env-processes]\n"
-		 "                           [--env-devices | --no-env-devices] [--env-memory | --no-env-memory]\n"
-		 "                           [--max-devices-per-user MAXIMUM]\n"
-		 "                           [--max-devices-for-user USERNAME=MAXIMUM [USERNAME=MAXIMUM ...]]\n"
-		 "                           [--dry-run] [--grace SECONDS]",
-	.help = "The rules of `genv enforce` (see its --help) over all hosts at once: each\n"
-		"cycle runs `sudo genv usage snapshot` on every host, prints the findings\n"
-		"(\"[host] ...\"; a user over --max-devices-per-user is counted over all\n"
-		"hosts), then runs `sudo genv usage execute` with the report on every host\n"
-		"that has something to do and prints its output as \"[host] line\". A host\n"
-		"that fails is reported and skipped. Logins other than root need\n"
-		"passwordless sudo for genv on the hosts. Each host's genv writes its own\n"
-		"audit log.\n"
-		"\n"
-		"options:\n"
-		"  -h, --help            show this help message and exit\n"
-		"  --interval SECONDS    Seconds between cycles (default: 10); 0 = once\n"
-		"  --non-env-processes, --no-non-env-processes\n"
-		"                        Processes outside environments (default: off)\n"
-		"  --env-devices, --no-env-devices\n"
-		"                        Processes on devices their environment is not\n"
-		"                        attached to (default: on)\n"
-		"  --env-memory, --no-env-memory\n"
-		"                        Environments over their GPU memory (default: on)\n"
-		"  --max-devices-per-user MAXIMUM\n"
-		"                        Devices a user may hold over all hosts\n"
-		"  --max-devices-for-user USERNAME=MAXIMUM [USERNAME=MAXIMUM ...]\n"
-		"                        Per-user exceptions to --max-devices-per-user\n"
-		"  --dry-run             Print findings and \"[host] [dry-run] ...\" actions;\n"
-		"                        contact no host for execution\n"
-		"  --grace SECONDS       Have the hosts SIGKILL processes still running\n"
-		"                        SECONDS after SIGTERM (`usage execute --grace`;\n"
-		"                        needs this genv on the hosts: 1.4.3 rejects it).\n"
-		"                        Without it hosts send SIGTERM only, as in 1.4.3\n"
-		"\nAs in 1.4.3, GENV_TERMINATE_PROCESSES is not passed on to the hosts.\n",
+	.brief = "Enforce GPU usage on the hosts (sudo genv on each)",
+	.usage_prog = "genv remote enforce",
+	.description =
+	"The rules of `genv enforce` (see its --help) over all hosts at once: each\n"
+	"cycle runs `sudo genv usage snapshot` on every host, prints the findings\n"
+	"(\"[host] ...\"; a user over --max-devices-per-user is counted over all\n"
+	"hosts), then runs `sudo genv usage execute` with the report on every host\n"
+	"that has something to do and prints its output as \"[host] line\". A host\n"
+	"that fails is reported and skipped. Logins other than root need\n"
+	"passwordless sudo for genv on the hosts. Each host's genv writes its own\n"
+	"audit log.\n",
+	.epilog = "As in 1.4.3, GENV_TERMINATE_PROCESSES is not passed on to the hosts.\n",
+	.run = remote_enforce_run,
 };
 
-int
-remote_enforce_run(const struct hostlist *hosts, const struct fanout_opts *fan,
-		   int exit_on_error, int quiet, int argc, char **argv)
+/* The options of `genv remote enforce`, into a (initialised). */
+static void
+remote_enforce_parse(int argc, char **argv, struct enforce_args *a)
 {
+	const struct option opts[] = {
+		OPT_INTEGER("--interval", &a->interval, "SECONDS",
+			    "Seconds between cycles (default: 10); 0 = once", .flags = PARSE_OPT_MIN),
+		OPT_BOOL("--non-env-processes", &a->rules.non_env_processes,
+			 "Processes outside environments (default: off)",
+			 .flags = PARSE_OPT_NEGATABLE),
+		OPT_BOOL("--env-devices", &a->rules.env_devices,
+			 "Processes on devices their environment is not\n"
+			 "attached to (default: on)",
+			 .flags = PARSE_OPT_NEGATABLE | PARSE_OPT_USAGE_BREAK),
+		OPT_BOOL("--env-memory", &a->rules.env_memory,
+			 "Environments over their GPU memory (default: on)",
+			 .flags = PARSE_OPT_NEGATABLE),
+		OPT_INTEGER("--max-devices-per-user", &a->rules.max_devices_per_user, "MAXIMUM",
+			    "Devices a user may hold over all hosts",
+			    .seen = &a->rules.max_devices, .flags = PARSE_OPT_USAGE_BREAK),
+		OPT_CALLBACK("--max-devices-for-user", &a->rules, "USERNAME=MAXIMUM",
+			     enforce_limit_option, "Per-user exceptions to --max-devices-per-user",
+			     .flags = PARSE_OPT_MULTI | PARSE_OPT_USAGE_BREAK),
+		OPT_BOOL("--dry-run", &a->dry_run,
+			 "Print findings and \"[host] [dry-run] ...\" actions;\n"
+			 "contact no host for execution", .flags = PARSE_OPT_USAGE_BREAK),
+		OPT_INTEGER("--grace", &a->grace, "SECONDS",
+			    "Have the hosts SIGKILL processes still running\n"
+			    "SECONDS after SIGTERM (`usage execute --grace`;\n"
+			    "needs this genv on the hosts: 1.4.3 rejects it).\n"
+			    "Without it hosts send SIGTERM only, as in 1.4.3",
+			    .flags = PARSE_OPT_MIN, .seen = &a->grace_given),
+		OPT_END(),
+	};
+
+	cli_parse_options(&cli_cmd_remote_enforce, argc, argv, opts);
+}
+
+static int
+remote_enforce_run(int argc, char **argv, void *ctx)
+{
+	const struct remote_ctx *remote = ctx;
+	const struct hostlist *hosts = &remote->hosts;
+	const struct fanout_opts *fan = &remote->fan;
 	struct enforce_args a;
 	struct remote_enforce_options o;
 	int rc;
 
 	enforce_args_init(&a);
-	rc = enforce_parse_args(&remote_enforce_cmd, argc, argv, &a);
-	if (rc < 0) {
-		enforce_args_release(&a);
-		return rc == CLI_ENFORCE_HELP ? 0 : 2;
-	}
+	remote_enforce_parse(argc, argv, &a);
 	o.rules = &a.rules;
 	o.dry_run = a.dry_run;
 	o.grace = a.grace_given ? a.grace : -1;
-	o.exit_on_error = exit_on_error;
-	o.quiet = quiet;
+	o.exit_on_error = remote->exit_on_error;
+	o.quiet = remote->quiet;
 	if (a.interval == 0) {
 		rc = remote_enforce_cycle(hosts, fan, &o, &enforce_cli_sink) ? 1 : 0;
 	} else {

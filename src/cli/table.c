@@ -5,20 +5,10 @@
  */
 #include "compat.h"
 #include "cli/table.h"
-#include "cli/options.h"
 #include "core/timefmt.h"
 #include "util/strbuf.h"
 
 const char *const table_format_choices[] = { "csv", "tui", NULL };
-
-void
-table_opts_bind(struct cli_opt *opts, struct table_opts *o)
-{
-	opts[0] = (struct cli_opt){ "--no-header", NULL, CLI_OPT_FLAG, &o->no_header, NULL, NULL };
-	opts[1] = (struct cli_opt){ "--timestamp", NULL, CLI_OPT_FLAG, &o->timestamp, NULL, NULL };
-	opts[2] = (struct cli_opt){ "--format", NULL, CLI_OPT_CHOICE, &o->format,
-				    table_format_choices, NULL };
-}
 
 enum table_format
 table_opts_format(const struct table_opts *o)

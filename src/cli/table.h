@@ -13,7 +13,6 @@
 #include <time.h>
 
 struct strbuf;
-struct cli_opt;
 
 enum table_format {
 	TABLE_TUI,
@@ -31,11 +30,12 @@ struct table_opts {
 /* Choices of --format. */
 extern const char *const table_format_choices[];
 
-/*
- * The cli_opt entries for --no-header, --timestamp and --format bound to
- * o, written to opts[0..2] (the caller adds its own and the terminator).
- */
-void table_opts_bind(struct cli_opt *opts, struct table_opts *o);
+/* The option table entries of --no-header, --timestamp and --format for o. */
+#define OPT_TABLE_OPTIONS(o, timestamp_help) \
+	OPT_BOOL("--no-header", &(o)->no_header, "Do not print column headers"), \
+	OPT_BOOL("--timestamp", &(o)->timestamp, timestamp_help), \
+	OPT_CHOICE("--format", &(o)->format, table_format_choices, \
+		   "Output format; tui (the default) or csv")
 enum table_format table_opts_format(const struct table_opts *o);
 
 /*

@@ -58,13 +58,15 @@ takes_many(const struct option *o)
 	       (o->type == OPTION_CALLBACK && (o->flags & PARSE_OPT_MULTI));
 }
 
+/* The choices by their first spellings ("llm|llms": llm; llms is an alias). */
 static void
 add_choices(struct strbuf *sb, const char *const *choices, const char *open,
 	    const char *sep, const char *close)
 {
 	strbuf_addstr(sb, open);
 	for (size_t i = 0; choices[i]; i++)
-		strbuf_addf(sb, "%s%s", i ? sep : "", choices[i]);
+		strbuf_addf(sb, "%s%.*s", i ? sep : "", (int)strcspn(choices[i], "|"),
+			    choices[i]);
 	strbuf_addstr(sb, close);
 }
 
@@ -248,12 +250,25 @@ bad_choice(const struct option *o, const char *v, struct strbuf *err)
 	return PARSE_OPTIONS_ERROR;
 }
 
+/* The index of the choice v spells (any of its '|' spellings), or -1. */
 static int
 choice_index(const char *const *choices, const char *v)
 {
-	for (int i = 0; choices[i]; i++)
-		if (!strcmp(choices[i], v))
-			return i;
+	size_t vlen = strlen(v);
+
+	for (int i = 0; choices[i]; i++) {
+		const char *p = choices[i], *n;
+		size_t len;
+
+		if (!strchr(p, '|')) {
+			if (!strcmp(p, v))
+				return i;
+			continue;
+		}
+		while ((n = next_name(&p, &len)))
+			if (vlen == len && !strncmp(n, v, len))
+				return i;
+	}
 	return -1;
 }
 
@@ -787,12 +802,12 @@ add_invocation(struct strbuf *sb, const struct option *o)
 	}
 }
 
-/* Appends text from column col, wrapped at spaces before HELP_WIDTH. */
+/* Appends text from column col, wrapped at spaces before width (0: never). */
 static void
-add_wrapped(struct strbuf *out, const char *text, size_t len, size_t col)
+add_wrapped(struct strbuf *out, const char *text, size_t len, size_t col, size_t width)
 {
-	while (col + len > HELP_WIDTH) {
-		size_t cut = HELP_WIDTH - col;
+	while (width > col && col + len > width) {
+		size_t cut = width - col;
 
 		while (cut && text[cut] != ' ')
 			cut--;
@@ -814,11 +829,12 @@ add_wrapped(struct strbuf *out, const char *text, size_t len, size_t col)
 /*
  * One entry: the invocation indented by indent, its help from column col
  * (on the next line when the invocation does not leave two spaces), each
- * '\n' of the help starting a new line at col.
+ * '\n' of the help starting a new line at col, lines wrapped before width
+ * (0: not wrapped).
  */
 static void
 add_entry(struct strbuf *out, const char *invocation, const char *help, size_t indent,
-	  size_t col)
+	  size_t col, size_t width)
 {
 	size_t start = out->len;
 
@@ -837,7 +853,7 @@ add_entry(struct strbuf *out, const char *invocation, const char *help, size_t i
 	for (;;) {
 		const char *nl = strchr(help, '\n');
 
-		add_wrapped(out, help, nl ? (size_t)(nl - help) : strlen(help), col);
+		add_wrapped(out, help, nl ? (size_t)(nl - help) : strlen(help), col, width);
 		strbuf_addch(out, '\n');
 		if (!nl || !nl[1])
 			break;
@@ -878,9 +894,16 @@ add_subcommands(struct strbuf *out, const struct option *o, size_t col)
 	strbuf_addf(out, "\n%s:\n", o->help);
 	if (col < SUBCOMMAND_COLUMN)
 		col = SUBCOMMAND_COLUMN;
-	for (size_t i = 0; o->choices[i]; i++)
-		if (o->choice_help && o->choice_help[i])
-			add_entry(out, o->choices[i], o->choice_help[i], 4, col);
+	for (size_t i = 0; o->choices[i]; i++) {
+		struct strbuf name = STRBUF_INIT;
+
+		if (!o->choice_help || !o->choice_help[i])
+			continue;
+		strbuf_add(&name, o->choices[i], strcspn(o->choices[i], "|"));
+		/* a summary stays one line, as atop its own help */
+		add_entry(out, name.buf, o->choice_help[i], 4, col, 0);
+		strbuf_release(&name);
+	}
 }
 
 static void
@@ -889,7 +912,7 @@ add_options_title(struct strbuf *out, size_t col, int *done)
 	if (*done)
 		return;
 	strbuf_addstr(out, "\noptions:\n");
-	add_entry(out, "-h, --help", "show this help message and exit", 2, col);
+	add_entry(out, "-h, --help", "show this help message and exit", 2, col, HELP_WIDTH);
 	*done = 1;
 }
 
@@ -907,7 +930,7 @@ add_sections(struct strbuf *out, const struct option *opts, size_t col)
 			strbuf_addstr(out, "\npositional arguments:\n");
 		strbuf_reset(&inv);
 		add_invocation(&inv, &opts[i]);
-		add_entry(out, inv.buf, opts[i].help, 2, col);
+		add_entry(out, inv.buf, opts[i].help, 2, col, HELP_WIDTH);
 	}
 	for (size_t i = 0; opts[i].type != OPTION_END; i++) {
 		const struct option *o = &opts[i];
@@ -925,7 +948,7 @@ add_sections(struct strbuf *out, const struct option *opts, size_t col)
 		}
 		strbuf_reset(&inv);
 		add_invocation(&inv, o);
-		add_entry(out, inv.buf, o->help, 2, col);
+		add_entry(out, inv.buf, o->help, 2, col, HELP_WIDTH);
 	}
 	add_options_title(out, col, &options_done);
 	strbuf_release(&inv);

@@ -13,7 +13,8 @@
  * so that the usage line and the --help text are generated from the table
  * (argparse's layout: the help column at most at 24, long invocations on
  * their own line). Help strings break lines with '\n' where their author
- * wants; lines that would pass column 80 are also wrapped at spaces.
+ * wants; option help that would pass column 80 is also wrapped at spaces
+ * (a subcommand's one-line summary is not).
  *
  * The engine neither prints nor exits: parse_options() returns what
  * happened and an error message, and the caller prints them.
@@ -84,7 +85,8 @@ struct option {
 	unsigned flags;
 	int xgroup;            /* mutually exclusive group (0: none) */
 	int *seen;             /* set to 1 when given; may be NULL */
-	const char *const *choices;       /* NULL-terminated */
+	const char *const *choices;       /* NULL-terminated; "llm|llms": the
+					     second is an alias, never shown */
 	const char *const *choice_help;   /* SUBCOMMAND: NULL entries are not listed */
 	long min;              /* INTEGER with PARSE_OPT_MIN */
 	parse_opt_cb *callback;

@@ -335,7 +335,7 @@ positionals(void **state UNUSED)
 static void
 subcommands(void **state UNUSED)
 {
-	static const char *const names[] = { "activate", "devices", NULL };
+	static const char *const names[] = { "activate", "devices|dev", NULL };
 	int sub = -1, quiet = 0;
 	const struct option opts[] = {
 		OPT_SUBCOMMAND(&sub, "SUBCOMMAND", "subcommands", .names = "SUBCOMMAND",
@@ -350,6 +350,9 @@ subcommands(void **state UNUSED)
 	sub = -1;
 	assert_int_equal(parse(opts, "-q"), 2);
 	assert_int_equal(sub, -1);
+	/* an alias is accepted, never listed */
+	assert_int_equal(parse(opts, "dev"), 1);
+	assert_int_equal(sub, 1);
 	expect_error(opts, "nosuch", "argument SUBCOMMAND: invalid choice: 'nosuch' "
 		     "(choose from 'activate', 'devices')");
 	expect_error(opts, "--bogus", "argument SUBCOMMAND: invalid choice: '--bogus' "
