@@ -169,6 +169,7 @@ UNIT_TESTS = \
 	test-project-config \
 	test-prom \
 	test-protect \
+	test-quote \
 	test-run \
 	test-shell \
 	test-smi-filter \

@@ -8,6 +8,7 @@
  */
 #include "compat.h"
 #include "cli/cli.h"
+#include "util/quote.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
@@ -239,6 +240,32 @@ cli_help(const struct cli_cmd *cmd)
 {
 	print_help(frame_of(cmd));
 	return 0;
+}
+
+void
+cli_add_value(struct strbuf *out, const char *value)
+{
+	static int tty = -1;
+
+	if (tty < 0)
+		tty = isatty(STDOUT_FILENO);
+	if (tty)
+		quote_display(out, value);
+	else
+		strbuf_addstr(out, value);
+}
+
+void
+cli_print_line(FILE *out, const char *prefix, const char *text)
+{
+	struct strbuf line = STRBUF_INIT;
+
+	if (prefix)
+		quote_display(&line, prefix);
+	quote_display(&line, text);
+	strbuf_addch(&line, '\n');
+	fwrite(line.buf, 1, line.len, out);
+	strbuf_release(&line);
 }
 
 int

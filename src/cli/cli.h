@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include "util/parse-options.h"
 
+struct strbuf;
+
 enum cli_cmd_flags {
 	CMD_HIDDEN      = 1 << 0,  /* not listed in its parent's help */
 	CMD_HELP_STDERR = 1 << 1,  /* stdout is eval'ed: help goes to stderr */
@@ -96,6 +98,19 @@ int cli_parse_subcommand(const struct cli_cmd *cmd, int argc, char **argv,
  */
 int cli_run_subcommand(const struct cli_cmd *cmd, int argc, char **argv,
 		       const struct option *opts, const struct cli_cmd *dflt, void *ctx);
+
+/*
+ * Prints prefix (may be NULL) and text, both quote_display()ed, and a
+ * newline: for lines others wrote (a host's stderr, names in findings).
+ */
+void cli_print_line(FILE *out, const char *prefix, const char *text);
+
+/*
+ * Appends a value as the query commands print it: as it is for a script,
+ * but quote_display()ed when stdout is a terminal (as ls -q is the
+ * default there), so that others' ids and names cannot drive it.
+ */
+void cli_add_value(struct strbuf *out, const char *value);
 
 /* Prints "<message>\n" on stderr (1.4.3 prints its errors bare); error.c. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -27,7 +27,7 @@ print_config(const struct env_config *c, enum config_field field)
 	switch (field) {
 	case FIELD_GPU_MEMORY:
 		if (c->gpu_memory)
-			printf("%s\n", c->gpu_memory);
+			cli_print_line(stdout, NULL, c->gpu_memory);
 		break;
 	case FIELD_GPUS:
 		if (c->has_gpus)
@@ -35,15 +35,15 @@ print_config(const struct env_config *c, enum config_field field)
 		break;
 	case FIELD_NAME:
 		if (c->name)
-			printf("%s\n", c->name);
+			cli_print_line(stdout, NULL, c->name);
 		break;
 	case FIELD_NONE:
 		if (c->gpu_memory)
-			printf("gpu-memory: %s\n", c->gpu_memory);
+			cli_print_line(stdout, "gpu-memory: ", c->gpu_memory);
 		if (c->has_gpus)
 			printf("gpus: %ld\n", c->gpus);
 		if (c->name)
-			printf("name: %s\n", c->name);
+			cli_print_line(stdout, "name: ", c->name);
 		break;
 	}
 }

@@ -117,6 +117,23 @@ static const struct cli_cmd devices_query_cmd = {
 	.run = devices_query,
 };
 
+/* EID+GPU_MEMORY+TIME, the time's space as '_' */
+static void
+query_attachment(struct strbuf *out, const struct attachment *a, size_t nth)
+{
+	struct strbuf time = STRBUF_INIT;
+
+	strbuf_addstr(out, nth ? " " : "");
+	cli_add_value(out, a->eid);
+	strbuf_addch(out, '+');
+	cli_add_value(out, a->gpu_memory ? a->gpu_memory : "");
+	strbuf_addch(out, '+');
+	for (const char *c = a->time; *c; c++)
+		strbuf_addch(&time, *c == ' ' ? '_' : *c);
+	cli_add_value(out, time.buf);
+	strbuf_release(&time);
+}
+
 static void
 query_device(struct strbuf *out, const struct device *d, const struct strvec *q)
 {
@@ -128,19 +145,15 @@ query_device(struct strbuf *out, const struct device *d, const struct strvec *q)
 		if (!strcmp(f, "index")) {
 			strbuf_addf(out, "%ld", d->index);
 		} else if (!strcmp(f, "eids")) {
-			for (size_t j = 0; j < d->att_nr; j++)
-				strbuf_addf(out, "%s%s", j ? " " : "", d->att[j].eid);
-		} else if (!strcmp(f, "total_memory")) {
-			strbuf_addstr(out, d->total_memory);
-		} else if (!strcmp(f, "attachments")) {
 			for (size_t j = 0; j < d->att_nr; j++) {
-				const struct attachment *a = &d->att[j];
-
-				strbuf_addf(out, "%s%s+%s+", j ? " " : "", a->eid,
-					    a->gpu_memory ? a->gpu_memory : "");
-				for (const char *c = a->time; *c; c++)
-					strbuf_addch(out, *c == ' ' ? '_' : *c);
+				strbuf_addstr(out, j ? " " : "");
+				cli_add_value(out, d->att[j].eid);
 			}
+		} else if (!strcmp(f, "total_memory")) {
+			cli_add_value(out, d->total_memory);
+		} else if (!strcmp(f, "attachments")) {
+			for (size_t j = 0; j < d->att_nr; j++)
+				query_attachment(out, &d->att[j], j);
 		}
 	}
 	strbuf_addch(out, '\n');

@@ -69,18 +69,20 @@ enforce_args_release(struct enforce_args *a)
 	enforce_options_release(&a->rules);
 }
 
-/* Findings and actions on stdout, the rest on stderr, in the order said. */
+/*
+ * Findings and actions on stdout, the rest on stderr, in the order said;
+ * escaped: they hold environment ids, user names and hosts' output.
+ */
 static void
 print_line(void *data, enum enforce_stream stream, const char *line)
 {
 	(void)data;
 	if (stream == ENFORCE_OUT) {
-		fputs(line, stdout);
-		putchar('\n');
+		cli_print_line(stdout, NULL, line);
 		return;
 	}
 	fflush(stdout);
-	fprintf(stderr, "%s\n", line);
+	cli_print_line(stderr, NULL, line);
 }
 
 static void

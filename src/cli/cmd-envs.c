@@ -114,26 +114,29 @@ query_env(struct strbuf *out, const struct env *e, const struct strvec *q)
 
 		if (i)
 			strbuf_addch(out, ',');
+		/* others' text: escaped on a terminal (cli_add_value) */
 		if (!strcmp(f, "eid"))
-			strbuf_addstr(out, e->eid);
+			cli_add_value(out, e->eid);
 		else if (!strcmp(f, "creation"))
-			strbuf_addstr(out, e->creation);
+			cli_add_value(out, e->creation);
 		else if (!strcmp(f, "uid"))
 			strbuf_addf(out, "%lld", e->uid);
 		else if (!strcmp(f, "username"))
-			strbuf_addstr(out, e->username ? e->username : "");
+			cli_add_value(out, e->username ? e->username : "");
 		else if (!strcmp(f, "config.name"))
-			strbuf_addstr(out, e->config.name ? e->config.name : "");
+			cli_add_value(out, e->config.name ? e->config.name : "");
 		else if (!strcmp(f, "config.gpus")) {
 			if (e->config.has_gpus)
 				strbuf_addf(out, "%ld", e->config.gpus);
 		} else if (!strcmp(f, "config.gpu_memory"))
-			strbuf_addstr(out, e->config.gpu_memory ? e->config.gpu_memory : "");
+			cli_add_value(out, e->config.gpu_memory ? e->config.gpu_memory : "");
 		else if (!strcmp(f, "pids"))
 			table_join_longs(out, e->pids, e->pids_nr, " ");
 		else if (!strcmp(f, "kernel_ids"))
-			for (size_t j = 0; j < e->kernel_ids.nr; j++)
-				strbuf_addf(out, "%s%s", j ? " " : "", e->kernel_ids.v[j]);
+			for (size_t j = 0; j < e->kernel_ids.nr; j++) {
+				strbuf_addstr(out, j ? " " : "");
+				cli_add_value(out, e->kernel_ids.v[j]);
+			}
 	}
 	strbuf_addch(out, '\n');
 }
@@ -207,8 +210,10 @@ envs_find_run(int argc, char **argv, void *data)
 		} else {
 			match = strvec_has(&e->kernel_ids, kernel_id);
 		}
-		if (match)
-			strbuf_addf(&out, "%s\n", e->eid);
+		if (match) {
+			cli_add_value(&out, e->eid);
+			strbuf_addch(&out, '\n');
+		}
 	}
 	envs_release(&envs);
 	return admin_finish(rc, &out, &err);

@@ -85,6 +85,17 @@ static const struct cli_cmd *const remote_subcmds[] = {
 
 /* ---- output of per-host problems (host order) ---- */
 
+/* "[host] text" on stderr: the text comes from the host, escaped */
+static void
+print_host_line(const char *host, const char *text)
+{
+	struct strbuf prefix = STRBUF_INIT;
+
+	strbuf_addf(&prefix, "[%s] ", host);
+	cli_print_line(stderr, prefix.buf, text);
+	strbuf_release(&prefix);
+}
+
 /*
  * Prints each failed host's message (unless -q) and each answering host's
  * stderr lines as "[host] line". With -e, stops at the first failure and
@@ -99,16 +110,14 @@ report_hosts(const struct remote_ctx *ctx, const struct fanout_result *res, size
 	for (size_t i = 0; i < n; i++) {
 		if (!res[i].ok) {
 			failed++;
-			if (ctx->exit_on_error) {
-				fprintf(stderr, "%s\n", res[i].error.buf);
+			if (ctx->exit_on_error || !ctx->quiet)
+				cli_print_line(stderr, NULL, res[i].error.buf);
+			if (ctx->exit_on_error)
 				return -1;
-			}
-			if (!ctx->quiet)
-				fprintf(stderr, "%s\n", res[i].error.buf);
 			continue;
 		}
 		for (size_t j = 0; j < res[i].warnings.nr; j++)
-			fprintf(stderr, "[%s] %s\n", res[i].host->name, res[i].warnings.v[j]);
+			print_host_line(res[i].host->name, res[i].warnings.v[j]);
 	}
 	return failed;
 }
@@ -287,11 +296,11 @@ remote_query(int argc, char **argv, void *data)
 				if (q)
 					strbuf_addch(&out, ',');
 				if (!strcmp(field, "hostname"))
-					strbuf_addstr(&out, res[i].host->name);
+					cli_add_value(&out, res[i].host->name);
 				else if (!strcmp(field, "eid"))
-					strbuf_addstr(&out, env->eid);
+					cli_add_value(&out, env->eid);
 				else
-					strbuf_addstr(&out, env->creation);
+					cli_add_value(&out, env->creation);
 			}
 			strbuf_addch(&out, '\n');
 		}
@@ -348,7 +357,7 @@ choose_hosts(const struct remote_ctx *ctx, const struct fanout_result *res, long
 			if (device_is_available(&devs->v[d], gpu_memory, &ok, &err) < 0) {
 				/* a remote attachment with a memory string we cannot read */
 				if (!ctx->quiet)
-					fprintf(stderr, "[%s] %s\n", res[i].host->name, err.buf);
+					print_host_line(res[i].host->name, err.buf);
 				ok = 0;
 			}
 			usable += ok != 0;

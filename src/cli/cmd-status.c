@@ -7,6 +7,7 @@
 #include "cli/active.h"
 #include "cli/cli.h"
 #include "core/active.h"
+#include "util/quote.h"
 #include "util/strbuf.h"
 
 static const char *
@@ -30,11 +31,28 @@ gpus_or_na(const char *v)
 	return v;
 }
 
+/* The configuration block; the values are escaped (quote_display). */
+static void
+print_configuration(void)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	strbuf_addstr(&out, "\nConfiguration\n    Name: ");
+	quote_display(&out, value_or_na(getenv("GENV_ENVIRONMENT_NAME")));
+	strbuf_addstr(&out, "\n    Device count: ");
+	quote_display(&out, gpus_or_na(getenv("GENV_GPUS")));
+	strbuf_addstr(&out, "\n    GPU memory capacity: ");
+	quote_display(&out, value_or_na(getenv("GENV_GPU_MEMORY")));
+	strbuf_addstr(&out, "\n\n");
+	fwrite(out.buf, 1, out.len, stdout);
+	strbuf_release(&out);
+}
+
 static int
 status_run(int argc, char **argv, void *ctx UNUSED)
 {
 	const struct option opts[] = { OPT_END() };
-	struct strbuf err = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, line = STRBUF_INIT;
 	const char *eid;
 	long *idx = NULL;
 	size_t nr = 0;
@@ -46,7 +64,10 @@ status_run(int argc, char **argv, void *ctx UNUSED)
 		printf("Environment is not active\n");
 		return 0;
 	}
-	printf("Environment is active (%s)\n", eid);
+	strbuf_addstr(&line, "Environment is active (");
+	quote_display(&line, eid);
+	strbuf_addstr(&line, ")\n");
+	fwrite(line.buf, 1, line.len, stdout);
 	rc = 1;
 	if (active_attached_indices(eid, &idx, &nr, &err) < 0) {
 		cli_error("%s", err.buf);
@@ -60,18 +81,12 @@ status_run(int argc, char **argv, void *ctx UNUSED)
 	} else {
 		printf("Detached from GPUs\n");
 	}
-	printf("\nConfiguration\n"
-	       "    Name: %s\n"
-	       "    Device count: %s\n"
-	       "    GPU memory capacity: %s\n"
-	       "\n",
-	       value_or_na(getenv("GENV_ENVIRONMENT_NAME")),
-	       gpus_or_na(getenv("GENV_GPUS")),
-	       value_or_na(getenv("GENV_GPU_MEMORY")));
+	print_configuration();
 	rc = 0;
 out:
 	free(idx);
 	strbuf_release(&err);
+	strbuf_release(&line);
 	return rc;
 }
 

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * table.c: tui/csv rows and the time column shared by the listing
- * commands, formatted exactly as genv 1.4.3 prints them.
+ * commands, formatted exactly as genv 1.4.3 prints them, except that the
+ * control characters of a cell are escaped (quote_display()).
  */
 #include "compat.h"
 #include "cli/table.h"
 #include "core/timefmt.h"
+#include "util/quote.h"
 #include "util/strbuf.h"
 
 const char *const table_format_choices[] = { "csv", "tui", NULL };
@@ -31,9 +33,10 @@ utf8_width(const char *s)
 void
 table_pad(struct strbuf *out, const char *s, size_t width)
 {
-	size_t n = utf8_width(s);
+	size_t start = out->len, n;
 
-	strbuf_addstr(out, s);
+	quote_display(out, s);
+	n = utf8_width(out->buf + start);
 	for (; n < width; n++)
 		strbuf_addch(out, ' ');
 }
@@ -46,11 +49,11 @@ table_row(struct strbuf *out, enum table_format fmt, const size_t *widths,
 		if (fmt == TABLE_CSV) {
 			if (i)
 				strbuf_addch(out, ',');
-			strbuf_addstr(out, cells[i]);
+			quote_display(out, cells[i]);
 		} else if (i + 1 < ncells) {
 			table_pad(out, cells[i], widths[i]);
 		} else {
-			strbuf_addstr(out, cells[i]);
+			quote_display(out, cells[i]);
 		}
 	}
 	strbuf_addch(out, '\n');

@@ -5,6 +5,8 @@
  * column padded to its width, never truncated, no separator, so a long
  * value overflows into the next column) and "csv" rows are the values
  * joined by commas without quoting. Scripts parse both, byte for byte.
+ * Cells are others' text (names, ids, host names): both show them with
+ * quote_display(), so that no control character reaches the terminal.
  */
 #ifndef GENV_CLI_TABLE_H
 #define GENV_CLI_TABLE_H
@@ -39,8 +41,9 @@ extern const char *const table_format_choices[];
 enum table_format table_opts_format(const struct table_opts *o);
 
 /*
- * Appends s left-justified to width characters (Python's {s:<width}:
- * width counts characters, not bytes, and a longer s is kept whole).
+ * Appends s (quote_display()ed) left-justified to width characters
+ * (Python's {s:<width}: width counts characters, not bytes, and a longer
+ * s is kept whole).
  */
 void table_pad(struct strbuf *out, const char *s, size_t width);
 

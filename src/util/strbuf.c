@@ -135,8 +135,7 @@ strbuf_addpad(struct strbuf *sb, const char *s, size_t width)
 		strbuf_addch(sb, ' ');
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not one. */
-static size_t
+size_t
 utf8_sequence(const unsigned char *s)
 {
 	unsigned c = s[0];

@@ -46,6 +46,11 @@ void strbuf_addpad(struct strbuf *sb, const char *s, size_t width);
  * replaced by U+FFFD, so that JSON and other UTF-8-only formats accept it.
  */
 void strbuf_add_utf8(struct strbuf *sb, const char *s);
+/*
+ * The length of the valid UTF-8 sequence at s (1 to 4; 1 for any ASCII
+ * byte), or 0 when s does not start one (the checks of strbuf_add_utf8()).
+ */
+size_t utf8_sequence(const unsigned char *s);
 /* Appends ": <strerror(errnum)>". */
 void strbuf_add_errno(struct strbuf *sb, int errnum);
 
