@@ -123,7 +123,8 @@ test_expect_success 'no ollama, an active environment, bad options: clear errors
 	test_expect_code 2 genv llm serve m --port 70000 2>err &&
 	test_expect_code 2 genv llm serve m --gpu-memory 4gb 2>err &&
 	test_expect_code 1 genv llm serve m --gpus 3 2>err &&
-	echo "No available devices" >want && test_cmp want err &&
+	printf "%s\n" "No available devices" "requested 3 GPUs, this machine has 2" >want &&
+	test_cmp want err &&
 	genv envs ps --no-header >out && test ! -s out
 '
 

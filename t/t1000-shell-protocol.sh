@@ -131,7 +131,7 @@ test_expect_success 'reconfigure of an unregistered env is a clear error' '
 test_expect_success 'a failed activate leaves no env behind (1.4.3 kept it)' '
 	cp "$GENV_TMPDIR/envs.json" before &&
 	test_expect_code 1 genv activate --shell $$ --id greedy --gpus 9 >out 2>err &&
-	echo "No available devices" >expect &&
+	printf "%s\n" "No available devices" "requested 9 GPUs, this machine has 4" >expect &&
 	test_cmp expect err && test ! -s out &&
 	test_cmp before "$GENV_TMPDIR/envs.json"
 '

@@ -74,7 +74,8 @@ test_expect_success 'attach --count, --index, from GENV_GPUS, and -o' '
 	GENV_ENVIRONMENT_ID=at genv attach --count 1 && test "$(attached at)" = 2 &&
 	GENV_ENVIRONMENT_ID=at genv attach --index 3 && test "$(attached at)" = 2,3 &&
 	test_expect_code 1 env GENV_ENVIRONMENT_ID=at genv attach --index 0 2>err &&
-	echo "Device 0 is not available" >expect && test_cmp expect err &&
+	printf "%s\n" "Device 0 is not available" "held: 0 (root, <1m)" >expect &&
+	test_cmp expect err &&
 	GENV_ENVIRONMENT_ID=at genv attach --index 0 -o && test "$(attached at)" = 0,2,3 &&
 	GENV_ENVIRONMENT_ID=at GENV_GPUS=1 genv attach && test "$(attached at)" = 0,2,3 &&
 	GENV_ENVIRONMENT_ID=at genv attach && test "$(attached at)" = 0,2,3
@@ -82,7 +83,9 @@ test_expect_success 'attach --count, --index, from GENV_GPUS, and -o' '
 
 test_expect_success 'attach errors: no devices, out-of-range index, exclusive modes' '
 	test_expect_code 1 env GENV_ENVIRONMENT_ID=at genv attach --count 4 2>err &&
-	echo "No available devices" >expect && test_cmp expect err &&
+	printf "%s\n" "No available devices" \
+		"requested 4 GPUs (3 already attached), 0 of 4 available; held: 1 (root, <1m)" \
+		>expect && test_cmp expect err &&
 	test_expect_code 1 env GENV_ENVIRONMENT_ID=at genv attach --index 7 2>err &&
 	echo "Device 7 does not exist" >expect && test_cmp expect err &&
 	test_expect_code 2 env GENV_ENVIRONMENT_ID=at genv attach --index 1 --count 1 2>err &&

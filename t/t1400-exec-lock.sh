@@ -49,10 +49,25 @@ test_expect_success 'exec: exit status passthrough, 127 for a missing program, 1
 	envs_empty && no_attachments
 '
 
-test_expect_success 'exec: no available devices: exit 1, command not run, nothing registered' '
-	test_expect_code 1 genv exec --gpus 3 -- touch ran 2>err &&
-	echo "No available devices" >expect && test_cmp expect err &&
+test_expect_success 'exec: no available devices: exit 75, command not run, nothing registered' '
+	test_expect_code 75 genv exec --gpus 3 -- touch ran 2>err &&
+	printf "%s\n" "No available devices" "requested 3 GPUs, this machine has 2" >expect &&
+	test_cmp expect err &&
 	test ! -e ran && envs_empty
+'
+
+test_expect_success 'exec: 75 when the GPUs are taken, the command'"'"'s own 1 otherwise' '
+	rm -f started ran
+	genv exec --gpus 2 --name hog -- sh -c "touch started; exec sleep 30" &
+	pid=$! && test_track_pid $pid &&
+	test_wait_for 10 test -e started &&
+	test_expect_code 75 genv exec --gpus 1 -- touch ran 2>err &&
+	test ! -e ran &&
+	echo "No available devices" >expect && head -n 1 err >first && test_cmp expect first &&
+	grep -qx "requested 1 GPU, 0 of 2 available; held: 0 (root/hog, <1m), 1 (root/hog, <1m)" err &&
+	test_expect_code 1 genv exec --gpus 1 -o -- sh -c "exit 1" &&
+	kill $pid && wait $pid;
+	test_wait_for 10 envs_empty
 '
 
 test_expect_success 'exec: usage errors' '

@@ -240,7 +240,9 @@ test_expect_success 'attach --count grows, then errors keep the state' '
 	echo "Requested more devices (5) than total available (4)" >expect &&
 	test_cmp expect err &&
 	test_expect_code 1 genv devices attach --eid c --count 2 >out 2>err &&
-	echo "No available devices" >expect &&
+	printf "%s\n" "No available devices" \
+		"requested 2 GPUs with 8g each, 1 of 4 available; held: 0 (alice, <1m), 1 (alice, <1m), 2 (alice 8g, <1m), 3 (alice, <1m)" \
+		>expect &&
 	test_cmp expect err &&
 	test ! -s out &&
 	cmp before "$GENV_TMPDIR/devices.json"
@@ -249,7 +251,7 @@ test_expect_success 'attach --count grows, then errors keep the state' '
 test_expect_success 'attach --index: not available, then over-subscription' '
 	setup_attach_state s-attach &&
 	test_expect_code 1 genv devices attach --eid c --index 0 2>err &&
-	echo "Device 0 is not available" >expect &&
+	printf "%s\n" "Device 0 is not available" "held: 0 (alice, <1m)" >expect &&
 	test_cmp expect err &&
 	echo 0 >expect &&
 	genv devices attach --eid c --index 0 --allow-over-subscription >out &&
@@ -289,7 +291,8 @@ test_expect_success 'memory capacities share a device until it is full' '
 	genv devices attach --eid c --count 1 >out &&
 	test_cmp expect out &&
 	test_expect_code 1 genv devices attach --eid a --count 1 2>err &&
-	echo "No available devices" >expect &&
+	printf "%s\n" "No available devices" \
+		"requested 1 GPU, 0 of 1 available; held: 0 (alice 8g, <1m; alice 8g, <1m)" >expect &&
 	test_cmp expect err &&
 	genv devices query --query eids >out &&
 	echo "b c" >expect &&

@@ -14,6 +14,11 @@ for ((i = 0; i < N; i++)); do
 	SLEEPERS+=("$p")
 done
 
+# "0 (WHO, <1m), 1 (WHO, <1m), ...": every GPU held by a winner just now
+held_by() {
+	seq 0 $((GPUS - 1)) | awk -v who="$1" '{ printf "%s%d (%s, <1m)", (NR > 1 ? ", " : ""), $1, who }'
+}
+
 test_expect_success "$N concurrent activate+attach on $GPUS GPUs: exactly $GPUS succeed" '
 	mkdir -p res &&
 	for ((i = 0; i < N; i++)); do
@@ -35,7 +40,8 @@ test_expect_success "$N concurrent activate+attach on $GPUS GPUs: exactly $GPUS 
 		if [ "$(cat res/rc.$i)" = 0 ]; then
 			test ! -s $f || exit 1
 		else
-			echo "No available devices" >expect &&
+			printf "%s\n" "No available devices" \
+				"requested 1 GPU, 0 of $GPUS available; held: $(held_by "uid 0")" >expect &&
 			test_cmp expect $f || exit 1
 		fi
 	done
@@ -93,7 +99,8 @@ test_expect_success "$N concurrent shells running genv activate --gpus 1: exactl
 		if [ "$(cat $f)" = 0 ]; then
 			grep -qx "_genv_set_env GENV_ENVIRONMENT_ID ${SLEEPERS[$i]}" sh/out.$i || exit 1
 		else
-			echo "No available devices" >expect &&
+			printf "%s\n" "No available devices" \
+				"requested 1 GPU, 0 of $GPUS available; held: $(held_by root)" >expect &&
 			test_cmp expect sh/err.$i &&
 			test ! -s sh/out.$i || exit 1
 		fi

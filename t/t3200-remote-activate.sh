@@ -72,6 +72,7 @@ test_expect_success 'taken meanwhile: the loser of a race moves on to the next h
 	echo "landed on gpu-server-2" >expect &&
 	test_cmp expect out &&
 	printf "%s\n" "No available devices" \
+		"requested 1 GPU, 0 of 1 available; held: 0 (uid 0, <1m)" \
 		"genv: could not reserve GPUs on gpu-server-1 (taken meanwhile)" \
 		"genv: trying the next host" >expect.err &&
 	test_cmp expect.err err &&
@@ -88,6 +89,7 @@ test_expect_success 'taken meanwhile and no other host: fail cleanly' '
 	test_expect_code 1 env GENV_SSH=$TRASH/thief-ssh genv remote -H gpu-server-1 activate \
 		--gpus 1 </dev/null >out 2>err &&
 	printf "%s\n" "No available devices" \
+		"requested 1 GPU, 0 of 1 available; held: 0 (uid 0, <1m)" \
 		"genv: could not reserve GPUs on gpu-server-1 (taken meanwhile)" \
 		"Cannot find a host with enough available resources" >expect.err &&
 	test_cmp expect.err err &&

@@ -16,6 +16,9 @@
 
 #include <unistd.h>
 
+/* sysexits.h's EX_TEMPFAIL: the GPUs asked for are taken; try again later */
+#define EXEC_NO_DEVICES 75
+
 static int
 exec_run(int argc, char **argv, void *ctx UNUSED)
 {
@@ -37,7 +40,7 @@ exec_run(int argc, char **argv, void *ctx UNUSED)
 	struct env_config config = ENV_CONFIG_INIT;
 	struct strbuf err = STRBUF_INIT, eid = STRBUF_INIT, indices = STRBUF_INIT;
 	struct shell_env env;
-	int pos, rc = 1;
+	int pos, refused = 0, rc = 1;
 
 	pos = cli_parse_options(&cli_cmd_exec, argc, argv, opts);
 	rc = active_check_options(&cli_cmd_exec, "--id/--eid", &o, seen_gpus);
@@ -52,8 +55,10 @@ exec_run(int argc, char **argv, void *ctx UNUSED)
 	o.pid = (long)getpid();
 	o.has_config = o.name || o.gpu_memory || seen_gpus;
 
+	o.refused = &refused;
 	if (store_activate(&o, &config, &indices, &err) < 0) {
 		cli_error("%s", err.buf);
+		rc = refused ? EXEC_NO_DEVICES : 1;
 		goto out;
 	}
 	active_shell_env(&env, eid.buf, &config, indices.buf);
@@ -80,7 +85,8 @@ const struct cli_cmd cli_cmd_exec = {
 	"with GENV_ENVIRONMENT_ID, CUDA_VISIBLE_DEVICES (-1 when none),\n"
 	"CUDA_DEVICE_ORDER=PCI_BUS_ID and the configuration variables, and\n"
 	"releases the environment and its devices when COMMAND ends. Exits with\n"
-	"COMMAND's status (128+N if signal N killed it, 127 if not found).\n"
+	"COMMAND's status (128+N if signal N killed it, 127 if not found), or\n"
+	"75 without running it when the GPUs asked for are not available.\n"
 	"SIGINT, SIGTERM and SIGHUP are passed on to COMMAND.\n",
 	.run = exec_run,
 };

@@ -44,6 +44,122 @@ device_is_available(const struct device *d, const char *gpu_memory,
 	return 0;
 }
 
+/*
+ * Appends s with control characters (C0, DEL, UTF-8 C1) as \xHH: holders'
+ * names are other users' text on our terminal. Local until util grows one.
+ */
+static void
+add_escaped(struct strbuf *sb, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			strbuf_addf(sb, "\\x%02x", *p);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			strbuf_addf(sb, "\\x%02x", *++p);
+		else
+			strbuf_addch(sb, (char)*p);
+	}
+}
+
+/* "3h", "12m", "1d": how long ago stamp was; "<1m" under a minute. */
+static void
+add_age(struct strbuf *sb, const char *stamp, time_t now)
+{
+	time_t then;
+	long long s;
+
+	if (genv_time_parse(stamp, &then) < 0) {
+		strbuf_addstr(sb, "since ?");
+		return;
+	}
+	s = now > then ? (long long)(now - then) : 0;
+	if (s < 60)
+		strbuf_addstr(sb, "<1m");
+	else if (s < 3600)
+		strbuf_addf(sb, "%lldm", s / 60);
+	else if (s < 86400)
+		strbuf_addf(sb, "%lldh", s / 3600);
+	else
+		strbuf_addf(sb, "%lldd", s / 86400);
+}
+
+/* "0 (alice/train, 3h; bob, 12m)": a device and who holds it since when. */
+static void
+add_holders(struct strbuf *sb, const struct device *d, const struct envs *envs,
+	    time_t now)
+{
+	strbuf_addf(sb, "%ld (", d->index);
+	for (size_t i = 0; i < d->att_nr; i++) {
+		const struct env *e = envs_find(envs, d->att[i].eid);
+
+		if (i)
+			strbuf_addstr(sb, "; ");
+		if (!e) {
+			strbuf_addstr(sb, "environment ");
+			add_escaped(sb, d->att[i].eid);
+		} else {
+			if (e->username)
+				add_escaped(sb, e->username);
+			else
+				strbuf_addf(sb, "uid %lld", e->uid);
+			if (e->config.name) {
+				strbuf_addch(sb, '/');
+				add_escaped(sb, e->config.name);
+			}
+		}
+		if (d->att[i].gpu_memory)
+			strbuf_addf(sb, " %s", d->att[i].gpu_memory);
+		strbuf_addstr(sb, ", ");
+		add_age(sb, d->att[i].time, now);
+	}
+	strbuf_addch(sb, ')');
+}
+
+/*
+ * The second line of a refused count request: what was asked, what is
+ * free and who holds the rest.
+ */
+static void
+explain_shortage(const struct devices *devs, const char *eid,
+		 const struct attach_request *req, struct strbuf *err)
+{
+	struct strbuf ignored = STRBUF_INIT;
+	size_t have = devices_attached_count(devs, eid), free_nr = 0;
+	time_t now = clock_wall();
+	const char *sep = "; held: ";
+
+	strbuf_addf(err, "\nrequested %ld GPU%s", req->count, req->count == 1 ? "" : "s");
+	if (req->gpu_memory)
+		strbuf_addf(err, " with %s each", req->gpu_memory);
+	if (have)
+		strbuf_addf(err, " (%zu already attached)", have);
+	if ((size_t)req->count > devs->nr) {
+		strbuf_addf(err, ", this machine has %zu", devs->nr);
+		return;
+	}
+	for (size_t i = 0; i < devs->nr; i++) {
+		int available = 0;
+
+		if (!device_has_eid(&devs->v[i], eid) &&
+		    !device_is_available(&devs->v[i], req->gpu_memory, &available, &ignored) &&
+		    available)
+			free_nr++;
+	}
+	strbuf_addf(err, ", %zu of %zu available", free_nr, devs->nr);
+	for (size_t i = 0; i < devs->nr; i++) {
+		const struct device *d = &devs->v[i];
+
+		if (!d->att_nr || device_has_eid(d, eid))
+			continue;
+		strbuf_addstr(err, sep);
+		sep = ", ";
+		add_holders(err, d, req->envs, now);
+	}
+	strbuf_release(&ignored);
+}
+
 static int
 cmp_attachments(const void *a, const void *b)
 {
@@ -56,7 +172,8 @@ cmp_attachments(const void *a, const void *b)
 /*
  * 1.4.3's find_available_devices over the devices eid is not attached to:
  * the available ones in index order, then (over-subscribing) the others,
- * least attached first. Fills picked[] with count devices.
+ * least attached first. Fills picked[] with count devices; returns 1
+ * (and says nothing) when there are not that many.
  */
 static int
 find_available(struct devices *devs, const char *eid, size_t count,
@@ -95,13 +212,32 @@ find_available(struct devices *devs, const char *eid, size_t count,
 			picked[nr++] = busy[i];
 	}
 	if (nr < count) {
-		strbuf_addstr(err, "No available devices");
+		rc = 1;
 		goto out;
 	}
 	rc = 0;
 out:
 	free(busy);
 	return rc;
+}
+
+/* Fails a request that asks for more than is available. */
+static int
+refuse(const struct attach_request *req)
+{
+	if (req->refused)
+		*req->refused = 1;
+	return -1;
+}
+
+/* 1.4.3's message, then with req->envs the numbers and the holders. */
+static void
+no_available(const struct devices *devs, const char *eid,
+	     const struct attach_request *req, struct strbuf *err)
+{
+	strbuf_addstr(err, "No available devices");
+	if (req->envs)
+		explain_shortage(devs, eid, req, err);
 }
 
 static int
@@ -121,7 +257,11 @@ attach_index(struct devices *devs, const char *eid, const struct attach_request 
 		return -1;
 	if (!available && !req->over_subscribe) {
 		strbuf_addf(err, "Device %ld is not available", req->index);
-		return -1;
+		if (req->envs && d->att_nr) {
+			strbuf_addstr(err, "\nheld: ");
+			add_holders(err, d, req->envs, clock_wall());
+		}
+		return refuse(req);
 	}
 	device_attach(d, eid, req->gpu_memory, stamp);
 	return 0;
@@ -133,20 +273,25 @@ attach_more(struct devices *devs, const char *eid, const struct attach_request *
 {
 	size_t have = devices_attached_count(devs, eid), want;
 	struct device **picked;
+	int rc;
 
 	if (req->count <= (long)have)
 		return 0;
 	want = (size_t)req->count - have;
 	if (want > devs->nr) {
 		/* cannot be satisfied; also keeps the allocation below bounded */
-		strbuf_addstr(err, "No available devices");
-		return -1;
+		no_available(devs, eid, req, err);
+		return refuse(req);
 	}
 	picked = xmalloc((want + 1) * sizeof(*picked));
-	if (find_available(devs, eid, want, req->gpu_memory, req->over_subscribe,
-			   picked, err) < 0) {
+	rc = find_available(devs, eid, want, req->gpu_memory, req->over_subscribe,
+			    picked, err);
+	if (rc) {
 		free(picked);
-		return -1;
+		if (rc < 0)
+			return -1;
+		no_available(devs, eid, req, err);
+		return refuse(req);
 	}
 	for (size_t i = 0; i < want; i++)
 		device_attach(picked[i], eid, req->gpu_memory, stamp);

@@ -19,8 +19,15 @@ struct attach_request {
 	long count;           /* ensure this many devices, or -1 */
 	const char *gpu_memory; /* per-device memory to record, NULL = whole */
 	int over_subscribe;   /* allow devices that are not available */
+	/*
+	 * The environments, to say who holds the devices when the request
+	 * fails (a second line after 1.4.3's message); NULL = the bare message.
+	 */
+	const struct envs *envs;
+	/* if not NULL: set to 1 when the devices are not available (not an error) */
+	int *refused;
 };
-#define ATTACH_REQUEST_INIT { -1, -1, NULL, 0 }
+#define ATTACH_REQUEST_INIT { -1, -1, NULL, 0, NULL, NULL }
 
 /*
  * Sets *available to whether d can take an attachment of gpu_memory
@@ -35,6 +42,9 @@ int device_is_available(const struct device *d, const char *gpu_memory,
  * it is not available and over-subscription is off); with req->count,
  * attach more devices until eid has count (never detaches); errors with
  * "No available devices". All new attachments share one timestamp.
+ * With req->envs, a refusal adds a line with the numbers and the holders:
+ * "requested 2 GPUs, 1 of 4 available; held: 0 (alice/train, 3h), 2 (bob, 12m)".
+ * Sets *req->refused when it fails because the devices are not available.
  */
 int devices_attach(struct devices *devs, const char *eid,
 		   const struct attach_request *req, struct strbuf *err);

@@ -88,6 +88,8 @@ store_activate(const struct activation *a, struct env_config *config,
 			req.count = a->gpus;
 			req.gpu_memory = a->gpu_memory;
 			req.over_subscribe = a->over_subscribe;
+			req.envs = &t.envs;
+			req.refused = a->refused;
 			if (devices_attach(&t.devs, a->eid, &req, err) < 0 ||
 			    store_save_devices(&t.st, &t.devs, err) < 0)
 				goto out;
@@ -136,15 +138,17 @@ int
 store_attach(const char *eid, const struct attach_request *req, struct strbuf *err)
 {
 	struct store_txn t = STORE_TXN_INIT;
+	struct attach_request r = *req;
 	int rc = -1;
 
+	r.envs = &t.envs;
 	if ((req->gpu_memory && state_check_memory(req->gpu_memory, err) < 0) ||
 	    store_txn_begin(&t, 0, err) < 0)
 		goto out;
 	if (!registered_env(&t.envs, eid, err) || store_may_change(&t.envs, eid, err) < 0)
 		goto out;
 	if (store_load_devices(&t.st, &t.devs, &t.envs, STORE_CLEANUP, err) < 0 ||
-	    devices_attach(&t.devs, eid, req, err) < 0 ||
+	    devices_attach(&t.devs, eid, &r, err) < 0 ||
 	    store_save_devices(&t.st, &t.devs, err) < 0)
 		goto out;
 	rc = 0;
@@ -475,6 +479,7 @@ admin_attach_devices(struct admin *adm, const struct admin_attach *a,
 		return -1;
 	req.gpu_memory = env ? env->config.gpu_memory : NULL;
 	req.over_subscribe = a->over_subscribe;
+	req.envs = &adm->t.envs;
 	if (a->has_index) {
 		req.index = a->index;
 		if (!devices_find(&adm->t.devs, a->index)) {

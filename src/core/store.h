@@ -166,8 +166,9 @@ struct activation {
 	long gpus;               /*   -1 = unset */
 	int attach;              /* attach gpus devices (when gpus >= 0) */
 	int over_subscribe;
+	int *refused;            /* if not NULL: set to 1 when the devices are taken */
 };
-#define ACTIVATION_INIT { NULL, 0, 0, NULL, NULL, -1, 1, 0 }
+#define ACTIVATION_INIT { NULL, 0, 0, NULL, NULL, -1, 1, 0, NULL }
 
 /*
  * Under the lock: registers a->pid in a->eid (creating it, owned by the
@@ -176,6 +177,7 @@ struct activation {
  * activation leaves no environment behind (1.4.3 kept it). On success,
  * config (if not NULL) receives the environment's configuration and
  * indices (if not NULL) its attached devices ("0,2", "" for none).
+ * When the devices asked for are not available, *a->refused says so.
  */
 int store_activate(const struct activation *a, struct env_config *config,
 		   struct strbuf *indices, struct strbuf *err);

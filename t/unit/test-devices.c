@@ -11,6 +11,7 @@
 #include "core/devices.h"
 #include "core/envs.h"
 #include "util/strbuf.h"
+#include "util/xalloc.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -379,6 +380,60 @@ drop_empty_keeps_order(void **state UNUSED)
 	envs_release(&envs);
 }
 
+/* with the environments, a refusal says what was asked and who holds what */
+static void
+refusal_names_holders(void **state UNUSED)
+{
+	struct devices devs = DEVICES_INIT;
+	struct envs envs = ENVS_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct attach_request req = ATTACH_REQUEST_INIT;
+	struct env *e;
+	int refused = 0;
+
+	make_devices(&devs, 3);
+	e = envs_activate(&envs, "t", 1000, "al\x1b[2Jice", 7, NULL);
+	e->config.name = xstrdup("train");
+	envs_activate(&envs, "b", 1001, NULL, 8, NULL);
+	device_attach(&devs.v[0], "t", NULL, "01/01/2000 00:00:00");
+	device_attach(&devs.v[2], "b", "4g", "01/01/2000 00:00:00");
+	device_attach(&devs.v[2], "gone", "4g", "bad stamp");
+	req.envs = &envs;
+	req.refused = &refused;
+	req.count = 2;
+	assert_int_equal(devices_attach(&devs, "e", &req, &err), -1);
+	assert_true(refused);
+	assert_true(starts_with(err.buf, "No available devices\nrequested 2 GPUs, 1 of 3 available; held: 0 (al\\x1b[2Jice/train, "));
+	assert_non_null(strstr(err.buf, "d), 2 (uid 1001 4g, "));
+	assert_non_null(strstr(err.buf, "d; environment gone 4g, since ?)"));
+
+	strbuf_reset(&err);
+	refused = 0;
+	req.count = 5;
+	assert_int_equal(devices_attach(&devs, "e", &req, &err), -1);
+	assert_true(refused);
+	assert_string_equal(err.buf, "No available devices\nrequested 5 GPUs, this machine has 3");
+
+	strbuf_reset(&err);
+	req.count = -1;
+	req.index = 0;
+	assert_int_equal(devices_attach(&devs, "e", &req, &err), -1);
+	assert_true(starts_with(err.buf, "Device 0 is not available\nheld: 0 (al\\x1b[2Jice/train, "));
+
+	/* an unparsable request is an error, not a refusal */
+	strbuf_reset(&err);
+	refused = 0;
+	req.index = -1;
+	req.count = 1;
+	req.gpu_memory = "4 parsecs";
+	assert_int_equal(devices_attach(&devs, "e", &req, &err), -1);
+	assert_false(refused);
+
+	devices_release(&devs);
+	envs_release(&envs);
+	strbuf_release(&err);
+}
+
 int
 main(void)
 {
@@ -392,6 +447,7 @@ main(void)
 		cmocka_unit_test(detach_and_cleanup),
 		cmocka_unit_test(env_lifecycle),
 		cmocka_unit_test(drop_empty_keeps_order),
+		cmocka_unit_test(refusal_names_holders),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
