@@ -44,7 +44,10 @@ const struct cli_cmd cli_cmd_enforce = {
 	"treated as outside any environment (genv 1.4.3 let those escape).\n",
 	.epilog =
 	"GENV_TERMINATE_PROCESSES=0 prints the same lines but sends no signal.\n"
-	"SIGINT or SIGTERM stops the daemon after the current cycle (exit 0).\n",
+	"SIGINT or SIGTERM stops the daemon after the current cycle (exit 0).\n"
+	"Run by another user than root, it says so first, judges only the processes\n"
+	"it can identify (not other users'), and a dry run writes no audit log\n"
+	"unless --audit-log is given.\n",
 	.run = enforce_run,
 };
 
@@ -214,6 +217,24 @@ enforce_parse(int argc, char **argv, struct enforce_args *a)
 	cli_parse_options(&cli_cmd_enforce, argc, argv, opts);
 }
 
+/*
+ * Said once, up front: without root, other users' processes are unknown
+ * (their environ is unreadable), so they are not judged; a dry run then
+ * writes no audit log (a root-owned one would refuse us anyway).
+ */
+static void
+warn_not_root(const struct enforce_args *a, struct enforce_cycle_options *o)
+{
+	cli_error("genv enforce: not running as root: other users' processes cannot be "
+		  "identified or signalled and are not judged (run it as root to enforce "
+		  "for every user)");
+	if (a->dry_run && !a->audit_log && !a->no_audit_log) {
+		o->no_audit_log = 1;
+		cli_error("genv enforce: dry run as a user: no audit log is written "
+			  "(--audit-log PATH writes one)");
+	}
+}
+
 static int
 enforce_run(int argc, char **argv, void *ctx UNUSED)
 {
@@ -226,6 +247,8 @@ enforce_run(int argc, char **argv, void *ctx UNUSED)
 	enforce_args_init(&a);
 	enforce_parse(argc, argv, &a);
 	enforce_cycle_options_init(&o, &a);
+	if (geteuid() != 0)
+		warn_not_root(&a, &o);
 	if (store_init(&st, &err) < 0) {
 		cli_error("%s", err.buf);
 		rc = 1;

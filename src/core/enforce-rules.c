@@ -204,7 +204,11 @@ rule_non_env_processes(struct survey *sv, struct strvec *out)
 	for (size_t i = 0; i < sv->procs_nr; i++) {
 		struct survey_process *sp = &sv->procs[i];
 
-		if (sp->owner)
+		/*
+		 * not "outside": unknown (its environ was unreadable: another
+		 * user's, seen by a non-root enforcer; already warned about)
+		 */
+		if (sp->owner || sp->process->hidden)
 			continue;
 		add_line(out, sv, "Process %ld is not running in a GPU environment",
 			 sp->process->pid);

@@ -62,7 +62,9 @@ take_processes(struct processes *ps, struct strvec *warnings, struct strbuf *err
 		struct process *p = &ps->v[i];
 
 		if (process_read_identity(p->pid, &p->eid, &p->uid) < 0) {
-			if (errno == EACCES || errno == EPERM)
+			/* another user's process, and we are not root */
+			p->hidden = errno == EACCES || errno == EPERM;
+			if (p->hidden)
 				strvec_pushf(warnings, "[WARNING] Not enough permissions to query environment of process %ld",
 					     p->pid);
 			else

@@ -347,6 +347,7 @@ process_copy(struct process *dst, const struct process *src)
 	dst->pid = src->pid;
 	dst->eid = xstrdup_or_null(src->eid);
 	dst->uid = src->uid;
+	dst->hidden = src->hidden;
 	for (size_t i = 0; i < src->usage_nr; i++)
 		process_add_usage(dst, src->usage[i].index, src->usage[i].gpu_memory);
 }

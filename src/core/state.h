@@ -139,6 +139,7 @@ struct process {
 	char *eid;           /* GENV_ENVIRONMENT_ID of the process, NULL if none */
 	/* Local knowledge only, never in JSON: */
 	long long uid;       /* real uid of the process, -1 when unknown */
+	int hidden;          /* its environment was unreadable to us (EACCES/EPERM) */
 };
 
 struct processes {
