@@ -9,6 +9,14 @@
 #include "cli/enforce-cli.h"
 #include "cli/remote.h"
 #include "remote/remote-enforce.h"
+#include "remote/hosts.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+/* The longest wait between cycles while no host answers. */
+#define MAX_BACKOFF 300
 
 static int remote_enforce_run(int argc, char **argv, void *ctx);
 
@@ -24,11 +32,46 @@ const struct cli_cmd cli_cmd_remote_enforce = {
 	"hosts), then runs `sudo genv usage execute` with the report on every host\n"
 	"that has something to do and prints its output as \"[host] line\". A host\n"
 	"that fails is reported and skipped. Logins other than root need\n"
-	"passwordless sudo for genv on the hosts. Each host's genv writes its own\n"
-	"audit log.\n",
+	"passwordless sudo for genv on the hosts (a host where sudo is missing or\n"
+	"wants a password is reported as such). Each host's genv writes its own\n"
+	"audit log. While no host answers, the wait between cycles doubles (up\n"
+	"to 300 seconds). The daemon stops when its parent process ends.\n",
 	.epilog = "As in 1.4.3, GENV_TERMINATE_PROCESSES is not passed on to the hosts.\n",
 	.run = remote_enforce_run,
 };
+
+/*
+ * A daemon started from a terminal stops with it: SIGTERM (a clean stop,
+ * see enforce_install_stop_handlers) when the parent goes away.
+ */
+static void
+exit_with_parent(void)
+{
+	pid_t parent = getppid();
+
+	if (parent == 1)
+		return;  /* started by init (a service): it stays */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		raise(SIGTERM);  /* it went away before prctl */
+}
+
+/*
+ * The wait before the next cycle: interval, doubled after each cycle in
+ * which no host answered (up to MAX_BACKOFF), so a host without sudo or a
+ * network outage is not retried every few seconds for ever.
+ */
+static long
+next_wait(long interval, long wait, int failed, size_t hosts)
+{
+	long max = interval > MAX_BACKOFF ? interval : MAX_BACKOFF;
+
+	if (failed <= 0 || (size_t)failed < hosts)
+		return interval;
+	wait = wait > max / 2 ? max : wait * 2;
+	cli_error("genv remote enforce: no host answered; next try in %ld seconds", wait);
+	return wait;
+}
 
 /* The options of `genv remote enforce`, into a (initialised). */
 static void
@@ -88,11 +131,17 @@ remote_enforce_run(int argc, char **argv, void *ctx)
 	if (a.interval == 0) {
 		rc = remote_enforce_cycle(hosts, fan, &o, &enforce_cli_sink) ? 1 : 0;
 	} else {
+		long wait = a.interval;
+
 		enforce_install_stop_handlers();
+		exit_with_parent();
 		do {
-			if (remote_enforce_cycle(hosts, fan, &o, &enforce_cli_sink) < 0)
+			int failed = remote_enforce_cycle(hosts, fan, &o, &enforce_cli_sink);
+
+			if (failed < 0)
 				break;
-		} while (!enforce_wait_between_cycles(a.interval));
+			wait = next_wait(a.interval, wait, failed, hosts->nr);
+		} while (!enforce_wait_between_cycles(wait));
 		rc = enforce_stop_requested() ? 0 : 1;
 	}
 	enforce_args_release(&a);

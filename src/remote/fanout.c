@@ -101,6 +101,37 @@ says_not_found(const struct strbuf *err)
 	return strstr(err->buf, "not found") || strstr(err->buf, "No such file");
 }
 
+/*
+ * When the failure is sudo's (not root there, and sudo missing or wanting
+ * a password), says so and how to fix it, and returns 1; else 0.
+ */
+static int
+judge_sudo(struct fanout_result *r, int exit_code, const struct strbuf *err)
+{
+	const char *name = r->host->name;
+	const char *fix = "run it as root (log in as root), or allow this login "
+		"passwordless sudo for `genv usage` on the host "
+		"(e.g. 'USER ALL=(root) NOPASSWD: /usr/bin/genv usage *')";
+
+	/* sh's "sudo: not found" (dash) / "sudo: command not found" (bash) */
+	if (exit_code == 127 && (strstr(err->buf, "sudo: not found") ||
+				 strstr(err->buf, "sudo: command not found")))
+		strbuf_addf(&r->error, "cannot run genv as root on %s: the login is not root "
+			    "and sudo is not installed there; %s", name, fix);
+	else if (exit_code == 1 && starts_with(err->buf, "sudo: ") &&
+		 (strstr(err->buf, "password is required") ||
+		  strstr(err->buf, "terminal is required") ||
+		  strstr(err->buf, "not in the sudoers") ||
+		  strstr(err->buf, "not allowed to execute"))) {
+		strbuf_addf(&r->error, "cannot run genv as root on %s: `sudo -n` refused (", name);
+		add_one_line(&r->error, err->buf, err->len);
+		strbuf_addf(&r->error, "); %s", fix);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 /* 0 when the command ran to exit status 0; else -1 and r->error says why. */
 static int
 judge_exit(struct fanout_result *r, int exit_code, int timed_out, long timeout,
@@ -114,6 +145,8 @@ judge_exit(struct fanout_result *r, int exit_code, int timed_out, long timeout,
 			    name, timeout);
 		return -1;
 	}
+	if (judge_sudo(r, exit_code, err))
+		return -1;
 	if (exit_code == 127 && says_not_found(err)) {
 		strbuf_addf(&r->error,
 			    "genv is not installed on %s or not on its non-interactive PATH; "
