@@ -88,4 +88,10 @@ test_expect_success 'genv version and genv --version print 1.4.3' '
 	grep -q "unrecognized arguments: extra" err
 '
 
+test_expect_success 'genv version -v also names this implementation' '
+	printf "%s\n" 1.4.3 "genv in C 0.1 (a C11 implementation of genv 1.4.3)" >expect &&
+	genv version -v >out && test_cmp expect out &&
+	genv version --verbose >out && test_cmp expect out
+'
+
 test_done
