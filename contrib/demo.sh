@@ -76,7 +76,12 @@ hostfile.txt lists both. Try:
   genv remote --hostfile hostfile.txt envs
   genv remote --hostfile hostfile.txt activate --gpus 1
 Each host has its own state ($FAKEHOSTS_DIR/h<N>/state) and fake GPU
-inventory ($FAKEHOSTS_DIR/h<N>/gpus.conf). 'exit' stops the cluster.
+inventory ($FAKEHOSTS_DIR/h<N>/gpus.conf), one line each, read at every
+genv command:
+  gpu <index> <uuid> <total-MiB> <name...>    a GPU
+  proc <gpu-index> <pid> <used-MiB>           a process using it
+  util <gpu-index> <gpu-%> <mem-%>, temp <gpu-index> <celsius>, ...
+(all directives: doc/fake-nvml.md). 'exit' stops the cluster.
 
 HELP
 EOF
