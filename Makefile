@@ -68,6 +68,7 @@ CORE_SRC = \
 	src/core/active.c \
 	src/core/device-locks.c \
 	src/core/devices.c \
+	src/core/doctor.c \
 	src/core/enforce-audit.c \
 	src/core/enforce-cycle.c \
 	src/core/enforce-execute.c \
@@ -136,6 +137,7 @@ CLI_SRC = \
 	src/cli/cmd-deactivate.c \
 	src/cli/cmd-detach.c \
 	src/cli/cmd-devices.c \
+	src/cli/cmd-doctor.c \
 	src/cli/cmd-enforce.c \
 	src/cli/cmd-envs.c \
 	src/cli/cmd-exec.c \

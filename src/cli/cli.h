@@ -49,6 +49,7 @@ extern const struct cli_cmd cli_cmd_config;
 extern const struct cli_cmd cli_cmd_deactivate;
 extern const struct cli_cmd cli_cmd_detach;
 extern const struct cli_cmd cli_cmd_devices;
+extern const struct cli_cmd cli_cmd_doctor;
 extern const struct cli_cmd cli_cmd_enforce;
 extern const struct cli_cmd cli_cmd_envs;
 extern const struct cli_cmd cli_cmd_exec;

@@ -10,6 +10,7 @@ const struct cli_cmd *const cli_cmds[] = {
 	&cli_cmd_deactivate,
 	&cli_cmd_detach,
 	&cli_cmd_devices,
+	&cli_cmd_doctor,
 	&cli_cmd_enforce,
 	&cli_cmd_envs,
 	&cli_cmd_exec,

@@ -77,6 +77,7 @@ static nvml_ret (*p_utilization)(nvml_dev, struct nvml_utilization *);
 static nvml_ret (*p_temperature)(nvml_dev, int, unsigned *);
 static nvml_ret (*p_power)(nvml_dev, unsigned *);
 static nvml_ret (*p_power_limit)(nvml_dev, unsigned *);
+static nvml_ret (*p_driver_version)(char *, unsigned);
 
 static const struct nvml_sym {
 	void **slot;
@@ -103,6 +104,7 @@ static const struct nvml_sym {
 	{ (void **)&p_power,        0, { "nvmlDeviceGetPowerUsage" } },
 	{ (void **)&p_power_limit,  0, { "nvmlDeviceGetEnforcedPowerLimit",
 				     "nvmlDeviceGetPowerManagementLimit" } },
+	{ (void **)&p_driver_version, 0, { "nvmlSystemGetDriverVersion" } },
 };
 
 static void *nvml_lib;
@@ -543,4 +545,27 @@ gpu_processes_release(struct gpu_processes *p)
 	free(p->v);
 	p->v = NULL;
 	p->nr = p->alloc = 0;
+}
+
+int
+gpu_driver_version(struct strbuf *out, struct strbuf *err)
+{
+	char buf[96];  /* NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE is 80 */
+	nvml_ret rc;
+
+	if (gpu_open(err) < 0)
+		return -1;
+	if (!p_driver_version) {
+		strbuf_addf(err, "the NVML library %s cannot tell its driver version", nvml_lib_name);
+		return -1;
+	}
+	rc = p_driver_version(buf, sizeof(buf));
+	if (rc) {
+		strbuf_addstr(err, "cannot read the driver version: ");
+		add_nvml_error(err, rc);
+		return -1;
+	}
+	buf[sizeof(buf) - 1] = '\0';
+	strbuf_addstr(out, buf);
+	return 0;
 }

@@ -123,6 +123,9 @@ int gpu_query_devices(struct gpu_devices *out, unsigned flags, struct strbuf *er
  */
 int gpu_list_processes(struct gpu_processes *out, struct strbuf *err);
 
+/* Appends the driver's version ("550.54.15"), opening NVML if needed. */
+int gpu_driver_version(struct strbuf *out, struct strbuf *err);
+
 void gpu_devices_release(struct gpu_devices *d);
 void gpu_processes_release(struct gpu_processes *p);
 

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * doctor.c: the checks of `genv doctor` (doctor.h). Each one only looks:
+ * nothing is created or changed (the state directory is resolved, not
+ * made).
+ */
+#include "compat.h"
+#include "core/doctor.h"
+#include "gpu/gpu.h"
+#include "util/fileio.h"
+#include "util/proc.h"
+#include "util/strbuf.h"
+#include "util/strvec.h"
+#include "util/xalloc.h"
+
+#include <dirent.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void
+add(struct doctor *d, enum doctor_level level, const char *check,
+    const char *detail, const char *fix)
+{
+	struct doctor_finding *f;
+
+	ALLOC_GROW(d->v, d->nr + 1, d->alloc);
+	f = &d->v[d->nr++];
+	f->level = level;
+	f->check = xstrdup(check);
+	f->detail = xstrdup(detail);
+	f->fix = xstrdup_or_null(fix);
+}
+
+static void
+check_gpus(struct doctor *d)
+{
+	struct strbuf err = STRBUF_INIT, sb = STRBUF_INIT;
+	struct gpu_devices devs = GPU_DEVICES_INIT;
+
+	if (gpu_open(&err) < 0) {
+		add(d, DOCTOR_FAIL, "nvml", err.buf,
+		    "install the NVIDIA driver (libnvidia-ml.so.1), or set GENV_NVML_LIBRARY "
+		    "to its absolute path");
+		goto out;
+	}
+	strbuf_addstr(&sb, "NVML loaded, driver ");
+	if (gpu_driver_version(&sb, &err) < 0)
+		strbuf_addstr(&sb, "version unknown");
+	add(d, DOCTOR_OK, "nvml", sb.buf, NULL);
+	strbuf_reset(&err);
+	strbuf_reset(&sb);
+	if (gpu_list_devices(&devs, &err) < 0) {
+		add(d, DOCTOR_FAIL, "devices", err.buf,
+		    "check the GPUs with nvidia-smi; a lost GPU needs a reset or a reboot");
+	} else if (!devs.nr) {
+		add(d, DOCTOR_WARN, "devices", "no GPU seen",
+		    "check nvidia-smi and, in a container, that the GPUs are passed in");
+	} else {
+		strbuf_addf(&sb, "%zu GPU%s:", devs.nr, devs.nr == 1 ? "" : "s");
+		for (size_t i = 0; i < devs.nr; i++)
+			strbuf_addf(&sb, "%s %u %s", i ? "," : "", devs.v[i].index, devs.v[i].name);
+		add(d, DOCTOR_OK, "devices", sb.buf, NULL);
+	}
+out:
+	gpu_devices_release(&devs);
+	strbuf_release(&err);
+	strbuf_release(&sb);
+}
+
+static void
+check_state(struct doctor *d)
+{
+	const char *dir = getenv("GENV_TMPDIR");
+	struct strbuf sb = STRBUF_INIT, fix = STRBUF_INIT;
+	struct passwd *pw;
+	struct stat st;
+
+	if (!dir || !*dir)
+		dir = "/var/tmp/genv";
+	if (stat(dir, &st) < 0) {
+		strbuf_addf(&sb, "%s does not exist yet (genv creates it at its first command)",
+			    dir);
+		add(d, DOCTOR_OK, "state", sb.buf, NULL);
+		goto out;
+	}
+	pw = getpwuid(st.st_uid);
+	strbuf_addf(&sb, "%s: mode %04o, owner %s, %s", dir, (unsigned)(st.st_mode & 07777),
+		    pw ? pw->pw_name : "?",
+		    (st.st_mode & S_IWOTH) ? "shared (every user writes it)"
+					   : "not world-writable");
+	if (!S_ISDIR(st.st_mode)) {
+		strbuf_addstr(&fix, "it is not a directory: move it away");
+		add(d, DOCTOR_FAIL, "state", sb.buf, fix.buf);
+	} else if (access(dir, W_OK | X_OK) < 0) {
+		strbuf_addf(&fix, "you cannot write it: ask root to 'chmod 1777 %s' "
+			    "(or set GENV_TMPDIR for a private one)", dir);
+		add(d, DOCTOR_FAIL, "state", sb.buf, fix.buf);
+	} else {
+		add(d, DOCTOR_OK, "state", sb.buf, NULL);
+	}
+out:
+	strbuf_release(&sb);
+	strbuf_release(&fix);
+}
+
+/* Whether path is a genv snippet, or a startup file that runs genv's. */
+static int
+has_integration(const char *path)
+{
+	struct strbuf text = STRBUF_INIT, ignored = STRBUF_INIT;
+	const char *base = strrchr(path, '/');
+	int found;
+
+	if (access(path, R_OK) < 0)
+		return 0;
+	if (strstr(base ? base + 1 : path, "genv"))
+		return 1;
+	found = !read_file_sb(&text, path, &ignored) && strstr(text.buf, "genv shell --init");
+	strbuf_release(&text);
+	strbuf_release(&ignored);
+	return !!found;
+}
+
+/* Where each shell reads startup code ("~/" = the home directory). */
+static const struct shell_files {
+	const char *shell;
+	const char *files[9];
+} shell_files[] = {
+	{ "bash", { "/etc/profile.d/genv.sh", "/etc/bash.bashrc", "/etc/bashrc",
+		    "/etc/profile", "~/.bashrc", "~/.bash_profile", "~/.profile" } },
+	{ "zsh", { "/etc/zsh/zshrc.d/genv.zsh", "/etc/zsh/zshrc", "/etc/zsh/zshenv",
+		   "/etc/zshrc", "/etc/zshenv", "~/.zshrc", "~/.zshenv" } },
+	{ "fish", { "/usr/share/fish/vendor_conf.d/genv.fish", "/etc/fish/conf.d/genv.fish",
+		    "~/.config/fish/conf.d/genv.fish", "~/.config/fish/config.fish" } },
+};
+
+static void
+check_shell(struct doctor *d, const char *shell, const char *home)
+{
+	const char *name = shell && strrchr(shell, '/') ? strrchr(shell, '/') + 1 : shell;
+	struct strbuf path = STRBUF_INIT, sb = STRBUF_INIT;
+	const struct shell_files *sf = NULL;
+
+	for (size_t i = 0; name && i < ARRAY_SIZE(shell_files); i++)
+		if (!strcmp(name, shell_files[i].shell))
+			sf = &shell_files[i];
+	if (!sf) {
+		strbuf_addf(&sb, "shell '%s' has no genv integration (bash, zsh, fish)",
+			    name ? name : "");
+		add(d, DOCTOR_WARN, "shell", sb.buf,
+		    "use bash, zsh or fish for 'genv activate'; 'genv exec' works anywhere");
+		goto out;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(sf->files) && sf->files[i]; i++) {
+		const char *rest;
+
+		strbuf_reset(&path);
+		if (skip_prefix(sf->files[i], "~/", &rest)) {
+			if (!home)
+				continue;
+			strbuf_addf(&path, "%s/%s", home, rest);
+		} else {
+			strbuf_addstr(&path, sf->files[i]);
+		}
+		if (has_integration(path.buf)) {
+			strbuf_addf(&sb, "%s: integration in %s", sf->shell, path.buf);
+			add(d, DOCTOR_OK, "shell", sb.buf, NULL);
+			goto out;
+		}
+	}
+	strbuf_addf(&sb, "%s: no genv integration in its startup files", sf->shell);
+	strbuf_reset(&path);
+	if (!strcmp(sf->shell, "fish"))
+		strbuf_addstr(&path, "install the package (it ships the snippets), or add "
+			      "'genv shell --init fish | source' to ~/.config/fish/config.fish");
+	else
+		strbuf_addf(&path, "install the package (it ships the snippets), or add "
+			    "'eval \"$(genv shell --init)\"' to ~/.%src", sf->shell);
+	add(d, DOCTOR_WARN, "shell", sb.buf, path.buf);
+out:
+	strbuf_release(&path);
+	strbuf_release(&sb);
+}
+
+/* A running `genv enforce`: its pid (and *uid), or 0. */
+static long
+find_enforcer(long long *uid)
+{
+	DIR *dir = opendir("/proc");
+	struct strvec argv = STRVEC_INIT;
+	struct dirent *de;
+	long found = 0;
+
+	while (dir && !found && (de = readdir(dir))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		const char *base;
+
+		if (*end || pid <= 0)
+			continue;
+		strvec_clear(&argv);
+		if (proc_cmdline(pid, &argv) < 0 || argv.nr < 2)
+			continue;
+		base = strrchr(argv.v[0], '/');
+		base = base ? base + 1 : argv.v[0];
+		if (!strcmp(base, "genv") && !strcmp(argv.v[1], "enforce") &&
+		    !proc_real_uid(pid, uid))
+			found = pid;
+	}
+	if (dir)
+		closedir(dir);
+	strvec_clear(&argv);
+	return found;
+}
+
+static void
+check_enforcer(struct doctor *d)
+{
+	struct strbuf sb = STRBUF_INIT;
+	long long uid = -1;
+	long pid = find_enforcer(&uid);
+
+	if (!pid) {
+		add(d, DOCTOR_WARN, "enforce", "no 'genv enforce' is running",
+		    "run it as a service: systemctl enable --now genv-enforce "
+		    "(contrib/genv-enforce.service), or 'sudo genv enforce'");
+	} else if (uid != 0) {
+		strbuf_addf(&sb, "'genv enforce' runs (pid %ld) as uid %lld, not root", pid, uid);
+		add(d, DOCTOR_WARN, "enforce", sb.buf,
+		    "run it as root: others' processes are invisible to it otherwise");
+	} else {
+		strbuf_addf(&sb, "'genv enforce' runs (pid %ld) as root", pid);
+		add(d, DOCTOR_OK, "enforce", sb.buf, NULL);
+	}
+	strbuf_release(&sb);
+}
+
+int
+doctor_run(struct doctor *d, const char *shell, const char *home)
+{
+	int failed = 0;
+
+	check_gpus(d);
+	check_state(d);
+	check_shell(d, shell, home);
+	check_enforcer(d);
+	for (size_t i = 0; i < d->nr; i++)
+		failed += d->v[i].level == DOCTOR_FAIL;
+	return failed;
+}
+
+void
+doctor_release(struct doctor *d)
+{
+	for (size_t i = 0; i < d->nr; i++) {
+		free(d->v[i].check);
+		free(d->v[i].detail);
+		free(d->v[i].fix);
+	}
+	free(d->v);
+	d->v = NULL;
+	d->nr = d->alloc = 0;
+}
+
+const char *
+doctor_level_name(enum doctor_level level)
+{
+	return level == DOCTOR_OK ? "ok" : level == DOCTOR_WARN ? "warn" : "FAIL";
+}
