@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * doctor.c: the checks of `genv doctor` (doctor.h). Each one only looks:
- * nothing is created or changed (the state directory is resolved, not
+ * nothing is created or changed (the state directory is located, not
  * made).
  */
 #include "compat.h"
 #include "core/doctor.h"
+#include "core/store.h"
 #include "gpu/gpu.h"
 #include "util/fileio.h"
 #include "util/proc.h"
@@ -14,6 +15,7 @@
 #include "util/xalloc.h"
 
 #include <dirent.h>
+#include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -68,38 +70,55 @@ out:
 	strbuf_release(&sb);
 }
 
+/* "mode 0777, owner root, shared (...)" or the protected mode's group. */
+static void
+describe_dir(struct strbuf *sb, const struct stat *st, int protected)
+{
+	struct passwd *pw = getpwuid(st->st_uid);
+	struct group *gr = getgrgid(st->st_gid);
+
+	strbuf_addf(sb, ": mode %04o, owner %s, ", (unsigned)(st->st_mode & 07777),
+		    pw ? pw->pw_name : "?");
+	if (protected)
+		strbuf_addf(sb, "protected (group %s: only genv changes it)", gr ? gr->gr_name : "?");
+	else if (st->st_mode & S_IWOTH)
+		strbuf_addstr(sb, "shared (every user writes it)");
+	else
+		strbuf_addstr(sb, "not world-writable");
+}
+
 static void
 check_state(struct doctor *d)
 {
-	const char *dir = getenv("GENV_TMPDIR");
+	struct store s = STORE_INIT;
 	struct strbuf sb = STRBUF_INIT, fix = STRBUF_INIT;
-	struct passwd *pw;
+	int protected = store_locate(&s, &sb);
 	struct stat st;
 
-	if (!dir || !*dir)
-		dir = "/var/tmp/genv";
-	if (stat(dir, &st) < 0) {
-		strbuf_addf(&sb, "%s does not exist yet (genv creates it at its first command)",
-			    dir);
+	if (protected < 0) {
+		add(d, DOCTOR_FAIL, "state", sb.buf,
+		    "unset GENV_TMPDIR/GENV_NVML_LIBRARY to use the protected state, "
+		    "or have root repair the install (doc/security.md)");
+		goto out;
+	}
+	strbuf_addbuf(&sb, &s.dir);
+	if (stat(s.dir.buf, &st) < 0) {
+		strbuf_addstr(&sb, " does not exist yet (genv creates it at its first command)");
 		add(d, DOCTOR_OK, "state", sb.buf, NULL);
 		goto out;
 	}
-	pw = getpwuid(st.st_uid);
-	strbuf_addf(&sb, "%s: mode %04o, owner %s, %s", dir, (unsigned)(st.st_mode & 07777),
-		    pw ? pw->pw_name : "?",
-		    (st.st_mode & S_IWOTH) ? "shared (every user writes it)"
-					   : "not world-writable");
+	describe_dir(&sb, &st, protected);
 	if (!S_ISDIR(st.st_mode)) {
-		strbuf_addstr(&fix, "it is not a directory: move it away");
-		add(d, DOCTOR_FAIL, "state", sb.buf, fix.buf);
-	} else if (access(dir, W_OK | X_OK) < 0) {
+		add(d, DOCTOR_FAIL, "state", sb.buf, "it is not a directory: move it away");
+	} else if (!protected && access(s.dir.buf, W_OK | X_OK) < 0) {
 		strbuf_addf(&fix, "you cannot write it: ask root to 'chmod 1777 %s' "
-			    "(or set GENV_TMPDIR for a private one)", dir);
+			    "(or set GENV_TMPDIR for a private one)", s.dir.buf);
 		add(d, DOCTOR_FAIL, "state", sb.buf, fix.buf);
 	} else {
 		add(d, DOCTOR_OK, "state", sb.buf, NULL);
 	}
 out:
+	store_release(&s);
 	strbuf_release(&sb);
 	strbuf_release(&fix);
 }
@@ -116,7 +135,9 @@ has_integration(const char *path)
 		return 0;
 	if (strstr(base ? base + 1 : path, "genv"))
 		return 1;
-	found = !read_file_sb(&text, path, &ignored) && strstr(text.buf, "genv shell --init");
+	/* genv's own line, or the line `make install` adds to load its snippet */
+	found = !read_file_sb(&text, path, &ignored) &&
+		(strstr(text.buf, "genv shell --init") || strstr(text.buf, "/genv.sh"));
 	strbuf_release(&text);
 	strbuf_release(&ignored);
 	return !!found;

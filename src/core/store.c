@@ -52,7 +52,7 @@ store_dir_mode(void)
 }
 
 int
-store_init(struct store *st, struct strbuf *err)
+store_locate(struct store *st, struct strbuf *err)
 {
 	const char *dir;
 	int protected = protect_state_dir(&dir, err);
@@ -65,6 +65,16 @@ store_init(struct store *st, struct strbuf *err)
 	strbuf_addstr(&st->dir, dir && *dir ? dir : STORE_DEFAULT_DIR);
 	while (st->dir.len > 1 && st->dir.buf[st->dir.len - 1] == '/')
 		strbuf_setlen(&st->dir, st->dir.len - 1);
+	return protected;
+}
+
+int
+store_init(struct store *st, struct strbuf *err)
+{
+	int protected = store_locate(st, err);
+
+	if (protected < 0)
+		return -1;
 	if (protected)
 		return 0;   /* made by make install, checked by protect_state_dir() */
 	if (mkdir_p(st->dir.buf, store_dir_mode(), err) < 0) {

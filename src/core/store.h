@@ -51,6 +51,12 @@ enum store_flags {
  */
 int store_init(struct store *st, struct strbuf *err);
 /*
+ * Only resolves it, creating nothing (`genv doctor`): returns 1 for the
+ * protected state, 0 for the shared one, -1 (err says why) when this
+ * process may not use it.
+ */
+int store_locate(struct store *st, struct strbuf *err);
+/*
  * Who may change what, in both modes (doc/security.md). Identity is the
  * real uid; root may do anything. Each returns 0, or -1 with a one-line
  * refusal in err.
