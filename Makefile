@@ -98,6 +98,7 @@ REMOTE_SRC = \
 	src/remote/fanout.c \
 	src/remote/hosts.c \
 	src/remote/remote-enforce.c \
+	src/remote/doctor-hosts.c \
 	src/remote/ssh.c
 
 METRICS_SRC = \

@@ -1,21 +1,24 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd-doctor.c: `genv doctor`: the checks of core/doctor.c, one line each. */
+/*
+ * cmd-doctor.c: `genv doctor`: the checks of core/doctor.c, one line
+ * each; with -H/--hostfile, every host's version and doctor instead
+ * (remote/doctor-hosts.c).
+ */
 #include "compat.h"
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "core/doctor.h"
+#include "remote/doctor-hosts.h"
+#include "remote/fanout.h"
+#include "remote/hosts.h"
+#include "util/strvec.h"
 
 static int
-doctor_cmd_run(int argc, char **argv)
+doctor_local(void)
 {
 	struct doctor d = DOCTOR_INIT;
-	int failed;
+	int failed = doctor_run(&d, getenv("SHELL"), getenv("HOME"));
 
-	if (argc > 1) {
-		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
-			return cli_help(&cli_cmd_doctor);
-		return cli_usage_error(&cli_cmd_doctor, "unrecognized arguments: %s", argv[1]);
-	}
-	failed = doctor_run(&d, getenv("SHELL"), getenv("HOME"));
 	for (size_t i = 0; i < d.nr; i++) {
 		const struct doctor_finding *f = &d.v[i];
 
@@ -28,17 +31,75 @@ doctor_cmd_run(int argc, char **argv)
 	return failed ? 1 : 0;
 }
 
+static int
+doctor_remote(const char *spec, const char *hostfile)
+{
+	struct hostlist hl = HOSTLIST_INIT;
+	struct fanout_opts fan = FANOUT_OPTS_INIT;
+	struct strvec lines = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	const char *ssh = getenv("GENV_SSH"), *genv = getenv("GENV_REMOTE_GENV");
+	int rc = 1;
+
+	if ((spec ? hostlist_parse_list(&hl, spec, NULL, &err)
+		  : hostlist_read_file(&hl, hostfile, NULL, &err)) < 0) {
+		cli_error("genv doctor: error: %s", err.buf);
+		goto out;
+	}
+	if (ssh && *ssh)
+		fan.ssh.program = ssh;
+	if (genv && *genv)
+		fan.remote_genv = genv;
+	rc = doctor_hosts(&hl, &fan, &lines) ? 1 : 0;
+	for (size_t i = 0; i < lines.nr; i++)
+		printf("%s\n", lines.v[i]);
+out:
+	hostlist_release(&hl);
+	strvec_clear(&lines);
+	strbuf_release(&err);
+	return rc;
+}
+
+static int
+doctor_cmd_run(int argc, char **argv)
+{
+	const char *spec = NULL, *hostfile = NULL;
+	int seen_host = 0, seen_hostfile = 0, r;
+	const struct cli_opt opts[] = {
+		{ "-H", "--host", CLI_OPT_STRING, &spec, NULL, &seen_host },
+		{ "--hostfile", NULL, CLI_OPT_STRING, &hostfile, NULL, &seen_hostfile },
+		{ NULL, NULL, 0, NULL, NULL, NULL },
+	};
+
+	r = cli_parse_options(&cli_cmd_doctor, argc, argv, opts, 0);
+	if (r == CLI_PARSE_HELP)
+		return 0;
+	if (r < 0)
+		return 2;
+	if (seen_host && seen_hostfile)
+		return cli_usage_error(&cli_cmd_doctor, "argument --hostfile: "
+				       "not allowed with argument -H/--host");
+	if (seen_host || seen_hostfile)
+		return doctor_remote(spec, hostfile);
+	return doctor_local();
+}
+
 const struct cli_cmd cli_cmd_doctor = {
 	.name = "doctor",
 	.summary = "Check that this machine is ready for genv",
-	.usage = "genv doctor [-h]",
+	.usage = "genv doctor [-h] [-H HOSTS | --hostfile HOSTFILE]",
 	.help = "Checks, one line each (ok, warn or FAIL, what was found and how to fix\n"
 		"it): the NVIDIA driver (NVML loadable, its version), the GPUs it sees, the\n"
-		"state directory (mode, owner, shared), the genv integration of your shell\n"
-		"($SHELL: bash, zsh or fish) and a running `genv enforce`. Exits 0 unless\n"
-		"a check FAILs (warnings do not fail).\n"
+		"state directory (mode, owner, shared or protected), the genv integration\n"
+		"of your shell ($SHELL: bash, zsh or fish) and a running `genv enforce`.\n"
+		"Exits 0 unless a check FAILs (warnings do not fail).\n"
 		"\n"
 		"options:\n"
-		"  -h, --help  show this help message and exit\n",
+		"  -h, --help            show this help message and exit\n"
+		"  -H HOSTS, --host HOSTS\n"
+		"                        check these hosts over ssh instead (comma-separated,\n"
+		"                        [user@]host): each one's genv version and doctor\n"
+		"                        lines, as \"[host] line\"; an unreachable host FAILs\n"
+		"  --hostfile HOSTFILE   the hosts of a hostfile (as genv remote reads it)\n",
 	.run = doctor_cmd_run,
 };
