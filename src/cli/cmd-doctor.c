@@ -6,7 +6,6 @@
  */
 #include "compat.h"
 #include "cli/cli.h"
-#include "cli/options.h"
 #include "core/doctor.h"
 #include "remote/doctor-hosts.h"
 #include "remote/fanout.h"
@@ -61,25 +60,22 @@ out:
 }
 
 static int
-doctor_cmd_run(int argc, char **argv)
+doctor_cmd_run(int argc, char **argv, void *ctx UNUSED)
 {
 	const char *spec = NULL, *hostfile = NULL;
-	int seen_host = 0, seen_hostfile = 0, r;
-	const struct cli_opt opts[] = {
-		{ "-H", "--host", CLI_OPT_STRING, &spec, NULL, &seen_host },
-		{ "--hostfile", NULL, CLI_OPT_STRING, &hostfile, NULL, &seen_hostfile },
-		{ NULL, NULL, 0, NULL, NULL, NULL },
+	const struct option opts[] = {
+		OPT_STRING("-H|--host", &spec, "HOSTS",
+			   "check these hosts over ssh instead (comma-separated,\n"
+			   "[user@]host): each one's genv version and doctor\n"
+			   "lines, as \"[host] line\"; an unreachable host FAILs",
+			   .xgroup = 1),
+		OPT_STRING("--hostfile", &hostfile, "HOSTFILE",
+			   "the hosts of a hostfile (as genv remote reads it)", .xgroup = 1),
+		OPT_END(),
 	};
 
-	r = cli_parse_options(&cli_cmd_doctor, argc, argv, opts, 0);
-	if (r == CLI_PARSE_HELP)
-		return 0;
-	if (r < 0)
-		return 2;
-	if (seen_host && seen_hostfile)
-		return cli_usage_error(&cli_cmd_doctor, "argument --hostfile: "
-				       "not allowed with argument -H/--host");
-	if (seen_host || seen_hostfile)
+	cli_parse_options(&cli_cmd_doctor, argc, argv, opts);
+	if (spec || hostfile)
 		return doctor_remote(spec, hostfile);
 	return doctor_local();
 }
@@ -87,19 +83,11 @@ doctor_cmd_run(int argc, char **argv)
 const struct cli_cmd cli_cmd_doctor = {
 	.name = "doctor",
 	.summary = "Check that this machine is ready for genv",
-	.usage = "genv doctor [-h] [-H HOSTS | --hostfile HOSTFILE]",
-	.help = "Checks, one line each (ok, warn or FAIL, what was found and how to fix\n"
-		"it): the NVIDIA driver (NVML loadable, its version), the GPUs it sees, the\n"
-		"state directory (mode, owner, shared or protected), the genv integration\n"
-		"of your shell ($SHELL: bash, zsh or fish) and a running `genv enforce`.\n"
-		"Exits 0 unless a check FAILs (warnings do not fail).\n"
-		"\n"
-		"options:\n"
-		"  -h, --help            show this help message and exit\n"
-		"  -H HOSTS, --host HOSTS\n"
-		"                        check these hosts over ssh instead (comma-separated,\n"
-		"                        [user@]host): each one's genv version and doctor\n"
-		"                        lines, as \"[host] line\"; an unreachable host FAILs\n"
-		"  --hostfile HOSTFILE   the hosts of a hostfile (as genv remote reads it)\n",
+	.description =
+	"Checks, one line each (ok, warn or FAIL, what was found and how to fix\n"
+	"it): the NVIDIA driver (NVML loadable, its version), the GPUs it sees, the\n"
+	"state directory (mode, owner, shared or protected), the genv integration\n"
+	"of your shell ($SHELL: bash, zsh or fish) and a running `genv enforce`.\n"
+	"Exits 0 unless a check FAILs (warnings do not fail).\n",
 	.run = doctor_cmd_run,
 };

@@ -9,6 +9,7 @@
 #include "core/memory.h"
 #include "core/timefmt.h"
 #include "util/clock.h"
+#include "util/quote.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -42,25 +43,6 @@ device_is_available(const struct device *d, const char *gpu_memory,
 	free_bytes = total > used ? total - used : 0;
 	*available = free_bytes >= want;
 	return 0;
-}
-
-/*
- * Appends s with control characters (C0, DEL, UTF-8 C1) as \xHH: holders'
- * names are other users' text on our terminal. Local until util grows one.
- */
-static void
-add_escaped(struct strbuf *sb, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	for (; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			strbuf_addf(sb, "\\x%02x", *p);
-		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-			strbuf_addf(sb, "\\x%02x", *++p);
-		else
-			strbuf_addch(sb, (char)*p);
-	}
 }
 
 /* "3h", "12m", "1d": how long ago stamp was; "<1m" under a minute. */
@@ -98,15 +80,15 @@ add_holders(struct strbuf *sb, const struct device *d, const struct envs *envs,
 			strbuf_addstr(sb, "; ");
 		if (!e) {
 			strbuf_addstr(sb, "environment ");
-			add_escaped(sb, d->att[i].eid);
+			quote_display(sb, d->att[i].eid);
 		} else {
 			if (e->username)
-				add_escaped(sb, e->username);
+				quote_display(sb, e->username);
 			else
 				strbuf_addf(sb, "uid %lld", e->uid);
 			if (e->config.name) {
 				strbuf_addch(sb, '/');
-				add_escaped(sb, e->config.name);
+				quote_display(sb, e->config.name);
 			}
 		}
 		if (d->att[i].gpu_memory)
