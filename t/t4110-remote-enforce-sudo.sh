@@ -47,9 +47,12 @@ test_expect_success 'daemon: backs off while no host answers' '
 test_expect_success 'daemon: stops when its parent dies' '
 	rm -f daemon.pid
 	# on its own: "a && b &" would make $! a subshell, not the parent
-	sh -c "genv remote -H gpu-server-1 enforce --interval 1 >/dev/null 2>&1 & echo \$! >daemon.pid; exec sleep 1000" &
+	rm -f daemon.err
+	sh -c "genv remote -H gpu-server-1 enforce --interval 1 >/dev/null 2>daemon.err & echo \$! >daemon.pid; exec sleep 1000" &
 	parent=$! && test_track_pid $parent &&
 	test_wait_for 10 test -s daemon.pid &&
+	# its first cycle is done, so it has asked to die with its parent
+	test_wait_for 20 grep -q "^cannot run genv as root" daemon.err &&
 	daemon=$(cat daemon.pid) && test_track_pid $daemon &&
 	kill -0 $daemon &&
 	kill -KILL $parent && wait $parent;
