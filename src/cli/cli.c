@@ -30,6 +30,7 @@ struct cli_frame {
 
 static struct cli_frame frames[CLI_MAX_DEPTH];
 static int depth;
+static int completing;  /* genv __complete: parsing only proposes words */
 
 static struct cli_frame *
 frame_of(const struct cli_cmd *cmd)
@@ -185,6 +186,48 @@ check_parents(void)
 	strbuf_release(&err);
 }
 
+/*
+ * Completion walks the same frames as a run: each command's table comes
+ * from its own run function (tables live there), and a subcommand word
+ * hands over to the subcommand; the table that holds the word being typed
+ * prints the candidates and ends the program before the command runs.
+ */
+static int
+complete_frame(struct cli_frame *f, int argc, char **argv, const struct cli_cmd **sub)
+{
+	struct strvec out = STRVEC_INIT;
+	int r = parse_options_complete(f->opts, argc, argv, &out);
+
+	if (r > 0 && sub && f->sub >= 0) {
+		*sub = f->cmd->subcmds[f->sub];
+		strvec_clear(&out);
+		return r;
+	}
+	if (r == PARSE_COMPLETE_FILES)
+		puts(":files");
+	for (size_t i = 0; i < out.nr; i++)
+		puts(out.v[i]);
+	strvec_clear(&out);
+	cli_exit(0);
+}
+
+int
+cli_completing(void)
+{
+	return completing;
+}
+
+int
+cli_complete(int argc, char **argv)
+{
+	char *words[] = { (char *)"genv", (char *)"", NULL };
+
+	completing = 1;
+	if (argc < 2)
+		return cli_run(&cli_genv, 2, words, NULL);
+	return cli_run(&cli_genv, argc, argv, NULL);
+}
+
 int
 cli_parse_subcommand(const struct cli_cmd *cmd, int argc, char **argv,
 		     const struct option *opts, const struct cli_cmd **sub)
@@ -194,6 +237,8 @@ cli_parse_subcommand(const struct cli_cmd *cmd, int argc, char **argv,
 	int r;
 
 	frame_set_options(f, opts);
+	if (completing)
+		return complete_frame(f, argc, argv, sub);
 	f->sub = -1;
 	r = parse_options(&f->parse, f->opts, argc, argv, &err);
 	switch (r) {

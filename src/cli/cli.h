@@ -101,6 +101,18 @@ int cli_run_subcommand(const struct cli_cmd *cmd, int argc, char **argv,
 		       const struct option *opts, const struct cli_cmd *dflt, void *ctx);
 
 /*
+ * genv __complete WORDS...: the shell completions' helper. WORDS are the
+ * command line up to the word being typed (its last, maybe empty;
+ * WORDS[0] is "genv"). Prints the words that may stand there, one a line
+ * ("WORD" or "WORD<TAB>HELP"), or ":files" first when the shell should
+ * also offer file names; walks the command tree as a run would, so it
+ * always matches the tables. cli_completing() tells run functions that
+ * do work between parsing and their subcommand to skip it.
+ */
+int cli_complete(int argc, char **argv);
+int cli_completing(void);
+
+/*
  * Prints prefix (may be NULL) and text, both quote_display()ed, and a
  * newline: for lines others wrote (a host's stderr, names in findings).
  */

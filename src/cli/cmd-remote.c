@@ -814,7 +814,7 @@ remote_run(int argc, char **argv, void *data UNUSED)
 	if (!sub)
 		return 0;   /* 1.4.3: no subcommand, nothing to do */
 	/* without hosts, the subcommand shows its help or reports them missing */
-	if ((o.hosts_spec || o.hostfile) && remote_setup(&ctx, &o) < 0)
+	if ((o.hosts_spec || o.hostfile) && !cli_completing() && remote_setup(&ctx, &o) < 0)
 		goto out;
 	rc = cli_run(sub, argc - i, argv + i, &ctx);
 out:

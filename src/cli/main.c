@@ -145,5 +145,7 @@ main(int argc, char **argv)
 		return cli_finish(genv_container_runtime_main(argc, argv));
 	if (!strcmp(called_as, "genv-container-runtime-hook"))
 		return cli_finish(genv_container_hook_main(argc, argv));
+	if (argc > 1 && !strcmp(argv[1], "__complete"))
+		return cli_finish(cli_complete(argc - 2, argv + 2));
 	return cli_finish(cli_run(&cli_genv, argc, argv, NULL));
 }

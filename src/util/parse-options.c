@@ -977,3 +977,156 @@ parse_options_help(struct strbuf *out, const struct parse_help *help,
 	add_sections(out, opts, col);
 	add_paragraphs(out, help->epilog);
 }
+
+/* ---- completion ---- */
+
+struct complete_state {
+	const char *cur;       /* the word being typed */
+	struct strvec *out;
+};
+
+/* Adds pre + word (len bytes) when it begins with cur, with help on one line. */
+static void
+add_candidate(struct complete_state *cs, const char *pre, const char *word, size_t len,
+	      const char *help)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addstr(&sb, pre);
+	strbuf_add(&sb, word, len);
+	if (!starts_with(sb.buf, cs->cur)) {
+		strbuf_release(&sb);
+		return;
+	}
+	if (help && *help) {
+		strbuf_addch(&sb, '\t');
+		for (const char *p = help; *p; p++)
+			strbuf_addch(&sb, *p == '\n' || *p == '\t' ? ' ' : *p);
+	}
+	strvec_push_nodup(cs->out, strbuf_detach(&sb, NULL));
+}
+
+/* The values of o after pre ("" or "--format="): its choices, else files. */
+static int
+complete_values(struct complete_state *cs, const struct option *o, const char *pre)
+{
+	if (!o->choices)
+		return PARSE_COMPLETE_FILES;
+	for (size_t i = 0; o->choices[i]; i++)
+		add_candidate(cs, pre, o->choices[i], strcspn(o->choices[i], "|"), NULL);
+	return 0;
+}
+
+static int
+complete_option(struct complete_state *cs, const struct option *opts, size_t nr)
+{
+	const char *eq = starts_with(cs->cur, "--") ? strchr(cs->cur, '=') : NULL;
+	struct strbuf err = STRBUF_INIT;
+	int neg, idx;
+
+	if (eq) {
+		struct strbuf pre = STRBUF_INIT;
+		int r = 0;
+
+		idx = find_option(opts, nr, cs->cur, (size_t)(eq - cs->cur), &neg, &err);
+		strbuf_add(&pre, cs->cur, (size_t)(eq - cs->cur) + 1);
+		if (idx >= 0 && takes_value(&opts[idx]))
+			r = complete_values(cs, &opts[idx], pre.buf);
+		strbuf_release(&pre);
+		strbuf_release(&err);
+		return r;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		const char *p = opts[i].names, *n;
+		size_t len;
+
+		if (!is_option(&opts[i]) || (opts[i].flags & PARSE_OPT_HIDDEN))
+			continue;
+		while ((n = next_name(&p, &len))) {
+			add_candidate(cs, "", n, len, opts[i].help);
+			if ((opts[i].flags & PARSE_OPT_NEGATABLE) && len > 2 && starts_with(n, "--"))
+				add_candidate(cs, "--no-", n + 2, len - 2, NULL);
+		}
+	}
+	add_candidate(cs, "", "-h", 2, "show this help message and exit");
+	add_candidate(cs, "", "--help", 6, "show this help message and exit");
+	return 0;
+}
+
+/* The positional opts[k] at the word being typed. */
+static int
+complete_positional(struct complete_state *cs, const struct option *o)
+{
+	if (o->type == OPTION_SUBCOMMAND) {
+		for (size_t j = 0; o->choices[j]; j++)
+			if (!o->choice_help || o->choice_help[j])
+				add_candidate(cs, "", o->choices[j], strcspn(o->choices[j], "|"),
+					      o->choice_help ? o->choice_help[j] : NULL);
+		return 0;
+	}
+	if (o->type == OPTION_POSITIONAL && o->choices)
+		return complete_values(cs, o, "");
+	return PARSE_COMPLETE_FILES;
+}
+
+static size_t
+next_positional(const struct option *opts, size_t nr, size_t k)
+{
+	while (k < nr && !is_positional(&opts[k]))
+		k++;
+	return k;
+}
+
+int
+parse_options_complete(const struct option *opts, int argc, char **argv, struct strvec *out)
+{
+	struct complete_state cs = { argc > 1 ? argv[argc - 1] : "", out };
+	const struct option *pending = NULL;  /* an option waiting for its value */
+	struct strbuf err = STRBUF_INIT;
+	size_t nr = 0, k = 0;
+	int only_positional = 0, neg;
+
+	while (opts[nr].type != OPTION_END)
+		nr++;
+	for (int i = 1; i < argc - 1; i++) {
+		const char *w = argv[i];
+
+		if (pending && (only_positional || !looks_like_option(w))) {
+			if (!takes_many(pending))
+				pending = NULL;  /* a list takes the words that follow */
+			continue;
+		}
+		pending = NULL;
+		if (!only_positional && !strcmp(w, "--")) {
+			only_positional = 1;
+		} else if (!only_positional && looks_like_option(w)) {
+			const char *eq = starts_with(w, "--") ? strchr(w, '=') : NULL;
+			int idx = find_option(opts, nr, w, eq ? (size_t)(eq - w) : strlen(w),
+					      &neg, &err);
+
+			if (idx >= 0 && takes_value(&opts[idx]) && !eq)
+				pending = &opts[idx];
+		} else if ((k = next_positional(opts, nr, k)) < nr) {
+			const struct option *o = &opts[k++];
+
+			if (o->type == OPTION_REMAINDER)
+				return strbuf_release(&err), PARSE_COMPLETE_FILES;
+			if (o->type == OPTION_SUBCOMMAND) {
+				int c = choice_index(o->choices, w);
+
+				strbuf_release(&err);
+				if (c < 0)
+					return 0;
+				*(int *)o->value = c;
+				return i;
+			}
+		}
+	}
+	strbuf_release(&err);
+	if (pending)
+		return complete_values(&cs, pending, "");
+	if (!only_positional && cs.cur[0] == '-')
+		return complete_option(&cs, opts, nr);
+	k = next_positional(opts, nr, k);
+	return k < nr ? complete_positional(&cs, &opts[k]) : 0;
+}

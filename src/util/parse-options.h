@@ -24,6 +24,7 @@
 
 struct option;
 struct strbuf;
+struct strvec;
 
 /*
  * Called for each value of an OPTION_CALLBACK (NULL for PARSE_OPT_NOARG).
@@ -148,6 +149,19 @@ int parse_options(struct parse_opt_ctx *ctx, const struct option *opts,
 		  int argc, char **argv, struct strbuf *err);
 /* Checks required options and groups; -1 with err set when one is missing. */
 int parse_options_check(struct parse_opt_ctx *ctx, struct strbuf *err);
+
+/*
+ * Shell completion from the same table: what may stand at argv[argc-1],
+ * the word being typed (maybe empty), after argv[1..argc-2]. Returns the
+ * index of a subcommand word before it (its value set as parse_options()
+ * sets it), so that the caller goes on in the subcommand's table;
+ * PARSE_COMPLETE_FILES when the word is a file, a command or free text;
+ * else 0, with each candidate that begins with the word appended to out
+ * as "WORD" or "WORD\tHELP" (the help on one line).
+ */
+#define PARSE_COMPLETE_FILES (-4)
+int parse_options_complete(const struct option *opts, int argc, char **argv,
+			   struct strvec *out);
 
 /* Appends "usage: PROG [-h] ...\n", wrapped where PARSE_OPT_USAGE_BREAK says. */
 void parse_options_usage(struct strbuf *out, const char *prog, const struct option *opts);
