@@ -311,6 +311,11 @@ valgrind: test-build
 
 SYSCONFDIR   ?= $(if $(filter /usr /usr/local,$(PREFIX)),/etc,$(PREFIX)/etc)
 FISH_CONFDIR ?= $(SYSCONFDIR)/fish/conf.d
+# completions: where each shell looks for them (bash-completion and zsh
+# also look under /usr/local/share; fish only in /usr/share and /etc)
+BASH_COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSH_COMPLETIONDIR  ?= $(PREFIX)/share/zsh/$(if $(filter /usr,$(PREFIX)),vendor-completions,site-functions)
+FISH_COMPLETIONDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/share/fish/vendor_completions.d,$(SYSCONFDIR)/fish/completions)
 SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
 STATEDIR     ?= /var/tmp/genv
 GROUP        ?= genv
@@ -325,6 +330,8 @@ INST_UNITS   = $(DESTDIR)$(SYSTEMD_UNITDIR)
 INST_MAN1    = $(DESTDIR)$(PREFIX)/share/man/man1
 INST_PROFILE = $(DESTDIR)$(SYSCONFDIR)/profile.d
 INST_FISH    = $(DESTDIR)$(FISH_CONFDIR)
+INST_COMPL   = $(DESTDIR)$(BASH_COMPLETIONDIR)/genv $(DESTDIR)$(ZSH_COMPLETIONDIR)/_genv \
+	$(DESTDIR)$(FISH_COMPLETIONDIR)/genv.fish
 
 # install-subst SRC DEST: SRC with the installed paths filled in, mode 0644
 install-subst = sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
@@ -344,6 +351,8 @@ install: all
 	for l in $(BIN_LINKS); do ln -sf genv.1 $(INST_MAN1)/$$l.1; done
 	$(call install-subst,contrib/shell/genv.sh,$(INST_PROFILE)/genv.sh)
 	$(call install-subst,contrib/shell/genv.fish,$(INST_FISH)/genv.fish)
+	set -- $(INST_COMPL) && for src in genv.bash _genv genv.fish; do \
+		install -d "$$(dirname "$$1")" && install -m 0644 contrib/completion/$$src "$$1" && shift; done
 	$(call install-subst,contrib/system-setup.sh,$(INST_LIBEXEC)/system-setup)
 	chmod 0755 $(INST_LIBEXEC)/system-setup
 ifeq ($(SYSTEM_SETUP),1)
@@ -359,7 +368,7 @@ ifeq ($(SYSTEM_SETUP),1)
 	if [ -x $(INST_LIBEXEC)/system-setup ]; then $(INST_LIBEXEC)/system-setup remove; fi
 endif
 	rm -f $(INST_BIN)/genv $(INST_MAN1)/genv.1 $(INST_PROFILE)/genv.sh \
-		$(INST_FISH)/genv.fish $(INST_LIBEXEC)/system-setup \
+		$(INST_FISH)/genv.fish $(INST_LIBEXEC)/system-setup $(INST_COMPL) \
 		$(DESTDIR)$(PREFIX)/etc/genv/genv.conf
 	for s in $(SHIMS); do rm -f $(INST_LIBEXEC)/shims/$$s; done
 	for l in $(BIN_LINKS); do rm -f $(INST_BIN)/$$l $(INST_MAN1)/$$l.1; done
