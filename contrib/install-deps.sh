@@ -13,7 +13,8 @@
 set -e
 pkgs="gcc make pkg-config libjansson-dev libcmocka-dev libmicrohttpd-dev
 openssh-server openssh-client tmux bash zsh fish procps util-linux valgrind hyperfine
-mandoc curl jq prometheus chromium debhelper dpkg-dev fakeroot lintian"
+mandoc curl jq prometheus chromium debhelper dpkg-dev fakeroot lintian
+bash-completion"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

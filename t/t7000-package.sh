@@ -48,6 +48,8 @@ test_expect_success 'dpkg -i installs it: binary, its names and shims, snippets,
 		/usr/libexec/genv/shims/nvidia-smi /usr/libexec/genv/shims/docker \
 		/usr/libexec/genv/container/nvidia-smi /etc/profile.d/genv.sh \
 		/usr/share/fish/vendor_conf.d/genv.fish /usr/share/man/man1/genv.1.gz \
+		/usr/share/bash-completion/completions/genv /usr/share/zsh/vendor-completions/_genv \
+		/usr/share/fish/vendor_completions.d/genv.fish \
 		/lib/systemd/system/genv-enforce.service /lib/systemd/system/genv-monitor.service; do
 		grep -qx "$f" files && test -e "$f" || { echo "missing: $f"; exit 1; }
 	done &&

@@ -29,6 +29,10 @@ test_expect_success 'make install puts the integration where each shell reads it
 	test -x /usr/local/bin/genv &&
 	test "$(stat -c "%U %a" /etc/profile.d/genv.sh)" = "root 644" &&
 	test "$(stat -c "%U %a" /etc/fish/conf.d/genv.fish)" = "root 644" &&
+	for f in /usr/local/share/bash-completion/completions/genv \
+		/usr/local/share/zsh/site-functions/_genv /etc/fish/completions/genv.fish; do
+		test "$(stat -c "%U %a" $f)" = "root 644" || { echo "missing: $f"; exit 1; }
+	done &&
 	test "$(grep -cxF "if [ -r '"'"'/etc/profile.d/genv.sh'"'"' ]; then . '"'"'/etc/profile.d/genv.sh'"'"'; fi $MARK" /etc/bash.bashrc)" = 1 &&
 	test "$(grep -cF "$MARK" /etc/zsh/zshenv)" = 1 &&
 	test "$(stat -c "%U %G %a" /var/tmp/genv)" = "root root 777" &&
@@ -157,6 +161,8 @@ test_expect_success 'make uninstall takes the lines out of /etc and the files aw
 	test_cmp "$TRASH/zshenv" /etc/zsh/zshenv &&
 	for f in /usr/local/bin/genv /usr/local/bin/genv-docker /usr/local/bin/genv-container-runtime \
 		/etc/profile.d/genv.sh /etc/fish/conf.d/genv.fish \
+		/usr/local/share/bash-completion/completions/genv \
+		/usr/local/share/zsh/site-functions/_genv /etc/fish/completions/genv.fish \
 		/usr/local/libexec/genv /usr/local/share/man/man1/genv.1 /usr/local/share/man/man1/genv-docker.1 \
 		/usr/local/lib/systemd/system/genv-enforce.service; do
 		test ! -e $f || { echo "left: $f"; exit 1; }

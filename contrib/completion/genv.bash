@@ -8,14 +8,14 @@ _genv() {
 	# bash splits "--format=csv" at '=': join the pieces back for genv
 	for ((i = 0; i <= COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
-		prev=${words[${#words[@]}-1]}
+		prev=${words[*]: -1}
 		if ((i > 0)) && [[ $prev == --* && ($w == = || $prev == *=) ]]; then
 			words[${#words[@]}-1]+=$w
 		else
 			words+=("$w")
 		fi
 	done
-	cur=${words[${#words[@]}-1]}
+	cur=${words[*]: -1}
 	while IFS= read -r line; do
 		if [[ $line == :files ]]; then
 			files=1
