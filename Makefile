@@ -78,6 +78,7 @@ CORE_SRC = \
 	src/core/llm.c \
 	src/core/memory.c \
 	src/core/project-config.c \
+	src/core/ps-json.c \
 	src/core/protect.c \
 	src/core/snapshot.c \
 	src/core/state.c \

@@ -12,6 +12,7 @@
 #include "cli/table.h"
 #include "core/devices.h"
 #include "core/envs.h"
+#include "core/ps-json.h"
 #include "core/state.h"
 #include "core/store.h"
 #include "util/clock.h"
@@ -20,7 +21,7 @@
 
 struct devices_ctx {
 	int no_cleanup;
-	int reset;
+	int reset;	struct table_opts topts;  /* ps's, also given before the subcommand */
 };
 
 static unsigned
@@ -47,10 +48,10 @@ devices_ps(int argc, char **argv, void *data)
 	static const size_t widths[] = { 8, 12, 16 };
 	static const char *const header[] = { "ID", "ENV ID", "ENV NAME", "ATTACHED" };
 	struct devices_ctx *ctx = data;
-	struct table_opts topts = TABLE_OPTS_INIT;
+	struct table_opts topts = ctx->topts;
 	const struct option opts[] = {
-		OPT_TABLE_OPTIONS(&topts,
-				  "Print the attachment time instead of how long ago it was"),
+		OPT_TABLE_OPTIONS_JSON(&topts,
+				       "Print the attachment time instead of how long ago it was", 0),
 		OPT_END(),
 	};
 	struct strbuf out = STRBUF_INIT, idx = STRBUF_INIT, when = STRBUF_INIT;
@@ -67,9 +68,11 @@ devices_ps(int argc, char **argv, void *data)
 	r = store_admin_devices(ctx_flags(ctx), &envs, &devs, &err);
 	now = clock_wall();
 	envs_index_build(&by_eid, &envs);
-	if (!r && !topts.no_header)
+	if (!r && fmt == TABLE_JSON)
+		table_json(&out, ps_json_document("devices", ps_json_devices(&devs, &envs)));
+	else if (!r && !topts.no_header)
 		table_row(&out, fmt, widths, header, 4);
-	for (size_t i = 0; i < devs.nr; i++) {
+	for (size_t i = 0; fmt != TABLE_JSON && i < devs.nr; i++) {
 		const struct device *d = &devs.v[i];
 
 		strbuf_reset(&idx);
@@ -315,13 +318,14 @@ static const struct cli_cmd *const devices_subcmds[] = {
 static int
 devices_run(int argc, char **argv, void *data UNUSED)
 {
-	struct devices_ctx ctx = { 0, 0 };
+	struct devices_ctx ctx = { 0, 0, TABLE_OPTS_INIT };
 	const struct option opts[] = {
 		OPT_SUBCOMMAND(NULL, NULL, "subcommands (default: ps)"),
 		OPT_BOOL("--no-cleanup", &ctx.no_cleanup, "Keep attachments of environments that are gone"),
 		OPT_BOOL("--reset", &ctx.reset,
 			 "Forget all attachments and rebuild the device list from\n"
 			 "the GPUs of this machine"),
+		OPT_TABLE_OPTIONS_JSON(&ctx.topts, "Print the attachment time instead of how long ago it was", PARSE_OPT_NOUSAGE),
 		OPT_END(),
 	};
 

@@ -9,6 +9,7 @@
 #include "cli/admin.h"
 #include "cli/cli.h"
 #include "cli/table.h"
+#include "core/ps-json.h"
 #include "core/state.h"
 #include "core/state-check.h"
 #include "core/store.h"
@@ -18,7 +19,7 @@
 
 struct envs_ctx {
 	int no_cleanup;
-	int reset;
+	int reset;	struct table_opts topts;  /* ps's, also given before the subcommand */
 };
 
 static unsigned
@@ -45,9 +46,10 @@ envs_ps(int argc, char **argv, void *data)
 	static const size_t widths[] = { 8, 16, 16, 21 };
 	static const char *const header[] = { "ID", "USER", "NAME", "CREATED", "PID(S)" };
 	struct envs_ctx *ctx = data;
-	struct table_opts topts = TABLE_OPTS_INIT;
+	struct table_opts topts = ctx->topts;
 	const struct option opts[] = {
-		OPT_TABLE_OPTIONS(&topts, "Print the creation time instead of how long ago it was"),
+		OPT_TABLE_OPTIONS_JSON(&topts, "Print the creation time instead of how long ago it was",
+				       0),
 		OPT_END(),
 	};
 	struct strbuf out = STRBUF_INIT, user = STRBUF_INIT, created = STRBUF_INIT,
@@ -61,9 +63,11 @@ envs_ps(int argc, char **argv, void *data)
 	fmt = table_opts_format(&topts);
 	rc = store_admin_envs(ctx_flags(ctx), &envs, &err);
 	now = clock_wall();
-	if (!rc && !topts.no_header)
+	if (!rc && fmt == TABLE_JSON)
+		table_json(&out, ps_json_document("envs", ps_json_envs(&envs)));
+	else if (!rc && !topts.no_header)
 		table_row(&out, fmt, widths, header, 5);
-	for (size_t i = 0; i < envs.nr; i++) {
+	for (size_t i = 0; fmt != TABLE_JSON && i < envs.nr; i++) {
 		const struct env *e = &envs.v[i];
 		const char *cells[5];
 
@@ -424,12 +428,13 @@ static const struct cli_cmd *const envs_subcmds[] = {
 static int
 envs_run(int argc, char **argv, void *data UNUSED)
 {
-	struct envs_ctx ctx = { 0, 0 };
+	struct envs_ctx ctx = { 0, 0, TABLE_OPTS_INIT };
 	const struct option opts[] = {
 		OPT_SUBCOMMAND(NULL, NULL, "subcommands (default: ps)"),
 		OPT_BOOL("--no-cleanup", &ctx.no_cleanup,
 			 "Keep processes that are gone and environments left empty"),
 		OPT_BOOL("--reset", &ctx.reset, "Forget all environments"),
+		OPT_TABLE_OPTIONS_JSON(&ctx.topts, "Print the creation time instead of how long ago it was", PARSE_OPT_NOUSAGE),
 		OPT_END(),
 	};
 

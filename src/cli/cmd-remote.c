@@ -15,6 +15,7 @@
 #include "core/devices.h"
 #include "core/llm.h"
 #include "core/memory.h"
+#include "core/ps-json.h"
 #include "core/state.h"
 #include "remote/fanout.h"
 #include "remote/hosts.h"
@@ -135,6 +136,34 @@ query_hosts(const struct remote_ctx *ctx, enum fanout_type type, int *failed,
 	return res;
 }
 
+/*
+ * --format json: one object per host in hostfile order, a failed host's
+ * with its error (core/ps-json.h).
+ */
+static void
+print_hosts_json(const struct remote_ctx *ctx, const struct fanout_result *res,
+		 const char *key)
+{
+	static const struct envs no_envs = ENVS_INIT;
+	struct strbuf out = STRBUF_INIT;
+	json_t *hosts = json_array();
+
+	for (size_t i = 0; i < ctx->hosts.nr; i++) {
+		const struct fanout_result *r = &res[i];
+		json_t *list = NULL;
+
+		if (r->ok && !strcmp(key, "devices"))
+			list = ps_json_devices(&r->devices, &no_envs);
+		else if (r->ok)
+			list = ps_json_envs(&r->envs);
+		json_array_append_new(hosts, ps_json_host(r->host->name, key, list,
+							  r->ok ? NULL : r->error.buf));
+	}
+	table_json(&out, ps_json_document("hosts", hosts));
+	fwrite(out.buf, 1, out.len, stdout);
+	strbuf_release(&out);
+}
+
 /* ---- devices ---- */
 
 static int
@@ -146,8 +175,8 @@ remote_devices(int argc, char **argv, void *data)
 	const struct option opts[] = {
 		OPT_BOOL("--no-header", &no_header, "Do not print column headers"),
 		OPT_BOOL("--no-summary", &no_summary, "Do not print the summary line"),
-		OPT_CHOICE("--format", &format, table_format_choices,
-			   "Output format; tui is the default"),
+		OPT_CHOICE("--format", &format, table_format_json_choices,
+			   "Output format; tui (the default), csv or json"),
 		OPT_END(),
 	};
 	static const size_t widths[] = { 25, 9 };
@@ -157,11 +186,15 @@ remote_devices(int argc, char **argv, void *data)
 	size_t answered, total = 0, available = 0;
 
 	cli_parse_options(&remote_devices_cmd, argc, argv, opts);
-	fmt = strcmp(format, "csv") ? TABLE_TUI : TABLE_CSV;
+	fmt = table_format_of(format);
 
 	res = query_hosts(ctx, FANOUT_DEVICES, &failed, &answered);
 	if (failed < 0)
 		goto out;
+	if (fmt == TABLE_JSON) {
+		print_hosts_json(ctx, res, "devices");
+		goto out;
+	}
 	if (!no_header)
 		table_row(&out, fmt, widths,
 			  (const char *const[]){ "HOST", "TOTAL", "AVAILABLE" }, 3);
@@ -182,7 +215,7 @@ remote_devices(int argc, char **argv, void *data)
 		total += devs->nr;
 		available += free_nr;
 	}
-	if (!no_summary)
+	if (!no_summary && !(fmt == TABLE_CSV && no_header))
 		strbuf_addf(&out, "\nTotal %zu devices with %zu available on %zu hosts\n",
 			    total, available, answered);
 	fwrite(out.buf, 1, out.len, stdout);
@@ -206,8 +239,8 @@ remote_envs(int argc, char **argv, void *data)
 		OPT_BOOL("--no-header", &no_header, "Do not print column headers"),
 		OPT_BOOL("--no-summary", &no_summary, "Do not print the summary line"),
 		OPT_BOOL("--timestamp", &timestamp, "Print the creation time instead of its age"),
-		OPT_CHOICE("--format", &format, table_format_choices,
-			   "Output format; tui is the default"),
+		OPT_CHOICE("--format", &format, table_format_json_choices,
+			   "Output format; tui (the default), csv or json"),
 		OPT_END(),
 	};
 	static const size_t widths[] = { 25, 8, 16, 16 };
@@ -218,11 +251,15 @@ remote_envs(int argc, char **argv, void *data)
 	time_t now;
 
 	cli_parse_options(&remote_envs_cmd, argc, argv, opts);
-	fmt = strcmp(format, "csv") ? TABLE_TUI : TABLE_CSV;
+	fmt = table_format_of(format);
 
 	res = query_hosts(ctx, FANOUT_ENVS, &failed, &answered);
 	if (failed < 0)
 		goto out;
+	if (fmt == TABLE_JSON) {
+		print_hosts_json(ctx, res, "envs");
+		goto out;
+	}
 	now = clock_wall();
 	if (!no_header)
 		table_row(&out, fmt, widths,
@@ -243,7 +280,7 @@ remote_envs(int argc, char **argv, void *data)
 			count++;
 		}
 	}
-	if (!no_summary)
+	if (!no_summary && !(fmt == TABLE_CSV && no_header))
 		strbuf_addf(&out, "\nTotal %zu environments on %zu hosts\n", count, answered);
 	fwrite(out.buf, 1, out.len, stdout);
 out:

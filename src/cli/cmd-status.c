@@ -6,7 +6,9 @@
 #include "compat.h"
 #include "cli/active.h"
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "core/active.h"
+#include "core/ps-json.h"
 #include "util/quote.h"
 #include "util/strbuf.h"
 
@@ -48,10 +50,41 @@ print_configuration(void)
 	strbuf_release(&out);
 }
 
+static const char *const status_formats[] = { "json", "tui", NULL };
+
+/* --format json: the same facts as a core/ps-json.h document */
+static int
+status_json(const char *eid)
+{
+	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
+	long *idx = NULL;
+	size_t nr = 0;
+	int rc = 1;
+
+	if (eid && active_attached_indices(eid, &idx, &nr, &err) < 0) {
+		cli_error("%s", err.buf);
+		goto out;
+	}
+	table_json(&out, ps_json_status(eid, idx, nr, getenv("GENV_ENVIRONMENT_NAME"),
+					getenv("GENV_GPUS"), getenv("GENV_GPU_MEMORY")));
+	fwrite(out.buf, 1, out.len, stdout);
+	rc = 0;
+out:
+	free(idx);
+	strbuf_release(&err);
+	strbuf_release(&out);
+	return rc;
+}
+
 static int
 status_run(int argc, char **argv, void *ctx UNUSED)
 {
-	const struct option opts[] = { OPT_END() };
+	const char *format = "tui";
+	const struct option opts[] = {
+		OPT_CHOICE("--format", &format, status_formats,
+			   "Output format; tui (the default) or json (see genv(1))"),
+		OPT_END(),
+	};
 	struct strbuf err = STRBUF_INIT, line = STRBUF_INIT;
 	const char *eid;
 	long *idx = NULL;
@@ -60,6 +93,8 @@ status_run(int argc, char **argv, void *ctx UNUSED)
 
 	cli_parse_options(&cli_cmd_status, argc, argv, opts);
 	eid = active_eid();
+	if (!strcmp(format, "json"))
+		return status_json(eid);
 	if (!eid) {
 		printf("Environment is not active\n");
 		return 0;

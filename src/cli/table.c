@@ -7,15 +7,32 @@
 #include "compat.h"
 #include "cli/table.h"
 #include "core/timefmt.h"
+#include "util/json.h"
 #include "util/quote.h"
 #include "util/strbuf.h"
 
 const char *const table_format_choices[] = { "csv", "tui", NULL };
+const char *const table_format_json_choices[] = { "csv", "json", "tui", NULL };
+
+enum table_format
+table_format_of(const char *format)
+{
+	return !strcmp(format, "csv") ? TABLE_CSV : !strcmp(format, "json") ? TABLE_JSON
+									: TABLE_TUI;
+}
 
 enum table_format
 table_opts_format(const struct table_opts *o)
 {
-	return strcmp(o->format, "csv") ? TABLE_TUI : TABLE_CSV;
+	return table_format_of(o->format);
+}
+
+void
+table_json(struct strbuf *out, json_t *doc)
+{
+	json_dump_py(out, doc, JSON_STYLE_INDENT2);
+	strbuf_addch(out, '\n');
+	json_decref(doc);
 }
 
 /* Python counts code points: skip UTF-8 continuation bytes. */

@@ -19,6 +19,7 @@ struct strbuf;
 enum table_format {
 	TABLE_TUI,
 	TABLE_CSV,
+	TABLE_JSON,  /* core/ps-json.h's documents, not rows */
 };
 
 /* The options every "ps"-like listing takes. */
@@ -29,8 +30,9 @@ struct table_opts {
 };
 #define TABLE_OPTS_INIT { 0, 0, "tui" }
 
-/* Choices of --format. */
+/* Choices of --format; the second for the listings that also print JSON. */
 extern const char *const table_format_choices[];
+extern const char *const table_format_json_choices[];
 
 /* The option table entries of --no-header, --timestamp and --format for o. */
 #define OPT_TABLE_OPTIONS(o, timestamp_help) \
@@ -38,7 +40,22 @@ extern const char *const table_format_choices[];
 	OPT_BOOL("--timestamp", &(o)->timestamp, timestamp_help), \
 	OPT_CHOICE("--format", &(o)->format, table_format_choices, \
 		   "Output format; tui (the default) or csv")
+/*
+ * The same with json among --format's choices; f: their flags (the
+ * parent of ps takes them too, PARSE_OPT_NOUSAGE).
+ */
+#define OPT_TABLE_OPTIONS_JSON(o, timestamp_help, f) \
+	OPT_BOOL("--no-header", &(o)->no_header, "Do not print column headers", .flags = (f)), \
+	OPT_BOOL("--timestamp", &(o)->timestamp, timestamp_help, .flags = (f)), \
+	OPT_CHOICE("--format", &(o)->format, table_format_json_choices, \
+		   "Output format; tui (the default), csv or json (see\n" \
+		   "genv(1))", .flags = (f))
 enum table_format table_opts_format(const struct table_opts *o);
+enum table_format table_format_of(const char *format);
+
+/* Appends doc (a core/ps-json.h document, released here) indented, and a newline. */
+struct json_t;
+void table_json(struct strbuf *out, struct json_t *doc);
 
 /*
  * Appends s (quote_display()ed) left-justified to width characters
