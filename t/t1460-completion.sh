@@ -21,8 +21,8 @@ test_expect_success '__complete: subcommands, options, choices, no hidden option
 	words devices "" >out &&
 	printf "ps\nquery\nfind\nattach\ndetach\n" >expect && test_cmp expect out &&
 	words envs ps --format "" >out &&
-	printf "csv\ntui\n" >expect && test_cmp expect out &&
-	words envs ps --format=c >out &&
+	printf "csv\njson\ntui\n" >expect && test_cmp expect out &&
+	words envs ps --format=cs >out &&
 	echo --format=csv >expect && test_cmp expect out &&
 	words remote -H h envs --no >out &&
 	printf "%s\n" --no-header --no-summary >expect && test_cmp expect out &&
@@ -69,7 +69,7 @@ check_shell() {
 	tab $s "genv dev" && screen $s "genv devices\$" && clear_line $s &&
 	tab $s "genv devices ps --fo" && screen $s "genv devices ps --format\$" && clear_line $s &&
 	tab $s "genv envs ps --format " && tm send-keys -t $s Tab &&
-	screen $s "csv" && screen $s "tui" && clear_line $s &&
+	screen $s "csv" && screen $s "json" && screen $s "tui" && clear_line $s &&
 	tab $s "genv remote --hostfile f " && tm send-keys -t $s Tab &&
 	screen $s "activate" && screen $s "enforce" && screen $s "query" && clear_line $s &&
 	tab $s "genv remote --hostfile fl" && screen $s "genv remote --hostfile fleet.hosts\$" &&

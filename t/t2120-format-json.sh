@@ -3,8 +3,8 @@
 # remote devices|envs, parsed with jq and checked against the state the
 # test wrote (versioned documents, epoch times beside the stored text,
 # null for unset values, one object per host with failures and their
-# errors); `genv devices|envs --format` without ps; remote csv with
-# --no-header has no Total line while the default keeps it.
+# errors); `genv devices|envs --format` without ps; remote csv rows only
+# with --no-header --no-summary, 1.4.3's Total line with --no-header.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-state.sh"
 
@@ -87,16 +87,16 @@ test_expect_success 'remote devices --format json: one object per host, the fail
 	jq -e ".hosts[2] | has(\"devices\") | not" out
 '
 
-test_expect_success 'remote envs --format json; csv --no-header has no Total line' '
+test_expect_success 'remote envs --format json; csv rows only with --no-summary' '
 	genv remote -H gpu-server-1,gpu-server-2 envs --format json >out &&
 	jq -c "[.hosts[] | [.host, (.envs | map(.eid))]]" out >actual &&
 	echo "[[\"gpu-server-1\",[]],[\"gpu-server-2\",[\"$HOLDER\"]]]" >expect &&
 	test_cmp expect actual &&
-	genv remote -H gpu-server-1,gpu-server-2 envs --format csv --no-header >out &&
+	genv remote -H gpu-server-1,gpu-server-2 envs --format csv --no-header --no-summary >out &&
 	test "$(wc -l <out)" = 1 && grep -q "^gpu-server-2,$HOLDER," out &&
-	genv remote -H gpu-server-1,gpu-server-2 devices --format csv >out &&
-	tail -n 1 out | grep -qx "Total 3 devices with 2 available on 2 hosts" &&
 	genv remote -H gpu-server-1,gpu-server-2 devices --format csv --no-header >out &&
+	tail -n 1 out | grep -qx "Total 3 devices with 2 available on 2 hosts" &&
+	genv remote -H gpu-server-1,gpu-server-2 devices --format csv --no-header --no-summary >out &&
 	printf "gpu-server-1,1,1\ngpu-server-2,2,1\n" >expect && test_cmp expect out
 '
 

@@ -215,7 +215,7 @@ remote_devices(int argc, char **argv, void *data)
 		total += devs->nr;
 		available += free_nr;
 	}
-	if (!no_summary && !(fmt == TABLE_CSV && no_header))
+	if (!no_summary)
 		strbuf_addf(&out, "\nTotal %zu devices with %zu available on %zu hosts\n",
 			    total, available, answered);
 	fwrite(out.buf, 1, out.len, stdout);
@@ -280,7 +280,7 @@ remote_envs(int argc, char **argv, void *data)
 			count++;
 		}
 	}
-	if (!no_summary && !(fmt == TABLE_CSV && no_header))
+	if (!no_summary)
 		strbuf_addf(&out, "\nTotal %zu environments on %zu hosts\n", count, answered);
 	fwrite(out.buf, 1, out.len, stdout);
 out:

@@ -53,27 +53,29 @@ print_configuration(void)
 static const char *const status_formats[] = { "json", "tui", NULL };
 
 /* --format json: the same facts as a core/ps-json.h document */
-static int
-status_json(const char *eid)
+static void
+print_json(const char *eid, const long *idx, size_t nr)
 {
-	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
-	long *idx = NULL;
-	size_t nr = 0;
-	int rc = 1;
+	struct strbuf out = STRBUF_INIT;
 
-	if (eid && active_attached_indices(eid, &idx, &nr, &err) < 0) {
-		cli_error("%s", err.buf);
-		goto out;
-	}
 	table_json(&out, ps_json_status(eid, idx, nr, getenv("GENV_ENVIRONMENT_NAME"),
 					getenv("GENV_GPUS"), getenv("GENV_GPU_MEMORY")));
 	fwrite(out.buf, 1, out.len, stdout);
-	rc = 0;
-out:
-	free(idx);
-	strbuf_release(&err);
 	strbuf_release(&out);
-	return rc;
+}
+
+static void
+print_indices(const long *idx, size_t nr)
+{
+	if (nr) {
+		printf("Attached to GPUs at indices ");
+		for (size_t i = 0; i < nr; i++)
+			printf("%s%ld", i ? "," : "", idx[i]);
+		printf("\n");
+	} else {
+		printf("Detached from GPUs\n");
+	}
+	print_configuration();
 }
 
 static int
@@ -89,34 +91,29 @@ status_run(int argc, char **argv, void *ctx UNUSED)
 	const char *eid;
 	long *idx = NULL;
 	size_t nr = 0;
-	int rc;
+	int json, rc = 1;
 
 	cli_parse_options(&cli_cmd_status, argc, argv, opts);
 	eid = active_eid();
-	if (!strcmp(format, "json"))
-		return status_json(eid);
-	if (!eid) {
+	json = !strcmp(format, "json");
+	if (!eid && !json) {
 		printf("Environment is not active\n");
 		return 0;
 	}
-	strbuf_addstr(&line, "Environment is active (");
-	quote_display(&line, eid);
-	strbuf_addstr(&line, ")\n");
-	fwrite(line.buf, 1, line.len, stdout);
-	rc = 1;
-	if (active_attached_indices(eid, &idx, &nr, &err) < 0) {
+	if (!json) {
+		strbuf_addstr(&line, "Environment is active (");
+		quote_display(&line, eid);
+		strbuf_addstr(&line, ")\n");
+		fwrite(line.buf, 1, line.len, stdout);
+	}
+	if (eid && active_attached_indices(eid, &idx, &nr, &err) < 0) {
 		cli_error("%s", err.buf);
 		goto out;
 	}
-	if (nr) {
-		printf("Attached to GPUs at indices ");
-		for (size_t i = 0; i < nr; i++)
-			printf("%s%ld", i ? "," : "", idx[i]);
-		printf("\n");
-	} else {
-		printf("Detached from GPUs\n");
-	}
-	print_configuration();
+	if (json)
+		print_json(eid, idx, nr);
+	else
+		print_indices(idx, nr);
 	rc = 0;
 out:
 	free(idx);

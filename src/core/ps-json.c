@@ -2,6 +2,7 @@
 /* ps-json.c: the JSON documents of the listings (see ps-json.h). */
 #include "compat.h"
 #include "core/ps-json.h"
+#include "core/state-json.h"
 #include "core/timefmt.h"
 
 /* "created": 1764159000 and "created_text": "26/11/2026 12:10:00" */
@@ -57,7 +58,7 @@ ps_json_devices(const struct devices *devs, const struct envs *envs)
 static json_t *
 env_json(const struct env *e)
 {
-	json_t *o = json_object(), *pids = json_array(), *kids = json_array();
+	json_t *o = json_object(), *state = env_to_json(e);
 
 	json_object_set_new(o, "eid", json_string_or_null(e->eid));
 	json_object_set_new(o, "uid", json_integer(e->uid));
@@ -67,12 +68,10 @@ env_json(const struct env *e)
 							   : json_null());
 	json_object_set_new(o, "gpu_memory", json_string_or_null(e->config.gpu_memory));
 	set_time(o, "created", e->creation);
-	for (size_t i = 0; i < e->pids_nr; i++)
-		json_array_append_new(pids, json_integer(e->pids[i]));
-	json_object_set_new(o, "pids", pids);
-	for (size_t i = 0; i < e->kernel_ids.nr; i++)
-		json_array_append_new(kids, json_string_or_null(e->kernel_ids.v[i]));
-	json_object_set_new(o, "kernel_ids", kids);
+	/* the lists as the state file has them */
+	json_object_set(o, "pids", json_object_get(state, "pids"));
+	json_object_set(o, "kernel_ids", json_object_get(state, "kernel_ids"));
+	json_decref(state);
 	return o;
 }
 

@@ -499,6 +499,68 @@ help_text(void **state UNUSED)
 	strbuf_release(&out);
 }
 
+/*
+ * The candidates for "cmd" + words, the last word being typed (words as
+ * parse() splits them, plus a trailing "" when they end with a space),
+ * joined with '|' into got; returns parse_options_complete()'s result.
+ */
+static int
+complete(const struct option *opts, const char *words, struct strbuf *got)
+{
+	struct strvec out = STRVEC_INIT;
+	size_t n = strlen(words);
+	int r;
+
+	parse(opts, words);  /* only splits: complete() parses again */
+	if (!n || words[n - 1] == ' ')
+		strvec_push(&args, "");
+	r = parse_options_complete(opts, (int)args.nr, args.v, &out);
+	strbuf_reset(got);
+	for (size_t i = 0; i < out.nr; i++)
+		strbuf_addf(got, "%s%s", i ? "|" : "", out.v[i]);
+	strvec_clear(&out);
+	return r;
+}
+
+static void
+completion(void **state UNUSED)
+{
+	static const char *const fmts[] = { "csv", "tui", NULL };
+	static const char *const subs[] = { "ps", "query|q", NULL };
+	static const char *const sub_help[] = { "list", NULL, NULL };
+	const char *format = NULL, *file = NULL;
+	int quiet = 0, sub = -1;
+	const struct option opts[] = {
+		OPT_BOOL("-q|--quiet", &quiet, "be\nquiet", .flags = PARSE_OPT_NEGATABLE),
+		OPT_CHOICE("--format", &format, fmts, NULL),
+		OPT_STRING("--file", &file, NULL, NULL),
+		OPT_BOOL("--secret", &quiet, NULL, .flags = PARSE_OPT_HIDDEN),
+		OPT_SUBCOMMAND(&sub, NULL, "subcommands", .choices = subs, .choice_help = sub_help),
+		OPT_END(),
+	};
+	struct strbuf got = STRBUF_INIT;
+
+	assert_int_equal(complete(opts, "", &got), 0);
+	assert_string_equal(got.buf, "ps\tlist");  /* a NULL help: not listed */
+	assert_int_equal(complete(opts, "--q", &got), 0);
+	assert_string_equal(got.buf, "--quiet\tbe quiet");
+	assert_int_equal(complete(opts, "--no", &got), 0);
+	assert_string_equal(got.buf, "--no-quiet");
+	assert_int_equal(complete(opts, "--format ", &got), 0);
+	assert_string_equal(got.buf, "csv|tui");
+	assert_int_equal(complete(opts, "--form=t", &got), 0);
+	assert_string_equal(got.buf, "--form=tui");
+	assert_int_equal(complete(opts, "--s", &got), 0);
+	assert_string_equal(got.buf, "");
+	assert_int_equal(complete(opts, "--file ", &got), PARSE_COMPLETE_FILES);
+	/* the option values before are skipped, the subcommand word found */
+	assert_int_equal(complete(opts, "--file ps --format csv q --x", &got), 5);
+	assert_int_equal(sub, 1);
+	assert_int_equal(complete(opts, "nosuch ", &got), 0);
+	assert_string_equal(got.buf, "");
+	strbuf_release(&got);
+}
+
 int
 main(void)
 {
@@ -515,6 +577,7 @@ main(void)
 		cmocka_unit_test(subcommands),
 		cmocka_unit_test(usage_line),
 		cmocka_unit_test(help_text),
+		cmocka_unit_test(completion),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }
