@@ -97,6 +97,7 @@ SHELL_SRC = \
 
 REMOTE_SRC = \
 	src/remote/fanout.c \
+	src/remote/host-names.c \
 	src/remote/hosts.c \
 	src/remote/remote-enforce.c \
 	src/remote/doctor-hosts.c \

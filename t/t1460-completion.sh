@@ -4,7 +4,7 @@
 # subcommands, options, choices; nothing hidden), and bash, zsh and fish,
 # each in a private tmux server with contrib/completion loaded as
 # installed, complete `genv dev<TAB>`, options, --format's choices and
-# remote's subcommands after its options.
+# remote's subcommands after its options, hosts of ~/.ssh/config for -H.
 . "$(dirname "$0")/lib.sh"
 
 COMPL=$(cd "$(dirname "$0")/../contrib/completion" && pwd)
@@ -41,6 +41,17 @@ test_expect_success '__complete: files where the tables have no words; nothing r
 	test ! -e "$GENV_TMPDIR/envs.json"
 '
 
+mkdir -p "$HOME/.ssh" &&
+printf "Host gpu-alpha gpu-beta *.lab\n  HostName 10.0.0.1\nHost=gpu-gamma !gpu-x\n" >"$HOME/.ssh/config" ||
+exit 1
+
+test_expect_success '__complete: -H proposes the hosts of ~/.ssh/config, after commas too' '
+	words remote -H "" >out &&
+	printf "gpu-alpha\ngpu-beta\ngpu-gamma\n" >expect && test_cmp expect out &&
+	words remote -H gpu-alpha,gpu-g >out &&
+	echo gpu-alpha,gpu-gamma >expect && test_cmp expect out
+'
+
 command -v tmux >/dev/null || { echo "# tmux missing"; test_done; exit; }
 . "$(dirname "$0")/lib-tmux.sh"
 test_cleanup_hook='tmux -S "$SOCK" kill-server 2>/dev/null'
@@ -63,7 +74,8 @@ clear_line() { tm send-keys -t "$1" C-u && tm send-keys -t "$1" C-l && tm clear-
 echo "host-a" >"$TRASH/fleet.hosts"
 
 # each shell: genv dev<TAB>, genv devices ps --fo<TAB>, the choices of
-# --format, remote's subcommands after --hostfile f, a file after --hostfile
+# --format, remote's subcommands after --hostfile f, a file after
+# --hostfile, a host of ~/.ssh/config after -H
 check_shell() {
 	local s=$1
 	tab $s "genv dev" && screen $s "genv devices\$" && clear_line $s &&
@@ -73,7 +85,8 @@ check_shell() {
 	tab $s "genv remote --hostfile f " && tm send-keys -t $s Tab &&
 	screen $s "activate" && screen $s "enforce" && screen $s "query" && clear_line $s &&
 	tab $s "genv remote --hostfile fl" && screen $s "genv remote --hostfile fleet.hosts\$" &&
-	clear_line $s
+	clear_line $s &&
+	tab $s "genv remote -H gpu-al" && screen $s "genv remote -H gpu-alpha\$" && clear_line $s
 }
 
 test_expect_success 'bash completes from the tables (bash-completion file)' '

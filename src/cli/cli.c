@@ -8,6 +8,7 @@
  */
 #include "compat.h"
 #include "cli/cli.h"
+#include "remote/host-names.h"
 #include "util/quote.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
@@ -192,6 +193,29 @@ check_parents(void)
  * hands over to the subcommand; the table that holds the word being typed
  * prints the candidates and ends the program before the command runs.
  */
+/*
+ * The names of ~/.ssh/config that continue cur, a comma-separated list
+ * (`-H a,b`): the last item is completed, the others kept.
+ */
+static void
+complete_hosts(const char *cur, struct strvec *out)
+{
+	struct strvec names = STRVEC_INIT;
+	struct strbuf path = STRBUF_INIT;
+	const char *home = getenv("HOME"), *comma = strrchr(cur, ',');
+	size_t keep = comma ? (size_t)(comma - cur) + 1 : 0;
+
+	if (!home || !*home)
+		return;
+	strbuf_addf(&path, "%s/.ssh/config", home);
+	host_names_from_ssh_config(path.buf, &names);
+	for (size_t i = 0; i < names.nr; i++)
+		if (starts_with(names.v[i], cur + keep))
+			strvec_pushf(out, "%.*s%s", (int)keep, cur, names.v[i]);
+	strvec_clear(&names);
+	strbuf_release(&path);
+}
+
 static int
 complete_frame(struct cli_frame *f, int argc, char **argv, const struct cli_cmd **sub)
 {
@@ -203,6 +227,8 @@ complete_frame(struct cli_frame *f, int argc, char **argv, const struct cli_cmd 
 		strvec_clear(&out);
 		return r;
 	}
+	if (r == PARSE_COMPLETE_HOSTS)
+		complete_hosts(argv[argc - 1], &out);
 	if (r == PARSE_COMPLETE_FILES)
 		puts(":files");
 	for (size_t i = 0; i < out.nr; i++)

@@ -815,7 +815,7 @@ remote_run(int argc, char **argv, void *data UNUSED)
 	const struct option opts[] = {
 		OPT_STRING("-H|-host|--host", &o.hosts_spec, "HOSTNAMES",
 			   "Comma-separated hosts, each HOST or USER@HOST",
-			   .xgroup = 1, .flags = PARSE_OPT_REQUIRED),
+			   .xgroup = 1, .flags = PARSE_OPT_REQUIRED | PARSE_OPT_COMPLETE_HOSTS),
 		OPT_STRING("-hostfile|--hostfile", &o.hostfile, NULL,
 			   "File with one HOST or USER@HOST per line ('#'\n"
 			   "starts a comment)", .xgroup = 1),

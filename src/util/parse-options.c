@@ -1010,6 +1010,8 @@ add_candidate(struct complete_state *cs, const char *pre, const char *word, size
 static int
 complete_values(struct complete_state *cs, const struct option *o, const char *pre)
 {
+	if (o->flags & PARSE_OPT_COMPLETE_HOSTS)
+		return PARSE_COMPLETE_HOSTS;
 	if (!o->choices)
 		return PARSE_COMPLETE_FILES;
 	for (size_t i = 0; o->choices[i]; i++)

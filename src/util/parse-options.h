@@ -68,6 +68,8 @@ enum parse_opt_flags {
 					      names, not by {its,choices} */
 	PARSE_OPT_TAKE_UNKNOWN = 1 << 10,  /* SUBCOMMAND: an unknown option in its
 					      place is taken as the (bad) word */
+	PARSE_OPT_COMPLETE_HOSTS = 1 << 11, /* its value is host names, for
+					       completion (comma-separated) */
 };
 
 struct option {
@@ -156,10 +158,12 @@ int parse_options_check(struct parse_opt_ctx *ctx, struct strbuf *err);
  * index of a subcommand word before it (its value set as parse_options()
  * sets it), so that the caller goes on in the subcommand's table;
  * PARSE_COMPLETE_FILES when the word is a file, a command or free text;
+ * PARSE_COMPLETE_HOSTS when it is host names, which the caller knows;
  * else 0, with each candidate that begins with the word appended to out
  * as "WORD" or "WORD\tHELP" (the help on one line).
  */
 #define PARSE_COMPLETE_FILES (-4)
+#define PARSE_COMPLETE_HOSTS (-5)  /* the word is a PARSE_OPT_COMPLETE_HOSTS value */
 int parse_options_complete(const struct option *opts, int argc, char **argv,
 			   struct strvec *out);
 
