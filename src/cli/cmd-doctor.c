@@ -68,7 +68,7 @@ doctor_cmd_run(int argc, char **argv, void *ctx UNUSED)
 			   "check these hosts over ssh instead (comma-separated,\n"
 			   "[user@]host): each one's genv version and doctor\n"
 			   "lines, as \"[host] line\"; an unreachable host FAILs",
-			   .xgroup = 1),
+			   .xgroup = 1, .flags = PARSE_OPT_COMPLETE_HOSTS),
 		OPT_STRING("--hostfile", &hostfile, "HOSTFILE",
 			   "the hosts of a hostfile (as genv remote reads it)", .xgroup = 1),
 		OPT_END(),
