@@ -10,11 +10,15 @@
 #
 # debhelper, dpkg-dev, fakeroot and lintian build and check the Debian
 # package (make deb, t7000).
+#
+# slurmctld, slurmd, slurm-client and munge are for t8000-slurm, which starts
+# its own one-node cluster (t/helpers/slurm.sh); Debian enables their system
+# services, which genv does not need.
 set -e
 pkgs="gcc make pkg-config libjansson-dev libcmocka-dev libmicrohttpd-dev
 openssh-server openssh-client tmux bash zsh fish procps util-linux valgrind hyperfine
 mandoc curl jq prometheus chromium debhelper dpkg-dev fakeroot lintian
-bash-completion"
+bash-completion slurmctld slurmd slurm-client munge"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
