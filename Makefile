@@ -84,6 +84,7 @@ CORE_SRC = \
 	src/core/state.c \
 	src/core/state-check.c \
 	src/core/state-json.c \
+	src/core/slurm.c \
 	src/core/store.c \
 	src/core/store-ops.c \
 	src/core/timefmt.c

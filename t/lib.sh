@@ -26,6 +26,8 @@ test_pids=()
 # A clean environment: nothing from the caller's genv session leaks in.
 for v in $(env | sed -n 's/^\(GENV_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
 unset CUDA_VISIBLE_DEVICES CUDA_DEVICE_ORDER
+# nor a Slurm job the suite runs in (job mode is tested by t8000 on its own cluster)
+for v in $(env | sed -n 's/^\(SLURM_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
 export GENV_TMPDIR="$TRASH/state"
 export HOME="$TRASH/home"
 export PATH="$BUILD/bin:$PATH"

@@ -7,6 +7,7 @@
 #include "cli/active.h"
 #include "cli/cli.h"
 #include "core/state-check.h"
+#include "core/store.h"
 #include "util/run.h"
 #include "util/strbuf.h"
 
@@ -59,9 +60,19 @@ void
 active_shell_env(struct shell_env *env, const char *eid,
 		 const struct env_config *c, const char *indices)
 {
+	/* the one environment this process prints */
+	static struct strbuf visible = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT;
+
 	*env = (struct shell_env)SHELL_ENV_INIT;
 	env->eid = eid;
 	env->indices = indices;
+	strbuf_reset(&visible);
+	if (indices && store_visible_devices(indices, &visible, &err) < 0)
+		cli_error("genv: %s", err.buf);
+	else if (indices)
+		env->indices = visible.buf;
+	strbuf_release(&err);
 	if (c) {
 		env->name = c->name;
 		env->gpu_memory = c->gpu_memory;

@@ -68,6 +68,9 @@ devices_ps(int argc, char **argv, void *data)
 	r = store_admin_devices(ctx_flags(ctx), &envs, &devs, &err);
 	now = clock_wall();
 	envs_index_build(&by_eid, &envs);
+	/* job mode is said above the table, for people (not in csv or json) */
+	if (!r && !topts.no_header && fmt == TABLE_TUI && !store_describe_job(&out, &err) && out.len)
+		strbuf_addch(&out, '\n');
 	if (!r && fmt == TABLE_JSON)
 		table_json(&out, ps_json_document("devices", ps_json_devices(&devs, &envs)));
 	else if (!r && !topts.no_header)

@@ -2,6 +2,7 @@
 /* active.c: the calling process's active environment (active.h). */
 #include "compat.h"
 #include "core/active.h"
+#include "core/slurm.h"
 #include "core/device-locks.h"
 #include "core/store.h"
 #include "util/strbuf.h"
@@ -59,7 +60,8 @@ active_attached_indices(const char *eid, long **v, size_t *nr, struct strbuf *er
 
 	*v = NULL;
 	*nr = 0;
-	if (getenv("GENV_SHELL") || getenv("GENV_PYTHON"))
+	/* in a Slurm job, CUDA_VISIBLE_DEVICES holds UUIDs: ask the state */
+	if ((getenv("GENV_SHELL") || getenv("GENV_PYTHON")) && !slurm_in_job())
 		return active_parse_visible_devices(getenv("CUDA_VISIBLE_DEVICES"), v, nr, err);
 	if (getenv("GENV_CONTAINER"))
 		return device_locks_list(v, nr, err);

@@ -14,6 +14,7 @@
 #include "core/devices.h"
 #include "core/envs.h"
 #include "core/protect.h"
+#include "core/slurm.h"
 #include "core/state.h"
 #include "core/state-check.h"
 #include "core/state-json.h"
@@ -51,6 +52,66 @@ store_dir_mode(void)
 	return protect_active() ? 02770 : 0777;
 }
 
+/* A directory of ours, not a link another user planted in a shared state dir. */
+static int
+make_real_dir(const char *path, struct strbuf *err)
+{
+	struct stat sb;
+	int rc;
+
+	priv_raise();
+	rc = mkdir(path, store_dir_mode());
+	if (!rc)
+		rc = chmod(path, store_dir_mode());  /* mkdir honours the umask */
+	else if (errno == EEXIST)
+		rc = 0;
+	if (!rc && (lstat(path, &sb) < 0 || !S_ISDIR(sb.st_mode)))
+		rc = -1;
+	priv_lower();
+	if (rc < 0)
+		strbuf_addf(err, "'%s' is not a directory genv can use for the job's state", path);
+	return rc;
+}
+
+/*
+ * Job mode (slurm.h): the state is <dir>/slurm/job-<id>. Making it is the
+ * job's first command: the cold path, where the state of jobs that no
+ * longer exist is swept.
+ */
+static int
+job_dir_init(struct store *st, struct strbuf *err)
+{
+	struct strbuf base = STRBUF_INIT;
+	const struct slurm_job *job;
+	struct stat sb;
+	int failed, fresh, rc = -1;
+
+	job = slurm_job(&failed, err);
+	if (!job)
+		return failed ? -1 : 0;
+	strbuf_addbuf(&base, &st->dir);
+	strbuf_reset(&st->dir);
+	slurm_job_dir(base.buf, job->id, &st->dir);
+	priv_raise();
+	fresh = lstat(st->dir.buf, &sb) < 0;
+	priv_lower();
+	if (!fresh) {
+		rc = S_ISDIR(sb.st_mode) ? 0 : make_real_dir(st->dir.buf, err);
+		goto out;
+	}
+	strbuf_addstr(&base, "/slurm");
+	if (make_real_dir(base.buf, err) < 0 || make_real_dir(st->dir.buf, err) < 0)
+		goto out;
+	strbuf_setlen(&base, base.len - strlen("/slurm"));
+	priv_raise();
+	slurm_sweep_jobs(base.buf);
+	priv_lower();
+	rc = 0;
+out:
+	strbuf_release(&base);
+	return rc;
+}
+
 int
 store_locate(struct store *st, struct strbuf *err)
 {
@@ -75,13 +136,13 @@ store_init(struct store *st, struct strbuf *err)
 
 	if (protected < 0)
 		return -1;
-	if (protected)
-		return 0;   /* made by make install, checked by protect_state_dir() */
-	if (mkdir_p(st->dir.buf, store_dir_mode(), err) < 0) {
+	/* the protected directory is made by make install, checked by protect_state_dir() */
+	if (!protected &&
+	    mkdir_p(st->dir.buf, store_dir_mode(), err) < 0) {
 		strbuf_addstr(err, " (the genv state directory; set GENV_TMPDIR to use another)");
 		return -1;
 	}
-	return 0;
+	return slurm_in_job() ? job_dir_init(st, err) : 0;
 }
 
 void
@@ -379,6 +440,54 @@ store_forget_gpus(void)
 	gpu_close();
 }
 
+static int
+has_index(const long *v, size_t nr, long index)
+{
+	for (size_t i = 0; i < nr; i++)
+		if (v[i] == index)
+			return 1;
+	return 0;
+}
+
+/*
+ * Job mode: only the job's GPUs, in the node's order, so that positions
+ * (the indices of the job's devices.json) are 0.. over the job's GPUs.
+ * Matched by NVML index, unless NVML already sees only as many GPUs as the
+ * job has (a driver inside a devices cgroup shows only those).
+ */
+static int
+keep_job_gpus(struct gpu_devices *gpus, struct strbuf *err)
+{
+	const struct slurm_job *job;
+	size_t kept = 0;
+	int failed;
+
+	job = slurm_job(&failed, err);
+	if (!job)
+		return failed ? -1 : 0;
+	if (gpus->nr == job->gpus_nr && job->gpus_nr &&
+	    job->gpus[job->gpus_nr - 1] >= (long)gpus->nr)
+		return 0;
+	for (size_t i = 0; i < job->gpus_nr; i++) {
+		if (job->gpus[i] >= (long)gpus->nr) {
+			strbuf_addf(err, "Slurm job %s has GPU %ld (%s) but NVML reports %zu GPUs",
+				    job->id, job->gpus[i], job->source, gpus->nr);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < gpus->nr; i++) {
+		if (has_index(job->gpus, job->gpus_nr, (long)i)) {
+			struct gpu_device tmp = gpus->v[kept];
+
+			gpus->v[kept++] = gpus->v[i];
+			gpus->v[i] = tmp;
+		}
+	}
+	while (gpus->nr > kept)
+		gpu_device_release(&gpus->v[--gpus->nr]);
+	return 0;
+}
+
 static const struct gpu_devices *
 gpu_inventory(void)
 {
@@ -391,7 +500,8 @@ gpu_inventory(void)
 			atexit_registered = 1;
 		}
 		inventory.ok = !gpu_open(&inventory.err) &&
-			       !gpu_list_devices(&inventory.gpus, &inventory.err);
+			       !gpu_list_devices(&inventory.gpus, &inventory.err) &&
+			       !keep_job_gpus(&inventory.gpus, &inventory.err);
 		if (!inventory.ok)
 			gpu_devices_release(&inventory.gpus);
 	}
@@ -592,6 +702,76 @@ out:
 	strbuf_release(&path);
 	strbuf_release(&text);
 	return rc;
+}
+
+/* One device of the job, by its position (its index in the job's state). */
+static void
+add_job_device(struct strbuf *out, const struct strvec *uuids, long local,
+	       const struct slurm_job *job)
+{
+	if (local >= 0 && (size_t)local < uuids->nr && *uuids->v[local])
+		strbuf_addstr(out, uuids->v[local]);
+	else if (local >= 0 && (size_t)local < job->gpus_nr)
+		strbuf_addf(out, "%ld", job->gpus[local]);
+	else
+		strbuf_addf(out, "%ld", local);
+}
+
+int
+store_describe_job(struct strbuf *out, struct strbuf *err)
+{
+	struct store st = STORE_INIT;
+	const struct slurm_job *job;
+	int failed;
+
+	job = slurm_job(&failed, err);
+	if (!job)
+		return failed ? -1 : 0;
+	if (store_init(&st, err) < 0) {
+		store_release(&st);
+		return -1;
+	}
+	strbuf_addf(out, "Slurm job %s: ", job->id);
+	if (!job->gpus_nr)
+		strbuf_addstr(out, "no GPUs");
+	for (size_t i = 0; i < job->gpus_nr; i++)
+		strbuf_addf(out, "%sdevice %zu = node GPU %ld", i ? ", " : "", i, job->gpus[i]);
+	strbuf_addf(out, " (from %s); state in %s", job->source, st.dir.buf);
+	store_release(&st);
+	return 0;
+}
+
+int
+store_visible_devices(const char *indices, struct strbuf *out, struct strbuf *err)
+{
+	struct store st = STORE_INIT;
+	struct strvec uuids = STRVEC_INIT;
+	const struct slurm_job *job;
+	const char *p = indices;
+	int failed;
+
+	job = slurm_job(&failed, err);
+	if (!job || !*indices) {
+		strbuf_addstr(out, indices);
+		return failed ? -1 : 0;
+	}
+	if (store_init(&st, err) < 0) {
+		store_release(&st);
+		return -1;
+	}
+	read_saved_uuids(&st, &uuids);
+	while (*p) {
+		char *end;
+		long local = strtol(p, &end, 10);
+
+		if (p != indices)
+			strbuf_addch(out, ',');
+		add_job_device(out, &uuids, local, job);
+		p = *end == ',' ? end + 1 : end + strlen(end);
+	}
+	strvec_clear(&uuids);
+	store_release(&st);
+	return 0;
 }
 
 int

@@ -207,6 +207,21 @@ int store_detach(const char *eid, long index, struct strbuf *err);
 int store_attached_list(const char *eid, struct strbuf *out, struct strbuf *err);
 
 /*
+ * What CUDA_VISIBLE_DEVICES says for the devices in indices ("0,2", as
+ * store_attached_list() gives them), appended to out: indices themselves,
+ * except in a Slurm job (slurm.h), where they are the GPUs' UUIDs (right
+ * inside the job whether Slurm renumbered the devices or not).
+ */
+int store_visible_devices(const char *indices, struct strbuf *out, struct strbuf *err);
+
+/*
+ * In a Slurm job, appends to out one line (no newline) saying so: the job,
+ * its GPUs (device N here = node GPU M), where they came from and where
+ * the job's state is. Appends nothing outside a job.
+ */
+int store_describe_job(struct strbuf *out, struct strbuf *err);
+
+/*
  * Copies the configuration of eid as envs.json has it into *config
  * (caller releases). Fails when eid is not registered.
  */

@@ -526,12 +526,18 @@ gpu_list_processes(struct gpu_processes *out, struct strbuf *err)
 }
 
 void
+gpu_device_release(struct gpu_device *g)
+{
+	free(g->uuid);
+	free(g->name);
+	g->uuid = g->name = NULL;
+}
+
+void
 gpu_devices_release(struct gpu_devices *d)
 {
-	for (size_t i = 0; i < d->nr; i++) {
-		free(d->v[i].uuid);
-		free(d->v[i].name);
-	}
+	for (size_t i = 0; i < d->nr; i++)
+		gpu_device_release(&d->v[i]);
 	free(d->v);
 	d->v = NULL;
 	d->nr = d->alloc = 0;

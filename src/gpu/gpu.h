@@ -126,6 +126,7 @@ int gpu_list_processes(struct gpu_processes *out, struct strbuf *err);
 /* Appends the driver's version ("550.54.15"), opening NVML if needed. */
 int gpu_driver_version(struct strbuf *out, struct strbuf *err);
 
+void gpu_device_release(struct gpu_device *g);
 void gpu_devices_release(struct gpu_devices *d);
 void gpu_processes_release(struct gpu_processes *p);
 

@@ -4,6 +4,7 @@
 #include "util/fileio.h"
 #include "util/strbuf.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -237,4 +238,42 @@ open_private_dir_at(int dirfd, const char *name, const char *shown, struct strbu
 		return -1;
 	}
 	return fd;
+}
+
+/* Empties the directory open at fd (which this closes), depth first. */
+static void
+empty_dir_fd(int fd, int depth)
+{
+	DIR *d = fdopendir(fd);
+	struct dirent *de;
+
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		int sub;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (!unlinkat(fd, de->d_name, 0) || depth > 16)
+			continue;
+		sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			continue;
+		empty_dir_fd(sub, depth + 1);
+		unlinkat(fd, de->d_name, AT_REMOVEDIR);
+	}
+	closedir(d);
+}
+
+int
+remove_tree(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+	empty_dir_fd(fd, 0);
+	return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
 }

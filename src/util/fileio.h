@@ -52,4 +52,11 @@ int mkdir_p(const char *dir, mode_t mode, struct strbuf *err);
 /* write(2) until done, retrying on EINTR. Returns 0 or -1 (errno set). */
 int write_all(int fd, const void *data, size_t len);
 
+/*
+ * Removes the directory path and everything in it, without following
+ * symbolic links (a link is removed, not what it points to). Best effort:
+ * returns 0 when path is gone, else -1.
+ */
+int remove_tree(const char *path);
+
 #endif
