@@ -202,7 +202,8 @@ live_jobs(struct strbuf *out)
 	int rc;
 
 	{
-		static const char *const argv[] = { "squeue", "-h", "-a", "-t", "all", "-o", "%i", NULL };
+		/* pending, running, completing...: not the finished ones */
+		static const char *const argv[] = { "squeue", "-h", "-a", "-o", "%i", NULL };
 
 		strvec_pushv(&t.argv, argv);
 	}
@@ -227,6 +228,10 @@ slurm_sweep_jobs(const char *base)
 	strbuf_addf(&dir, "%s/slurm", base);
 	d = opendir(dir.buf);
 	if (!d || live_jobs(&live) < 0)
+		goto out;
+	/* an answer without our own job is not one to act on */
+	strbuf_addf(&line, "\n%s\n", getenv("SLURM_JOB_ID"));
+	if (!strstr(live.buf, line.buf))
 		goto out;
 	while ((de = readdir(d))) {
 		const char *id;

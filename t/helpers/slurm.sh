@@ -97,11 +97,18 @@ slurm_wait() {
 slurm_node_idle() { sinfo -h -n gpunode -o %t | grep -qx idle; }
 
 slurm_start() {
-	local dir=$1 mode=${2:-none} n
+	local dir=$1 mode=${2:-none} n p
 	SLURM_TEST_DIR=$dir
 	mkdir -p "$dir/munge-key" "$dir/munge-run" "$dir/state" "$dir/spool/slurmd-gpunode" "$dir/dev"
 	chmod 700 "$dir/munge-key"
 	chmod 755 "$dir" "$dir/munge-run"
+	# munged wants every directory above its socket searchable by all
+	# (mktemp -d makes them 0700)
+	p=$(dirname "$dir")
+	while [ "$p" != / ]; do
+		[ "$(stat -c %A "$p" | tr -d rw-)" = dxxx ] || chmod a+x "$p" || return 2
+		p=$(dirname "$p")
+	done
 	for n in 0 1 2 3; do
 		mknod "$dir/dev/nvidia$n" c 195 $n 2>/dev/null || return 2
 	done
@@ -110,13 +117,13 @@ slurm_start() {
 	mungekey -c -k "$dir/munge-key/munge.key" 2>/dev/null || return 2
 	munged -F --key-file "$dir/munge-key/munge.key" --socket="$dir/munge-run/munge.socket" \
 		--pid-file "$dir/munged.pid" --log-file "$dir/munged.log" \
-		--seed-file "$dir/munge.seed" >/dev/null 2>&1 &
+		--seed-file "$dir/munge.seed" >"$dir/munged.out" 2>&1 &
 	SLURM_MUNGED_PID=$!
 	slurm_wait test -S "$dir/munge-run/munge.socket" || return 2
-	slurmctld -D -i -f "$SLURM_CONF" >/dev/null 2>&1 &
+	slurmctld -D -i -f "$SLURM_CONF" >"$dir/slurmctld.out" 2>&1 &
 	SLURM_CTLD_PID=$!
 	slurm_wait scontrol ping || return 2
-	slurmd -D -f "$SLURM_CONF" -N gpunode >/dev/null 2>&1 &
+	slurmd -D -f "$SLURM_CONF" -N gpunode >"$dir/slurmd.out" 2>&1 &
 	SLURM_D_PID=$!
 	slurm_wait slurm_node_idle || return 2
 	printf '%s\n' "$SLURM_MUNGED_PID" "$SLURM_CTLD_PID" "$SLURM_D_PID" >"$dir/daemon-pids"

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# t8000-slurm.sh: genv's job mode on a real one-node Slurm cluster
+# (t/helpers/slurm.sh: munged, slurmctld, slurmd on loopback, 4 fake GPUs
+# that the fake NVML sees too), without cgroups and with task/cgroup +
+# ConstrainDevices (Slurm renumbers CUDA_VISIBLE_DEVICES inside jobs):
+# steps of one job share its GPUs, jobs at once never see each other's
+# state, salloc and sbatch contexts, the shipped epilog and the lazy sweep.
+. "$(dirname "$0")/lib.sh"
+. "$T_DIR/helpers/slurm.sh"
+
+if ! slurm_have; then
+	echo "# $TEST_NAME: skipped: Slurm is not installed (make deps installs slurmctld slurmd slurm-client munge)"
+	test_cleanup_hook=
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "# $TEST_NAME: skipped: a private Slurm cluster (SlurmUser=root, mknod) needs root"
+	exit 0
+fi
+
+fake_gpus 4
+test_cleanup_hook=slurm_stop
+SRC=$(cd "$T_DIR/.." && pwd)
+# the shipped epilog, told where this test's state is; $TRASH/no-epilog
+# makes it do nothing, as for a node that crashed
+cat >"$TRASH/epilog" <<EOF
+#!/bin/sh
+[ -e "$TRASH/no-epilog" ] && exit 0
+GENV_TMPDIR="$GENV_TMPDIR" exec "$SRC/contrib/slurm/epilog"
+EOF
+chmod 755 "$TRASH/epilog"
+export SLURM_TEST_EPILOG="$TRASH/epilog"
+mkdir -p "$GENV_TMPDIR"
+
+# uuid INDEX: the fake NVML's UUID of node GPU INDEX
+uuid() { awk -v i="$1" '$1 == "gpu" && $2 == i { print $3 }' "$GENV_FAKE_NVML_CONFIG"; }
+# uuids LIST: "0,2" -> the UUIDs, comma-separated
+uuids() {
+	local out= i
+	for i in ${1//,/ }; do out="$out${out:+,}$(uuid "$i")"; done
+	echo "$out"
+}
+# wait_file PATH: up to 20 s
+wait_file() { local i; for i in $(seq 200); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
+
+# The body the 2-GPU job runs (salloc's command): two steps each hold one
+# GPU through genv, a third asks for one more.
+cat >"$TRASH/two-steps.sh" <<'EOF'
+set -u
+d=$1
+genv devices >"$d/salloc-devices" 2>&1
+srun --overlap printenv SLURM_STEP_GPUS >"$d/job-gpus"
+for s in a b; do
+	srun --overlap genv exec --gpus 1 sh -c \
+		'printf "%s\n" "$CUDA_VISIBLE_DEVICES" >"$0.tmp" && mv "$0.tmp" "$0" && while [ ! -e "$1" ]; do sleep 0.1; done' \
+		"$d/step-$s" "$d/go" &
+	while [ ! -e "$d/step-$s" ]; do sleep 0.1; done
+done
+srun --overlap genv exec --gpus 1 true >"$d/step-c.out" 2>&1
+echo $? >"$d/step-c.rc"
+srun --overlap genv envs ps --format csv --no-header >"$d/envs"
+touch "$d/go"
+wait
+ls "$GENV_TMPDIR/slurm" >"$d/dirs"
+echo "$SLURM_JOB_ID" >"$d/id"
+EOF
+
+# One of two 2-GPU batch jobs at once: the batch shell and a step.
+cat >"$TRASH/batch.sh" <<'EOF'
+#!/bin/bash
+d=$1 name=$2
+genv devices >"$d/devices-$name" 2>&1
+genv exec --name "$name" --gpus 2 sh -c \
+	'printf "%s\n" "$CUDA_VISIBLE_DEVICES" >"$0/cvd-$1"; genv envs ps --format csv --no-header >"$0/envs-$1"; touch "$0/ready-$1"; while [ ! -e "$0/go" ]; do sleep 0.1; done' \
+	"$d" "$name"
+srun genv exec --gpus 1 printenv CUDA_VISIBLE_DEVICES >"$d/step-$name"
+printenv SLURM_JOB_GPUS >"$d/gpus-$name"
+echo "$SLURM_JOB_ID" >"$d/id-$name"
+EOF
+chmod 755 "$TRASH/batch.sh"
+
+run_mode() {
+	local mode=$1 d
+	slurm_stop
+	rm -rf "$TRASH/slurm"
+	mkdir -p "$TRASH/slurm"
+	start=$(date +%s%N)
+	slurm_start "$TRASH/slurm" "$mode"
+	case $? in
+	0) echo "# $mode: cluster up in $((($(date +%s%N) - start) / 1000000)) ms" ;;
+	*) echo "# $TEST_NAME ($mode): skipped: the Slurm cluster did not start (logs in $TRASH/slurm)"; return ;;
+	esac
+
+	d="$TRASH/$mode-1"
+	mkdir -p "$d"
+	test_expect_success "$mode: salloc with 2 GPUs: its command is in job mode, from scontrol" '
+		salloc --gres=gpu:2 -n1 bash "$TRASH/two-steps.sh" "$d" 2>"$d/salloc.err" &&
+		id=$(cat "$d/id") &&
+		grep "^Slurm job $id: device 0 = node GPU [0-3], device 1 = node GPU [0-3] (from scontrol show job -d); state in $GENV_TMPDIR/slurm/job-$id\$" "$d/salloc-devices"
+	'
+	test_expect_success "$mode: two genv exec --gpus 1 steps get different GPUs, both the job's" '
+		a=$(cat "$d/step-a") && b=$(cat "$d/step-b") &&
+		test "$a" != "$b" &&
+		job=$(uuids "$(cat "$d/job-gpus")") &&
+		case ",$job," in *",$a,"*) ;; *) false ;; esac &&
+		case ",$job," in *",$b,"*) ;; *) false ;; esac
+	'
+	test_expect_success "$mode: a third step gets no available devices; envs shows the two" '
+		test "$(cat "$d/step-c.rc")" != 0 &&
+		grep -i "no available devices" "$d/step-c.out" &&
+		test "$(wc -l <"$d/envs")" = 2
+	'
+	test_expect_success "$mode: the job kept its state apart, and the epilog removed it" '
+		id=$(cat "$d/id") &&
+		grep -x "job-$id" "$d/dirs" &&
+		slurm_wait_gone "$GENV_TMPDIR/slurm/job-$id"
+	'
+
+	d="$TRASH/$mode-2"
+	mkdir -p "$d"
+	test_expect_success "$mode: two 2-GPU sbatch jobs at once: disjoint GPUs, separate state" '
+		sbatch -Q --gres=gpu:2 -n1 -o "$d/out-A" "$TRASH/batch.sh" "$d" A &&
+		sbatch -Q --gres=gpu:2 -n1 -o "$d/out-B" "$TRASH/batch.sh" "$d" B &&
+		wait_file "$d/ready-A" && wait_file "$d/ready-B" &&
+		ls "$GENV_TMPDIR/slurm" >"$d/dirs" &&
+		touch "$d/go" &&
+		wait_file "$d/id-A" && wait_file "$d/id-B" &&
+		test "$(wc -l <"$d/dirs")" = 2 &&
+		grep -x "job-$(cat "$d/id-A")" "$d/dirs" &&
+		grep -x "job-$(cat "$d/id-B")" "$d/dirs" &&
+		test "$(cat "$d/cvd-A")" = "$(uuids "$(cat "$d/gpus-A")")" &&
+		test "$(cat "$d/cvd-B")" = "$(uuids "$(cat "$d/gpus-B")")" &&
+		cat "$d/gpus-A" "$d/gpus-B" | tr , "\n" | sort | uniq -d >"$d/common" &&
+		test ! -s "$d/common" &&
+		grep ",A," "$d/envs-A" && ! grep ",B," "$d/envs-A" &&
+		grep ",B," "$d/envs-B" && ! grep ",A," "$d/envs-B"
+	'
+	test_expect_success "$mode: the batch shell is in job mode from SLURM_JOB_GPUS; a step gets one of them" '
+		grep "(from SLURM_JOB_GPUS)" "$d/devices-A" &&
+		job=$(uuids "$(cat "$d/gpus-A")") &&
+		s=$(cat "$d/step-A") && test -n "$s" &&
+		case ",$job," in *",$s,"*) ;; *) false ;; esac
+	'
+	test_expect_success "$mode: the epilog removed both jobs' state" '
+		slurm_wait_gone "$GENV_TMPDIR/slurm/job-$(cat "$d/id-A")" &&
+		slurm_wait_gone "$GENV_TMPDIR/slurm/job-$(cat "$d/id-B")"
+	'
+	test_expect_success "$mode: a crashed job's state is swept by the next job's first command" '
+		touch "$TRASH/no-epilog" &&
+		srun --gres=gpu:1 bash -c "genv devices >/dev/null && echo \$SLURM_JOB_ID" >"$d/crashed" &&
+		crashed=$(cat "$d/crashed") &&
+		sleep 0.5 && test -d "$GENV_TMPDIR/slurm/job-$crashed" &&
+		rm "$TRASH/no-epilog" &&
+		srun --gres=gpu:1 bash -c "genv devices >/dev/null && ls \"\$GENV_TMPDIR/slurm\"" >"$d/after" &&
+		! grep -x "job-$crashed" "$d/after" &&
+		test ! -e "$GENV_TMPDIR/slurm/job-$crashed"
+	'
+}
+
+# slurm_wait_gone PATH: the epilog runs once the job has ended
+slurm_wait_gone() { local i; for i in $(seq 100); do [ -e "$1" ] || return 0; sleep 0.1; done; return 1; }
+
+test_expect_success 'outside a job nothing changes: genv devices has no job line' '
+	genv devices >out &&
+	! grep Slurm out && test "$(wc -l <out)" = 5
+'
+
+run_mode none
+if slurm_cgroup_possible; then
+	run_mode cgroup
+else
+	echo "# $TEST_NAME: cgroup mode skipped: no writable cgroup v1 devices controller here"
+fi
+slurm_stop
+test_done
