@@ -75,6 +75,7 @@ genv exec --name "$name" --gpus 2 sh -c \
 	"$d" "$name"
 srun genv exec --gpus 1 printenv CUDA_VISIBLE_DEVICES >"$d/step-$name"
 printenv SLURM_JOB_GPUS >"$d/gpus-$name"
+printenv CUDA_VISIBLE_DEVICES >"$d/slurm-cvd-$name"
 echo "$SLURM_JOB_ID" >"$d/id-$name"
 EOF
 chmod 755 "$TRASH/batch.sh"
@@ -88,7 +89,7 @@ run_mode() {
 	slurm_start "$TRASH/slurm" "$mode"
 	case $? in
 	0) echo "# $mode: cluster up in $((($(date +%s%N) - start) / 1000000)) ms" ;;
-	*) echo "# $TEST_NAME ($mode): skipped: the Slurm cluster did not start (logs in $TRASH/slurm)"; return ;;
+	*) echo "# $TEST_NAME ($mode): skipped: the Slurm cluster did not start:"; tail -n 3 "$TRASH"/slurm/*.out "$TRASH"/slurm/*.log | sed "s/^/#   /"; return ;;
 	esac
 
 	d="$TRASH/$mode-1"
@@ -141,6 +142,12 @@ run_mode() {
 		s=$(cat "$d/step-A") && test -n "$s" &&
 		case ",$job," in *",$s,"*) ;; *) false ;; esac
 	'
+	if [ "$mode" = cgroup ]; then
+		test_expect_success "cgroup: Slurm renumbered CUDA_VISIBLE_DEVICES of a job (genv gave UUIDs)" '
+			test "$(cat "$d/slurm-cvd-A")" != "$(cat "$d/gpus-A")" ||
+			test "$(cat "$d/slurm-cvd-B")" != "$(cat "$d/gpus-B")"
+		'
+	fi
 	test_expect_success "$mode: the epilog removed both jobs' state" '
 		slurm_wait_gone "$GENV_TMPDIR/slurm/job-$(cat "$d/id-A")" &&
 		slurm_wait_gone "$GENV_TMPDIR/slurm/job-$(cat "$d/id-B")"
