@@ -178,6 +178,7 @@ UNIT_TESTS = \
 	test-quote \
 	test-run \
 	test-shell \
+	test-slurm \
 	test-smi-filter \
 	test-state \
 	test-state-check \

@@ -59,8 +59,8 @@ slurm_parse_indices(const char *s, size_t len, long **v, size_t *nr,
 			ALLOC_GROW(*v, *nr + 1, alloc);
 			(*v)[(*nr)++] = k;
 		}
-		if (i < len && s[i++] != ',')
-			goto bad;
+		if (i < len && (s[i++] != ',' || i == len))
+			goto bad;  /* not a separator, or a trailing one */
 	}
 	return 0;
 bad:
@@ -158,12 +158,6 @@ sort:
 	return 0;
 }
 
-static void
-job_release(void)
-{
-	/* the cached job lives for the process; freed for leak checkers */
-}
-
 const struct slurm_job *
 slurm_job(int *failed, struct strbuf *err)
 {
@@ -177,8 +171,7 @@ slurm_job(int *failed, struct strbuf *err)
 	if (!decided) {
 		decided = 1;
 		job.id = getenv("SLURM_JOB_ID");
-		ok = !job_detect(&job, &why);
-		atexit(job_release);
+		ok = !job_detect(&job, &why);  /* kept for the process's life */
 	}
 	if (ok)
 		return &job;
