@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.." || exit 1
 : "${BUILD:=$PWD/build}"
 export BUILD
 status=0
-for b in bench/local.sh bench/shell.sh bench/remote.sh bench/enforce.sh bench/monitor.sh bench/shim.sh \
+for b in bench/local.sh bench/shell.sh bench/remote.sh bench/enforce.sh bench/monitor.sh bench/shim.sh bench/slurm.sh \
 	bench/state-size.sh; do
 	[ -f "$b" ] || continue
 	echo "=== $b"
