@@ -359,8 +359,8 @@ install: all
 		install -d "$$(dirname "$$1")" && install -m 0644 contrib/completion/$$src "$$1" && shift; done
 	$(call install-subst,contrib/system-setup.sh,$(INST_LIBEXEC)/system-setup)
 	chmod 0755 $(INST_LIBEXEC)/system-setup
-	$(call install-subst,contrib/slurm/epilog,$(INST_LIBEXEC)/slurm-epilog)
-	chmod 0755 $(INST_LIBEXEC)/slurm-epilog
+	for f in prolog epilog; do $(call install-subst,contrib/slurm/$$f,$(INST_LIBEXEC)/slurm-$$f) && \
+		chmod 0755 $(INST_LIBEXEC)/slurm-$$f || exit 1; done
 ifeq ($(SYSTEM_SETUP),1)
 	$(INST_LIBEXEC)/system-setup install
 endif
@@ -375,6 +375,7 @@ ifeq ($(SYSTEM_SETUP),1)
 endif
 	rm -f $(INST_BIN)/genv $(INST_MAN1)/genv.1 $(INST_PROFILE)/genv.sh \
 		$(INST_FISH)/genv.fish $(INST_LIBEXEC)/system-setup $(INST_COMPL) $(INST_LIBEXEC)/slurm-epilog \
+		$(INST_LIBEXEC)/slurm-prolog \
 		$(DESTDIR)$(PREFIX)/etc/genv/genv.conf
 	for s in $(SHIMS); do rm -f $(INST_LIBEXEC)/shims/$$s; done
 	for l in $(BIN_LINKS); do rm -f $(INST_BIN)/$$l $(INST_MAN1)/$$l.1; done

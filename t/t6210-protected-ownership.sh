@@ -170,4 +170,23 @@ test_expect_success 'shared mode: genv refuses B the same way (though B could ed
 	test "$(stat -c %a "$SHARED/envs.json")" = 666
 '
 
+test_expect_success 'in a Slurm job: without the prolog'"'"'s directory the job mode refuses; with it, the state is closed' '
+	job="env SLURM_JOB_ID=77 SLURM_JOB_GPUS=1" &&
+	test_expect_code 1 as A $job "$P_GENV" exec --gpus 1 true 2>err &&
+	grep "the Slurm job'"'"'s state directory '"'"'$P_STATE/slurm/job-77'"'"' does not exist" err &&
+	test ! -e "$P_STATE/slurm/job-77" &&
+	SLURM_JOB_ID=77 GENV_TMPDIR="$P_STATE" "$P_PREFIX/libexec/genv/slurm-prolog" &&
+	as A $job "$P_GENV" exec --gpus 1 printenv CUDA_VISIBLE_DEVICES >out &&
+	grep -x "GPU-.*-000000000001" out &&
+	for d in "$P_STATE/slurm" "$P_STATE/slurm/job-77"; do
+		test "$(stat -c "%U %G %a" "$d")" = "root $P_GROUP 2770" || { stat "$d"; exit 1; }
+	done &&
+	for f in $(find "$P_STATE/slurm" -type f); do
+		test "$(stat -c "%G %a" "$f")" = "$P_GROUP 660" || { stat "$f"; exit 1; }
+	done &&
+	test_must_fail as A cat "$P_STATE/slurm/job-77/envs.json" &&
+	SLURM_JOB_ID=77 GENV_TMPDIR="$P_STATE" "$P_PREFIX/libexec/genv/slurm-epilog" &&
+	test ! -e "$P_STATE/slurm/job-77"
+'
+
 test_done

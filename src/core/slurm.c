@@ -7,6 +7,7 @@
 #include "compat.h"
 #include "core/slurm.h"
 #include "util/fileio.h"
+#include "util/priv.h"
 #include "util/run.h"
 #include "util/xalloc.h"
 
@@ -218,15 +219,17 @@ slurm_sweep_jobs(const char *base)
 	struct dirent *de;
 	DIR *d;
 
-	strbuf_addf(&dir, "%s/slurm", base);
-	d = opendir(dir.buf);
-	if (!d || live_jobs(&live) < 0)
+	/* squeue runs without genv's group (it is found on the caller's PATH) */
+	if (live_jobs(&live) < 0)
 		goto out;
 	/* an answer without our own job is not one to act on */
 	strbuf_addf(&line, "\n%s\n", getenv("SLURM_JOB_ID"));
 	if (!strstr(live.buf, line.buf))
 		goto out;
-	while ((de = readdir(d))) {
+	strbuf_addf(&dir, "%s/slurm", base);
+	priv_raise();
+	d = opendir(dir.buf);
+	while (d && (de = readdir(d))) {
 		const char *id;
 
 		if (strncmp(de->d_name, "job-", 4) || !valid_job_id(de->d_name + 4))
@@ -240,9 +243,10 @@ slurm_sweep_jobs(const char *base)
 		strbuf_addf(&line, "%s/%s", dir.buf, de->d_name);
 		remove_tree(line.buf);
 	}
-out:
 	if (d)
 		closedir(d);
+	priv_lower();
+out:
 	strbuf_release(&dir);
 	strbuf_release(&live);
 	strbuf_release(&line);

@@ -54,7 +54,8 @@ void slurm_job_dir(const char *base, const char *id, struct strbuf *out);
 /*
  * The cold path, when the job's directory is first made: removes the
  * directories of jobs Slurm no longer knows (`squeue`), the ones a
- * crashed node or a missing epilog left behind. Best effort.
+ * crashed node or a missing epilog left behind. Best effort. squeue runs
+ * without the group privilege; the removal has it (protect.h).
  */
 void slurm_sweep_jobs(const char *base);
 

@@ -74,6 +74,27 @@ make_real_dir(const char *path, struct strbuf *err)
 }
 
 /*
+ * A directory a user makes is that user's to open to all, so in the
+ * protected mode only root (the shipped Slurm prolog) makes a job's.
+ */
+static int
+protected_job_dir(const char *path, const struct stat *sb, struct strbuf *err)
+{
+	if (!sb) {
+		strbuf_addf(err, "the Slurm job's state directory '%s' does not exist: "
+			    "in a protected install the Slurm prolog (libexec/genv/slurm-prolog) makes it",
+			    path);
+		return -1;
+	}
+	if (!S_ISDIR(sb->st_mode) || sb->st_uid || (sb->st_mode & 07)) {
+		strbuf_addf(err, "the Slurm job's state directory '%s' is not root's, closed to others",
+			    path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Job mode (slurm.h): the state is <dir>/slurm/job-<id>. Making it is the
  * job's first command: the cold path, where the state of jobs that no
  * longer exist is swept.
@@ -95,6 +116,10 @@ job_dir_init(struct store *st, struct strbuf *err)
 	priv_raise();
 	fresh = lstat(st->dir.buf, &sb) < 0;
 	priv_lower();
+	if (protect_active() && getuid()) {
+		rc = protected_job_dir(st->dir.buf, fresh ? NULL : &sb, err);
+		goto out;
+	}
 	if (!fresh) {
 		rc = S_ISDIR(sb.st_mode) ? 0 : make_real_dir(st->dir.buf, err);
 		goto out;
@@ -103,9 +128,7 @@ job_dir_init(struct store *st, struct strbuf *err)
 	if (make_real_dir(base.buf, err) < 0 || make_real_dir(st->dir.buf, err) < 0)
 		goto out;
 	strbuf_setlen(&base, base.len - strlen("/slurm"));
-	priv_raise();
 	slurm_sweep_jobs(base.buf);
-	priv_lower();
 	rc = 0;
 out:
 	strbuf_release(&base);
