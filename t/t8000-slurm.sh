@@ -117,6 +117,16 @@ run_mode() {
 		slurm_wait_gone "$GENV_TMPDIR/slurm/job-$id"
 	'
 
+	test_expect_success "$mode: the interactive step of salloc (a shell on a pty) is in job mode from SLURM_JOB_GPUS" '
+		{ printf "genv exec --gpus 1 printenv CUDA_VISIBLE_DEVICES SLURM_JOB_GPUS SLURM_JOB_ID; genv devices; exit\n"; sleep 5; } |
+		timeout 30 script -qfc "salloc --gres=gpu:1 -n1" /dev/null |
+		sed "s/\x1b\[[?0-9;]*[a-zA-Z]//g; s/\r//g" >"$d/interactive" &&
+		id=$(sed -n "s/^salloc: Granted job allocation //p" "$d/interactive") &&
+		grep "^Slurm job $id: device 0 = node GPU \([0-3]\) (from SLURM_JOB_GPUS); state in $GENV_TMPDIR/slurm/job-$id\$" "$d/interactive" &&
+		gpu=$(grep -A1 "^GPU-" "$d/interactive" | sed -n 2p) &&
+		grep -x "$(uuid "$gpu")" "$d/interactive"
+	'
+
 	d="$TRASH/$mode-2"
 	mkdir -p "$d"
 	test_expect_success "$mode: two 2-GPU sbatch jobs at once: disjoint GPUs, separate state" '

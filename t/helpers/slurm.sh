@@ -64,6 +64,7 @@ KillWait=2
 MinJobAge=30
 MailProg=/bin/true
 ReturnToService=2
+LaunchParameters=use_interactive_step
 Epilog=${SLURM_TEST_EPILOG:-}
 NodeName=gpunode NodeHostname=$host NodeAddr=127.0.0.1 CPUs=8 RealMemory=1000 Gres=gpu:4 State=UNKNOWN
 PartitionName=debug Nodes=gpunode Default=YES MaxTime=INFINITE State=UP
