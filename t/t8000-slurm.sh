@@ -182,6 +182,20 @@ test_expect_success 'outside a job nothing changes: genv devices has no job line
 	! grep Slurm out && test "$(wc -l <out)" = 5
 '
 
+test_expect_success 'in a job, GPU processes are the job'"'"'s GPUs'"'"', by their index in the job' '
+	cp "$GENV_FAKE_NVML_CONFIG" gpus.saved &&
+	sleep 100 & p=$! &&
+	printf "proc 3 %d 1000\nproc 0 %d 500\n" $p $$ >>"$GENV_FAKE_NVML_CONFIG" &&
+	SLURM_JOB_ID=999 SLURM_STEP_GPUS=1,3 genv usage snapshot --type processes >in-job &&
+	genv usage snapshot --type processes >outside &&
+	kill $p && cp gpus.saved "$GENV_FAKE_NVML_CONFIG" &&
+	jq -c "[.processes[] | [.pid, .used_gpu_memory[].index]]" in-job >got &&
+	echo "[[$p,1]]" >want && test_cmp want got &&
+	jq -c "[.processes[] | [.pid, .used_gpu_memory[].index]] | sort" outside >got &&
+	echo "[[$$,0],[$p,3]]" | jq -c sort >want && test_cmp want got &&
+	rm -rf "$GENV_TMPDIR/slurm"
+'
+
 run_mode none
 if slurm_cgroup_possible; then
 	run_mode cgroup

@@ -44,14 +44,19 @@ take_processes(struct processes *ps, struct strvec *warnings, struct strbuf *err
 	}
 	for (size_t i = 0; i < gps.nr; i++) {
 		const struct gpu_process *g = &gps.v[i];
-		struct process *p = processes_find(ps, (long)g->pid);
+		struct process *p;
+		long index;
 
+		/* in a Slurm job, only the job's GPUs, by their index there */
+		if (store_device_position(g->device_index, &index) < 0)
+			continue;
+		p = processes_find(ps, (long)g->pid);
 		if (!p)
 			p = processes_append(ps, (long)g->pid, NULL);
 		strbuf_reset(&mem);
 		/* NVML's "not available" (some MIG/WSL setups) counts as 0 */
 		strbuf_addf(&mem, "%llumi", g->used_known ? g->used >> 20 : 0ULL);
-		process_add_usage(p, (long)g->device_index, mem.buf);
+		process_add_usage(p, index, mem.buf);
 	}
 	gpu_processes_release(&gps);
 	strbuf_release(&mem);

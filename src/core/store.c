@@ -531,6 +531,25 @@ gpu_inventory(void)
 	return inventory.ok ? &inventory.gpus : NULL;
 }
 
+int
+store_device_position(unsigned nvml_index, long *pos)
+{
+	const struct gpu_devices *gpus;
+
+	if (!slurm_in_job()) {
+		*pos = (long)nvml_index;
+		return 0;
+	}
+	gpus = gpu_inventory();
+	for (size_t i = 0; gpus && i < gpus->nr; i++) {
+		if (gpus->v[i].index == nvml_index) {
+			*pos = (long)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static void
 total_memory_string(struct strbuf *out, const struct gpu_device *g)
 {

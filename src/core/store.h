@@ -123,6 +123,13 @@ int store_has(const struct store *st, const char *name);
 void store_forget_gpus(void);
 
 /*
+ * The index in the state of the GPU NVML numbers nvml_index: the same
+ * outside a Slurm job; in one, its position among the job's GPUs, or -1
+ * when it is not one of them.
+ */
+int store_device_position(unsigned nvml_index, long *pos);
+
+/*
  * A locked read-modify-write, the shape of every state-changing command:
  * store_txn_begin() resolves the directory, takes the lock and loads envs
  * (with cleanup) and, with STORE_TXN_DEVICES, devices (reconciled and
