@@ -49,6 +49,8 @@ cat >"$TRASH/two-steps.sh" <<'EOF'
 set -u
 d=$1
 genv devices >"$d/salloc-devices" 2>&1
+genv doctor >"$d/salloc-doctor" 2>&1
+srun --overlap genv doctor >"$d/step-doctor" 2>&1
 srun --overlap printenv SLURM_STEP_GPUS >"$d/job-gpus"
 for s in a b; do
 	srun --overlap genv exec --gpus 1 sh -c \
@@ -97,7 +99,9 @@ run_mode() {
 	test_expect_success "$mode: salloc with 2 GPUs: its command is in job mode, from scontrol" '
 		salloc --gres=gpu:2 -n1 bash "$TRASH/two-steps.sh" "$d" 2>"$d/salloc.err" &&
 		id=$(cat "$d/id") &&
-		grep "^Slurm job $id: device 0 = node GPU [0-3], device 1 = node GPU [0-3] (from scontrol show job -d); state in $GENV_TMPDIR/slurm/job-$id\$" "$d/salloc-devices"
+		grep "^Slurm job $id: device 0 = node GPU [0-3], device 1 = node GPU [0-3] (from scontrol show job -d); state in $GENV_TMPDIR/slurm/job-$id\$" "$d/salloc-devices" &&
+		grep "^ok    slurm    job mode, job $id: node GPU [0-3], node GPU [0-3] (from scontrol show job -d); state $GENV_TMPDIR/slurm/job-$id\$" "$d/salloc-doctor" &&
+		grep "^ok    slurm    job mode, job $id: node GPU [0-3], node GPU [0-3] (from SLURM_STEP_GPUS); state $GENV_TMPDIR/slurm/job-$id\$" "$d/step-doctor"
 	'
 	test_expect_success "$mode: two genv exec --gpus 1 steps get different GPUs, both the job's" '
 		a=$(cat "$d/step-a") && b=$(cat "$d/step-b") &&

@@ -6,6 +6,7 @@
  */
 #include "compat.h"
 #include "core/doctor.h"
+#include "core/slurm.h"
 #include "core/store.h"
 #include "gpu/gpu.h"
 #include "util/fileio.h"
@@ -121,6 +122,44 @@ out:
 	store_release(&s);
 	strbuf_release(&sb);
 	strbuf_release(&fix);
+}
+
+/* Job mode (slurm.h), only inside a Slurm job: the job, its GPUs, its state. */
+static void
+check_slurm(struct doctor *d)
+{
+	struct store s = STORE_INIT;
+	struct strbuf sb = STRBUF_INIT, dir = STRBUF_INIT;
+	const struct slurm_job *job;
+	struct stat st;
+	int failed;
+
+	if (!slurm_in_job())
+		return;
+	job = slurm_job(&failed, &sb);
+	if (!job) {
+		add(d, DOCTOR_FAIL, "slurm", sb.buf,
+		    "run genv in a step of the job (srun), where Slurm names the job's GPUs");
+		goto out;
+	}
+	strbuf_addf(&sb, "job mode, job %s: ", job->id);
+	if (!job->gpus_nr)
+		strbuf_addstr(&sb, "no GPUs");
+	for (size_t i = 0; i < job->gpus_nr; i++)
+		strbuf_addf(&sb, "%snode GPU %ld", i ? ", " : "", job->gpus[i]);
+	strbuf_addf(&sb, " (from %s); state ", job->source);
+	if (store_locate(&s, &dir) >= 0) {
+		strbuf_reset(&dir);
+		slurm_job_dir(s.dir.buf, job->id, &dir);
+		strbuf_addbuf(&sb, &dir);
+		if (stat(dir.buf, &st) < 0)
+			strbuf_addstr(&sb, " (not made yet: the job's first command or the prolog makes it)");
+	}
+	add(d, DOCTOR_OK, "slurm", sb.buf, NULL);
+out:
+	store_release(&s);
+	strbuf_release(&sb);
+	strbuf_release(&dir);
 }
 
 /* Whether path is a genv snippet, or a startup file that runs genv's. */
@@ -264,6 +303,7 @@ doctor_run(struct doctor *d, const char *shell, const char *home)
 
 	check_gpus(d);
 	check_state(d);
+	check_slurm(d);
 	check_shell(d, shell, home);
 	check_enforcer(d);
 	for (size_t i = 0; i < d->nr; i++)
