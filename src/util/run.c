@@ -44,6 +44,18 @@ run_task_release(struct run_task *t)
 	strbuf_release(&t->error);
 }
 
+/*
+ * Waits without poll(), for when poll() itself fails: the loop goes on
+ * reading (non-blocking), reaping and enforcing deadlines at this pace.
+ */
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);   /* EINTR: the loop looks again */
+}
+
 static void
 close_fd(int *fd)
 {
@@ -323,7 +335,7 @@ run_parallel(struct run_task *tasks, size_t n, const struct run_opts *opts)
 			wake = now + RUN_REAP_POLL_MS;
 		timeout = wake > now ? (int)(wake - now) : 0;
 		if (poll(pfd, np, timeout) < 0 && errno != EINTR)
-			break;   /* cannot happen with valid fds; deadlines still apply below */
+			sleep_ms(timeout);   /* e.g. EINVAL: more fds than RLIMIT_NOFILE now allows */
 
 		now = clock_monotonic_ms();
 		for (size_t i = 0; i < next; i++) {

@@ -5,6 +5,7 @@
 #include <cmocka.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -213,6 +214,53 @@ grandchild_keeps_pipe(void **state)
 	run_task_release(&t);
 }
 
+/* The first task's end makes poll() fail: fewer descriptors allowed than polled. */
+static void
+lower_fd_limit(struct run_task *t, void *cb)
+{
+	struct rlimit *saved = cb;
+	struct rlimit low = *saved;
+
+	(void)t;
+	low.rlim_cur = 1;
+	setrlimit(RLIMIT_NOFILE, &low);
+}
+
+static void
+poll_failure_keeps_deadlines(void **state)
+{
+	struct run_task t[2];
+	struct run_opts o = RUN_OPTS_INIT;
+	struct rlimit saved;
+	int64_t start = ms_now(), took;
+	enum run_state left;
+
+	(void)state;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	sh_task(&t[0], "exit 0");
+	sh_task(&t[1], "exec sleep 30");
+	o.timeout_ms = 300;
+	o.done = lower_fd_limit;
+	o.cb_data = &saved;
+	run_parallel(t, 2, &o);
+	took = ms_now() - start;
+	setrlimit(RLIMIT_NOFILE, &saved);
+	left = t[1].state;
+	if (left == RUN_RUNNING) {   /* the bug: returned with the child still there */
+		kill(t[1].pid, SIGKILL);
+		waitpid(t[1].pid, NULL, 0);
+	}
+	assert_int_equal(left, RUN_EXITED);
+	assert_true(t[1].timed_out);
+	assert_true(WIFSIGNALED(t[1].status));
+	assert_int_equal(WTERMSIG(t[1].status), SIGTERM);
+	assert_true(took >= 300);
+	assert_true(took < 3000);
+	assert_true(run_task_succeeded(&t[0]));
+	run_task_release(&t[0]);
+	run_task_release(&t[1]);
+}
+
 struct order {
 	int seen[8];
 	int nr;
@@ -397,6 +445,7 @@ main(void)
 		cmocka_unit_test(timeout_sigterm),
 		cmocka_unit_test(timeout_sigkill),
 		cmocka_unit_test(grandchild_keeps_pipe),
+		cmocka_unit_test(poll_failure_keeps_deadlines),
 		cmocka_unit_test(parallel_bound),
 		cmocka_unit_test(many_tasks),
 		cmocka_unit_test(interactive),
