@@ -214,27 +214,10 @@ strbuf_trim(struct strbuf *sb)
 	strbuf_ltrim(sb);
 }
 
-void
-strbuf_strip_newline(struct strbuf *sb)
-{
-	if (sb->len && sb->buf[sb->len - 1] == '\n') {
-		sb->len--;
-		if (sb->len && sb->buf[sb->len - 1] == '\r')
-			sb->len--;
-		sb->buf[sb->len] = '\0';
-	}
-}
-
 int
 starts_with(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-int
-strbuf_starts_with(const struct strbuf *sb, const char *prefix)
-{
-	return starts_with(sb->buf, prefix);
 }
 
 int

@@ -57,10 +57,7 @@ void strbuf_add_errno(struct strbuf *sb, int errnum);
 void strbuf_rtrim(struct strbuf *sb);
 void strbuf_ltrim(struct strbuf *sb);
 void strbuf_trim(struct strbuf *sb);
-/* Removes one trailing '\n' (and a '\r' before it), if present. */
-void strbuf_strip_newline(struct strbuf *sb);
 
-int strbuf_starts_with(const struct strbuf *sb, const char *prefix);
 int starts_with(const char *s, const char *prefix);
 /* If s starts with prefix, sets *rest to what follows and returns 1. */
 int skip_prefix(const char *s, const char *prefix, const char **rest);

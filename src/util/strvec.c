@@ -52,15 +52,6 @@ strvec_pushv(struct strvec *sv, const char *const *items)
 }
 
 void
-strvec_pop(struct strvec *sv)
-{
-	if (!sv->nr)
-		return;
-	free(sv->v[--sv->nr]);
-	sv->v[sv->nr] = NULL;
-}
-
-void
 strvec_clear(struct strvec *sv)
 {
 	if (sv->v != strvec_empty) {

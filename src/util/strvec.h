@@ -26,7 +26,6 @@ const char *strvec_pushf(struct strvec *sv, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Pushes every string of a NULL-terminated list. */
 void strvec_pushv(struct strvec *sv, const char *const *items);
-void strvec_pop(struct strvec *sv);
 void strvec_clear(struct strvec *sv);
 /* Returns 1 if s is an element. */
 int strvec_has(const struct strvec *sv, const char *s);
