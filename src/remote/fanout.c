@@ -212,43 +212,49 @@ out:
 }
 
 /*
- * Runs cmds[i] (NULL: skip host i) on every host with payloads[i] (may be
- * NULL) on stdin; returns the finished tasks, one per host.
+ * Runs cmds[i] on every host i whose cmds[i] is not NULL, with payloads[i]
+ * (payloads may be NULL) on stdin. Returns the finished tasks of the hosts
+ * that ran, in host order, each with data pointing at its host's result;
+ * *nrun says how many.
  */
 static struct run_task *
 fanout_run(const struct hostlist *hl, const char *const *cmds,
-	   const struct strbuf *const *payloads, const struct fanout_opts *o)
+	   const struct strbuf *const *payloads, const struct fanout_opts *o,
+	   struct fanout_result *results, size_t *nrun)
 {
 	struct run_task *tasks = xcalloc(hl->nr ? hl->nr : 1, sizeof(*tasks));
-	struct run_task *run = xcalloc(hl->nr ? hl->nr : 1, sizeof(*run));
 	struct run_opts ropts = RUN_OPTS_INIT;
-	size_t nrun = 0;
+	size_t n = 0;
 
 	for (size_t i = 0; i < hl->nr; i++) {
-		run_task_init(&tasks[i]);
+		struct run_task *t = &tasks[n];
+
 		if (!cmds[i])
 			continue;
-		ssh_build_argv(&tasks[i].argv, &o->ssh, &hl->v[i], cmds[i]);
-		tasks[i].in = payloads ? payloads[i] : NULL;
-		tasks[i].data = &tasks[i];
+		run_task_init(t);
+		ssh_build_argv(&t->argv, &o->ssh, &hl->v[i], cmds[i]);
+		t->in = payloads ? payloads[i] : NULL;
+		t->data = &results[i];
+		n++;
 	}
-	/* run only the hosts that have something to do, in host order */
-	for (size_t i = 0; i < hl->nr; i++)
-		if (cmds[i])
-			run[nrun++] = tasks[i];
 	ropts.max_parallel = o->parallel ? o->parallel : 1;
-	if (ropts.max_parallel > nrun)
-		ropts.max_parallel = nrun ? nrun : 1;
+	if (ropts.max_parallel > n)
+		ropts.max_parallel = n ? n : 1;
 	ropts.timeout_ms = o->command_timeout > 0 ? o->command_timeout * 1000 : 0;
 	ropts.kill_grace_ms = 1000;
-	run_parallel(run, nrun, &ropts);
-	for (size_t i = 0; i < nrun; i++) {
-		struct run_task *home = run[i].data;
-
-		*home = run[i];
-	}
-	free(run);
+	run_parallel(tasks, n, &ropts);
+	*nrun = n;
 	return tasks;
+}
+
+static size_t
+count_failed(const struct fanout_result *results, size_t n)
+{
+	size_t failed = 0;
+
+	for (size_t i = 0; i < n; i++)
+		failed += !results[i].ok;
+	return failed;
 }
 
 /* The verdict on a task that did not run to its end, or 0. */
@@ -276,6 +282,7 @@ fanout_snapshot(const struct hostlist *hl, enum fanout_type type,
 	struct fanout_result *results = xcalloc(hl->nr ? hl->nr : 1, sizeof(*results));
 	const char **cmds = xcalloc(hl->nr ? hl->nr : 1, sizeof(*cmds));
 	struct run_task *tasks;
+	size_t nrun;
 	struct strbuf cmd = STRBUF_INIT;
 	const char *remote_genv = o->remote_genv ? o->remote_genv : "genv";
 
@@ -289,21 +296,19 @@ fanout_snapshot(const struct hostlist *hl, enum fanout_type type,
 		result_init(&results[i], &hl->v[i]);
 		cmds[i] = cmd.buf;
 	}
-	tasks = fanout_run(hl, cmds, NULL, o);
+	tasks = fanout_run(hl, cmds, NULL, o, results, &nrun);
 
-	*failed = 0;
-	for (size_t i = 0; i < hl->nr; i++) {
-		struct run_task *t = &tasks[i];
-		struct fanout_result *r = &results[i];
+	for (size_t k = 0; k < nrun; k++) {
+		struct run_task *t = &tasks[k];
+		struct fanout_result *r = t->data;
 
 		if (!judge_start(r, t, cmd.buf))
 			fanout_judge(r, type, cmd.buf, run_task_exit_code(t), t->timed_out,
 				     o->command_timeout, &t->out, &t->err);
-		if (!r->ok)
-			(*failed)++;
 		run_task_release(t);
 	}
 	free(tasks);
+	*failed = count_failed(results, hl->nr);
 	free(cmds);
 	strbuf_release(&cmd);
 	return results;
@@ -318,6 +323,7 @@ fanout_execute(const struct hostlist *hl, const struct strbuf *const *payloads,
 	struct strvec args = STRVEC_INIT;
 	struct strbuf cmd = STRBUF_INIT;
 	struct run_task *tasks;
+	size_t nrun;
 
 	strvec_pushv(&args, (const char *const[]){ "usage", "execute", NULL });
 	if (extra_args)
@@ -327,29 +333,26 @@ fanout_execute(const struct hostlist *hl, const struct strbuf *const *payloads,
 	for (size_t i = 0; i < hl->nr; i++) {
 		result_init(&results[i], &hl->v[i]);
 		cmds[i] = payloads[i] ? cmd.buf : NULL;
+		results[i].ok = results[i].skipped = !payloads[i];
 	}
-	tasks = fanout_run(hl, cmds, payloads, o);
+	tasks = fanout_run(hl, cmds, payloads, o, results, &nrun);
 
-	*failed = 0;
-	for (size_t i = 0; i < hl->nr; i++) {
-		struct run_task *t = &tasks[i];
-		struct fanout_result *r = &results[i];
+	for (size_t k = 0; k < nrun; k++) {
+		struct run_task *t = &tasks[k];
+		struct fanout_result *r = t->data;
 
-		if (!payloads[i]) {
-			r->ok = r->skipped = 1;
-		} else if (!judge_start(r, t, cmd.buf) &&
-			   !judge_exit(r, run_task_exit_code(t), t->timed_out,
-				       o->command_timeout, &t->err)) {
+		if (!judge_start(r, t, cmd.buf) &&
+		    !judge_exit(r, run_task_exit_code(t), t->timed_out,
+				o->command_timeout, &t->err)) {
 			/* the answer is lines for the user, not JSON */
 			add_lines(&r->output, &t->out);
 			add_lines(&r->warnings, &t->err);
 			r->ok = 1;
 		}
-		if (!r->ok)
-			(*failed)++;
 		run_task_release(t);
 	}
 	free(tasks);
+	*failed = count_failed(results, hl->nr);
 	free(cmds);
 	strvec_clear(&args);
 	strbuf_release(&cmd);
