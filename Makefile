@@ -102,6 +102,7 @@ REMOTE_SRC = \
 	src/remote/hosts.c \
 	src/remote/remote-enforce.c \
 	src/remote/doctor-hosts.c \
+	src/remote/remote.c \
 	src/remote/ssh.c
 
 METRICS_SRC = \
@@ -176,6 +177,7 @@ UNIT_TESTS = \
 	test-prom \
 	test-protect \
 	test-quote \
+	test-remote \
 	test-run \
 	test-shell \
 	test-slurm \

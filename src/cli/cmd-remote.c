@@ -12,23 +12,19 @@
 #include "cli/enforce-cli.h"
 #include "cli/remote.h"
 #include "cli/table.h"
-#include "core/devices.h"
 #include "core/llm.h"
 #include "core/memory.h"
 #include "core/ps-json.h"
 #include "core/state.h"
 #include "remote/fanout.h"
 #include "remote/hosts.h"
+#include "remote/remote.h"
 #include "remote/ssh.h"
 #include "util/clock.h"
-#include "util/run.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
-#include "util/xalloc.h"
 
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #define REMOTE_DEFAULT_CONNECT_TIMEOUT 10
 #define REMOTE_DEFAULT_COMMAND_TIMEOUT 60
@@ -103,37 +99,40 @@ print_host_line(const char *host, const char *text)
  * returns -1. Returns the number of failed hosts otherwise.
  */
 static int
-report_hosts(const struct remote_ctx *ctx, const struct fanout_result *res, size_t n)
+report_hosts(const struct remote_ctx *ctx, const struct remote_answers *ans)
 {
 	int failed = 0;
 
 	fflush(stdout);
-	for (size_t i = 0; i < n; i++) {
-		if (!res[i].ok) {
+	for (size_t i = 0; i < ans->nr; i++) {
+		const struct remote_host *h = &ans->v[i];
+
+		if (!h->ok) {
 			failed++;
 			if (ctx->exit_on_error || !ctx->quiet)
-				cli_print_line(stderr, NULL, res[i].error.buf);
+				cli_print_line(stderr, NULL, h->error.buf);
 			if (ctx->exit_on_error)
 				return -1;
 			continue;
 		}
-		for (size_t j = 0; j < res[i].warnings.nr; j++)
-			print_host_line(res[i].host->name, res[i].warnings.v[j]);
+		for (size_t j = 0; j < h->warnings.nr; j++)
+			print_host_line(h->host->name, h->warnings.v[j]);
 	}
 	return failed;
 }
 
-static struct fanout_result *
-query_hosts(const struct remote_ctx *ctx, enum fanout_type type, int *failed,
-	    size_t *answered)
+/* The library's notes about hosts (unless -q), and its own lines. */
+static void
+say_on_stderr(const struct host *h, const char *line, void *data)
 {
-	struct fanout_result *res;
-	size_t nfailed;
+	const struct remote_ctx *ctx = data;
 
-	res = fanout_snapshot(&ctx->hosts, type, &ctx->fan, &nfailed);
-	*failed = report_hosts(ctx, res, ctx->hosts.nr);
-	*answered = ctx->hosts.nr - nfailed;
-	return res;
+	if (ctx->quiet)
+		return;
+	if (h)
+		print_host_line(h->name, line);
+	else
+		fprintf(stderr, "%s\n", line);
 }
 
 /*
@@ -141,23 +140,22 @@ query_hosts(const struct remote_ctx *ctx, enum fanout_type type, int *failed,
  * with its error (core/ps-json.h).
  */
 static void
-print_hosts_json(const struct remote_ctx *ctx, const struct fanout_result *res,
-		 const char *key)
+print_hosts_json(const struct remote_answers *ans, const char *key)
 {
 	static const struct envs no_envs = ENVS_INIT;
 	struct strbuf out = STRBUF_INIT;
 	json_t *hosts = json_array();
 
-	for (size_t i = 0; i < ctx->hosts.nr; i++) {
-		const struct fanout_result *r = &res[i];
+	for (size_t i = 0; i < ans->nr; i++) {
+		const struct remote_host *h = &ans->v[i];
 		json_t *list = NULL;
 
-		if (r->ok && !strcmp(key, "devices"))
-			list = ps_json_devices(&r->devices, &no_envs);
-		else if (r->ok)
-			list = ps_json_envs(&r->envs);
-		json_array_append_new(hosts, ps_json_host(r->host->name, key, list,
-							  r->ok ? NULL : r->error.buf));
+		if (h->ok && !strcmp(key, "devices"))
+			list = ps_json_devices(&h->devices, &no_envs);
+		else if (h->ok)
+			list = ps_json_envs(&h->envs);
+		json_array_append_new(hosts, ps_json_host(h->host->name, key, list,
+							  h->ok ? NULL : h->error.buf));
 	}
 	table_json(&out, ps_json_document("hosts", hosts));
 	fwrite(out.buf, 1, out.len, stdout);
@@ -165,6 +163,40 @@ print_hosts_json(const struct remote_ctx *ctx, const struct fanout_result *res,
 }
 
 /* ---- devices ---- */
+
+static void
+print_devices(const struct remote_answers *ans, enum table_format fmt, int no_header,
+	      int no_summary)
+{
+	static const size_t widths[] = { 25, 9 };
+	struct strbuf out = STRBUF_INIT, total_s = STRBUF_INIT, free_s = STRBUF_INIT;
+	size_t total = 0, available = 0;
+
+	if (!no_header)
+		table_row(&out, fmt, widths,
+			  (const char *const[]){ "HOST", "TOTAL", "AVAILABLE" }, 3);
+	for (size_t i = 0; i < ans->nr; i++) {
+		const struct remote_host *h = &ans->v[i];
+
+		if (!h->ok)
+			continue;
+		strbuf_reset(&total_s);
+		strbuf_reset(&free_s);
+		strbuf_addf(&total_s, "%zu", h->devices.nr);
+		strbuf_addf(&free_s, "%zu", h->available);
+		table_row(&out, fmt, widths,
+			  (const char *const[]){ h->host->name, total_s.buf, free_s.buf }, 3);
+		total += h->devices.nr;
+		available += h->available;
+	}
+	if (!no_summary)
+		strbuf_addf(&out, "\nTotal %zu devices with %zu available on %zu hosts\n",
+			    total, available, ans->answered);
+	fwrite(out.buf, 1, out.len, stdout);
+	strbuf_release(&out);
+	strbuf_release(&total_s);
+	strbuf_release(&free_s);
+}
 
 static int
 remote_devices(int argc, char **argv, void *data)
@@ -179,55 +211,56 @@ remote_devices(int argc, char **argv, void *data)
 			   "Output format; tui (the default), csv or json"),
 		OPT_END(),
 	};
-	static const size_t widths[] = { 25, 9 };
-	struct fanout_result *res;
-	struct strbuf out = STRBUF_INIT, total_s = STRBUF_INIT, free_s = STRBUF_INIT;
-	enum table_format fmt;
-	size_t answered, total = 0, available = 0;
+	struct remote_answers ans = REMOTE_ANSWERS_INIT;
 
 	cli_parse_options(&remote_devices_cmd, argc, argv, opts);
-	fmt = table_format_of(format);
-
-	res = query_hosts(ctx, FANOUT_DEVICES, &failed, &answered);
-	if (failed < 0)
-		goto out;
-	if (fmt == TABLE_JSON) {
-		print_hosts_json(ctx, res, "devices");
-		goto out;
-	}
-	if (!no_header)
-		table_row(&out, fmt, widths,
-			  (const char *const[]){ "HOST", "TOTAL", "AVAILABLE" }, 3);
-	for (size_t i = 0; i < ctx->hosts.nr; i++) {
-		const struct devices *devs = &res[i].devices;
-		size_t free_nr = 0;
-
-		if (!res[i].ok)
-			continue;
-		for (size_t d = 0; d < devs->nr; d++)
-			free_nr += devs->v[d].att_nr == 0;   /* 1.4.3: no attachment at all */
-		strbuf_reset(&total_s);
-		strbuf_reset(&free_s);
-		strbuf_addf(&total_s, "%zu", devs->nr);
-		strbuf_addf(&free_s, "%zu", free_nr);
-		table_row(&out, fmt, widths,
-			  (const char *const[]){ res[i].host->name, total_s.buf, free_s.buf }, 3);
-		total += devs->nr;
-		available += free_nr;
-	}
-	if (!no_summary)
-		strbuf_addf(&out, "\nTotal %zu devices with %zu available on %zu hosts\n",
-			    total, available, answered);
-	fwrite(out.buf, 1, out.len, stdout);
-out:
-	fanout_results_free(res, ctx->hosts.nr);
-	strbuf_release(&out);
-	strbuf_release(&total_s);
-	strbuf_release(&free_s);
+	remote_ask_devices(&ans, &ctx->hosts, &ctx->fan);
+	failed = report_hosts(ctx, &ans);
+	if (failed >= 0 && table_format_of(format) == TABLE_JSON)
+		print_hosts_json(&ans, "devices");
+	else if (failed >= 0)
+		print_devices(&ans, table_format_of(format), no_header, no_summary);
+	remote_answers_release(&ans);
 	return failed ? 1 : 0;
 }
 
 /* ---- envs ---- */
+
+static void
+print_envs(const struct remote_answers *ans, enum table_format fmt, int no_header,
+	   int no_summary, int timestamp)
+{
+	static const size_t widths[] = { 25, 8, 16, 16 };
+	struct strbuf out = STRBUF_INIT, created = STRBUF_INIT;
+	time_t now = clock_wall();
+	size_t count = 0;
+
+	if (!no_header)
+		table_row(&out, fmt, widths,
+			  (const char *const[]){ "HOST", "ID", "USER", "NAME", "CREATED" }, 5);
+	for (size_t i = 0; i < ans->nr; i++) {
+		const struct remote_host *h = &ans->v[i];
+
+		for (size_t e = 0; h->ok && e < h->envs.nr; e++) {
+			const struct env *env = &h->envs.v[e];
+
+			strbuf_reset(&created);
+			table_time(&created, env->creation, timestamp, now);
+			table_row(&out, fmt, widths,
+				  (const char *const[]){ h->host->name, env->eid,
+							 env->username ? env->username : "",
+							 env->config.name ? env->config.name : "",
+							 created.buf }, 5);
+			count++;
+		}
+	}
+	if (!no_summary)
+		strbuf_addf(&out, "\nTotal %zu environments on %zu hosts\n", count,
+			    ans->answered);
+	fwrite(out.buf, 1, out.len, stdout);
+	strbuf_release(&out);
+	strbuf_release(&created);
+}
 
 static int
 remote_envs(int argc, char **argv, void *data)
@@ -243,56 +276,53 @@ remote_envs(int argc, char **argv, void *data)
 			   "Output format; tui (the default), csv or json"),
 		OPT_END(),
 	};
-	static const size_t widths[] = { 25, 8, 16, 16 };
-	struct fanout_result *res;
-	struct strbuf out = STRBUF_INIT, created = STRBUF_INIT;
-	enum table_format fmt;
-	size_t answered, count = 0;
-	time_t now;
+	struct remote_answers ans = REMOTE_ANSWERS_INIT;
 
 	cli_parse_options(&remote_envs_cmd, argc, argv, opts);
-	fmt = table_format_of(format);
-
-	res = query_hosts(ctx, FANOUT_ENVS, &failed, &answered);
-	if (failed < 0)
-		goto out;
-	if (fmt == TABLE_JSON) {
-		print_hosts_json(ctx, res, "envs");
-		goto out;
-	}
-	now = clock_wall();
-	if (!no_header)
-		table_row(&out, fmt, widths,
-			  (const char *const[]){ "HOST", "ID", "USER", "NAME", "CREATED" }, 5);
-	for (size_t i = 0; i < ctx->hosts.nr; i++) {
-		if (!res[i].ok)
-			continue;
-		for (size_t e = 0; e < res[i].envs.nr; e++) {
-			const struct env *env = &res[i].envs.v[e];
-
-			strbuf_reset(&created);
-			table_time(&created, env->creation, timestamp, now);
-			table_row(&out, fmt, widths,
-				  (const char *const[]){ res[i].host->name, env->eid,
-							 env->username ? env->username : "",
-							 env->config.name ? env->config.name : "",
-							 created.buf }, 5);
-			count++;
-		}
-	}
-	if (!no_summary)
-		strbuf_addf(&out, "\nTotal %zu environments on %zu hosts\n", count, answered);
-	fwrite(out.buf, 1, out.len, stdout);
-out:
-	fanout_results_free(res, ctx->hosts.nr);
-	strbuf_release(&out);
-	strbuf_release(&created);
+	remote_ask_envs(&ans, &ctx->hosts, &ctx->fan);
+	failed = report_hosts(ctx, &ans);
+	if (failed >= 0 && table_format_of(format) == TABLE_JSON)
+		print_hosts_json(&ans, "envs");
+	else if (failed >= 0)
+		print_envs(&ans, table_format_of(format), no_header, no_summary, timestamp);
+	remote_answers_release(&ans);
 	return failed ? 1 : 0;
 }
 
 /* ---- query ---- */
 
 static const char *const query_choices[] = { "hostname", "eid", "creation", NULL };
+
+/* One line per environment: the queried fields, comma-separated. */
+static void
+print_query(const struct remote_answers *ans, const struct strvec *queries)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	for (size_t i = 0; i < ans->nr; i++) {
+		const struct remote_host *h = &ans->v[i];
+
+		for (size_t e = 0; h->ok && e < h->envs.nr; e++) {
+			const struct env *env = &h->envs.v[e];
+
+			for (size_t q = 0; q < queries->nr; q++) {
+				const char *field = queries->v[q];
+
+				if (q)
+					strbuf_addch(&out, ',');
+				if (!strcmp(field, "hostname"))
+					cli_add_value(&out, h->host->name);
+				else if (!strcmp(field, "eid"))
+					cli_add_value(&out, env->eid);
+				else
+					cli_add_value(&out, env->creation);
+			}
+			strbuf_addch(&out, '\n');
+		}
+	}
+	fwrite(out.buf, 1, out.len, stdout);
+	strbuf_release(&out);
+}
 
 static int
 remote_query(int argc, char **argv, void *data)
@@ -309,107 +339,20 @@ remote_query(int argc, char **argv, void *data)
 			 .invocation = "--query, --queries {hostname,eid,creation} [...]"),
 		OPT_END(),
 	};
-	struct fanout_result *res;
-	struct strbuf out = STRBUF_INIT;
-	size_t answered;
+	struct remote_answers ans = REMOTE_ANSWERS_INIT;
 	int failed;
 
 	cli_parse_options(&remote_query_cmd, argc, argv, opts);
-
-	res = query_hosts(ctx, FANOUT_ENVS, &failed, &answered);
-	if (failed < 0)
-		goto out;
-	for (size_t i = 0; i < ctx->hosts.nr; i++) {
-		if (!res[i].ok)
-			continue;
-		for (size_t e = 0; e < res[i].envs.nr; e++) {
-			const struct env *env = &res[i].envs.v[e];
-
-			if (!env->config.name || strcmp(env->config.name, name))
-				continue;
-			for (size_t q = 0; q < queries.nr; q++) {
-				const char *field = queries.v[q];
-
-				if (q)
-					strbuf_addch(&out, ',');
-				if (!strcmp(field, "hostname"))
-					cli_add_value(&out, res[i].host->name);
-				else if (!strcmp(field, "eid"))
-					cli_add_value(&out, env->eid);
-				else
-					cli_add_value(&out, env->creation);
-			}
-			strbuf_addch(&out, '\n');
-		}
-	}
-	fwrite(out.buf, 1, out.len, stdout);
-out:
-	fanout_results_free(res, ctx->hosts.nr);
+	remote_ask_named(&ans, &ctx->hosts, &ctx->fan, name);
+	failed = report_hosts(ctx, &ans);
+	if (failed >= 0)
+		print_query(&ans, &queries);
+	remote_answers_release(&ans);
 	strvec_clear(&queries);
-	strbuf_release(&out);
 	return failed ? 1 : 0;
 }
 
 /* ---- activate ---- */
-
-struct candidate {
-	size_t host;       /* index into the host list */
-	size_t usable;     /* devices that can take the request */
-};
-
-/* Fewest usable devices first (best fit), then host order. */
-static int
-candidate_cmp(const void *a, const void *b)
-{
-	const struct candidate *x = a, *y = b;
-
-	if (x->usable != y->usable)
-		return x->usable < y->usable ? -1 : 1;
-	return x->host < y->host ? -1 : x->host > y->host;
-}
-
-/*
- * The hosts that answered and have gpus devices able to take gpu_memory
- * each: best fit first (fewest usable devices, then host order); without
- * gpus every host, in host order, as 1.4.3.
- */
-static struct candidate *
-choose_hosts(const struct remote_ctx *ctx, const struct fanout_result *res, long gpus,
-	     const char *gpu_memory, size_t *ncand)
-{
-	struct candidate *cand = xcalloc(ctx->hosts.nr ? ctx->hosts.nr : 1, sizeof(*cand));
-	struct strbuf err = STRBUF_INIT;
-
-	*ncand = 0;
-	for (size_t i = 0; i < ctx->hosts.nr; i++) {
-		const struct devices *devs = &res[i].devices;
-		size_t usable = 0;
-
-		if (!res[i].ok)
-			continue;
-		for (size_t d = 0; d < devs->nr; d++) {
-			int ok = 0;
-
-			strbuf_reset(&err);
-			if (device_is_available(&devs->v[d], gpu_memory, &ok, &err) < 0) {
-				/* a remote attachment with a memory string we cannot read */
-				if (!ctx->quiet)
-					print_host_line(res[i].host->name, err.buf);
-				ok = 0;
-			}
-			usable += ok != 0;
-		}
-		if (gpus > 0 && usable < (size_t)gpus)
-			continue;
-		cand[*ncand].host = i;
-		cand[*ncand].usable = usable;
-		(*ncand)++;
-	}
-	if (gpus > 0)
-		qsort(cand, *ncand, sizeof(*cand), candidate_cmp);
-	strbuf_release(&err);
-	return cand;
-}
 
 static int
 remote_activate(int argc, char **argv, void *data)
@@ -417,7 +360,7 @@ remote_activate(int argc, char **argv, void *data)
 	struct remote_ctx *ctx = data;
 	long gpus = 0;
 	const char *gpu_memory = NULL, *name = NULL;
-	int no_prompt = 0, has_gpus = 0, failed, rc = 1;
+	int no_prompt = 0, has_gpus = 0, rc = 1;
 	const struct option opts[] = {
 		OPT_INTEGER("--gpus", &gpus, NULL, "Number of devices to reserve", .seen = &has_gpus),
 		OPT_STRING("--gpu-memory", &gpu_memory, NULL,
@@ -427,12 +370,9 @@ remote_activate(int argc, char **argv, void *data)
 		OPT_BOOL("--no-prompt", &no_prompt, "Do not change the shell prompt"),
 		OPT_END(),
 	};
-	struct fanout_result *res = NULL;
-	struct candidate *cand = NULL;
-	size_t ncand = 0, answered;
+	struct remote_answers ans = REMOTE_ANSWERS_INIT;
 	struct strbuf err = STRBUF_INIT;
 	unsigned long long bytes;
-	off_t stdin_start;
 	int r;
 
 	cli_parse_options(&remote_activate_cmd, argc, argv, opts);
@@ -445,62 +385,20 @@ remote_activate(int argc, char **argv, void *data)
 		return r;
 	}
 
-	res = query_hosts(ctx, FANOUT_DEVICES, &failed, &answered);
-	if (failed < 0)
-		goto out;
-	cand = choose_hosts(ctx, res, gpus, gpu_memory, &ncand);
-
-	/*
-	 * ssh forwards our stdin as soon as it connects, even to a host whose
-	 * reservation then fails; a script on stdin is rewound for the next.
-	 */
-	stdin_start = lseek(STDIN_FILENO, 0, SEEK_CUR);
-	for (size_t c = 0; c < ncand; c++) {
-		const struct host *h = &ctx->hosts.v[cand[c].host];
-		struct remote_activate ra = {
-			.remote_genv = ctx->fan.remote_genv,
-			.host = h->name,
-			.gpus = gpus,
-			.gpu_memory = gpu_memory,
-			.name = name,
-			.prompt = !no_prompt,
+	remote_ask_devices(&ans, &ctx->hosts, &ctx->fan);
+	if (report_hosts(ctx, &ans) >= 0) {
+		const struct remote_activate req = {
+			.remote_genv = ctx->fan.remote_genv, .gpus = gpus,
+			.gpu_memory = gpu_memory, .name = name, .prompt = !no_prompt,
 		};
-		struct ssh_opts so = ctx->fan.ssh;
-		struct strvec cmd = STRVEC_INIT;
-		struct strbuf remote_cmd = STRBUF_INIT;
-		int status = 0, started;
 
-		/* a terminal gets one remotely too; a pipe (a script) stays a pipe */
-		so.interactive = isatty(STDIN_FILENO);
-		ssh_activate_command(&remote_cmd, &ra);
-		ssh_build_argv(&cmd, &so, h, remote_cmd.buf);
-		fflush(stdout);
-		fflush(stderr);
-		strbuf_reset(&err);
-		started = run_interactive((const char *const *)cmd.v, &status, &err);
-		strvec_clear(&cmd);
-		strbuf_release(&remote_cmd);
-		if (started < 0) {
+		if (remote_activate_shell(&ans, &ctx->fan, &req, say_on_stderr, ctx,
+					  &rc, &err) < 0) {
 			cli_error("%s", err.buf);
 			rc = 1;
-			goto out;
 		}
-		if (WIFEXITED(status) && WEXITSTATUS(status) == SSH_ACTIVATE_TAKEN) {
-			if (!ctx->quiet && c + 1 < ncand)
-				fprintf(stderr, "genv: trying the next host\n");
-			if (stdin_start >= 0)
-				lseek(STDIN_FILENO, stdin_start, SEEK_SET);
-			continue;
-		}
-		/* the session is over: its status is ours, as if we had exec'ed ssh */
-		rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		goto out;
 	}
-	cli_error("Cannot find a host with enough available resources");
-	rc = 1;
-out:
-	fanout_results_free(res, ctx->hosts.nr);
-	free(cand);
+	remote_answers_release(&ans);
 	strbuf_release(&err);
 	return rc;
 }
@@ -552,34 +450,65 @@ static const struct cli_cmd remote_llm_cmd = {
 	.subcmds = remote_llm_subcmds,
 };
 
-/* `genv ARGS` on host h in a session of ours (a terminal if we have one). */
+/* `genv ARGS` on host h in a session of ours; its exit status. */
 static int
 remote_session(const struct remote_ctx *ctx, const struct host *h, const char *const *args)
 {
-	struct ssh_opts so = ctx->fan.ssh;
-	struct strvec cmd = STRVEC_INIT;
-	struct strbuf remote_cmd = STRBUF_INIT, err = STRBUF_INIT;
-	int status = 0, rc = 1;
+	struct strbuf err = STRBUF_INIT;
+	int rc = 1;
 
-	so.interactive = isatty(STDIN_FILENO);
-	ssh_genv_command(&remote_cmd, ctx->fan.remote_genv, args, 0);
-	ssh_build_argv(&cmd, &so, h, remote_cmd.buf);
-	fflush(stdout);
-	fflush(stderr);
-	if (run_interactive((const char *const *)cmd.v, &status, &err) < 0)
+	if (remote_genv_session(h, &ctx->fan, args, &rc, &err) < 0) {
 		cli_error("%s", err.buf);
-	else
-		rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	strvec_clear(&cmd);
-	strbuf_release(&remote_cmd);
+		rc = 1;
+	}
 	strbuf_release(&err);
 	return rc;
+}
+
+static void
+print_llms(const struct remote_answers *ans, const struct table_opts *topts, int no_summary)
+{
+	static const size_t widths[] = { 25, 12, 8, 21, 8 };
+	struct strbuf out = STRBUF_INIT, port = STRBUF_INIT, created = STRBUF_INIT;
+	time_t now = clock_wall();
+	size_t count = 0;
+
+	if (!topts->no_header)
+		table_row(&out, table_opts_format(topts), widths, (const char *const[]){
+			  "HOST", "MODEL", "PORT", "CREATED", "EID", "USER" }, 6);
+	for (size_t i = 0; i < ans->nr; i++) {
+		struct llm_list l = LLM_LIST_INIT;
+
+		if (ans->v[i].ok)
+			llm_list_add(&l, &ans->v[i].envs, 0);
+		for (size_t k = 0; k < l.nr; k++) {
+			const struct env *e = l.v[k].env;
+
+			strbuf_reset(&port);
+			strbuf_reset(&created);
+			if (l.v[k].port >= 0)
+				strbuf_addf(&port, "%ld", l.v[k].port);
+			else
+				strbuf_addstr(&port, "N/A");
+			table_time(&created, e->creation, topts->timestamp, now);
+			table_row(&out, table_opts_format(topts), widths, (const char *const[]){
+				  ans->v[i].host->name, l.v[k].model, port.buf, created.buf, e->eid,
+				  e->username ? e->username : "" }, 6);
+			count++;
+		}
+		llm_list_release(&l);
+	}
+	if (!no_summary)
+		strbuf_addf(&out, "\nTotal %zu LLMs on %zu hosts\n", count, ans->answered);
+	fwrite(out.buf, 1, out.len, stdout);
+	strbuf_release(&out);
+	strbuf_release(&port);
+	strbuf_release(&created);
 }
 
 static int
 remote_llm_ps(int argc, char **argv, void *data)
 {
-	static const size_t widths[] = { 25, 12, 8, 21, 8 };
 	struct remote_ctx *ctx = data;
 	struct table_opts topts = TABLE_OPTS_INIT;
 	int no_summary = 0, failed;
@@ -591,49 +520,14 @@ remote_llm_ps(int argc, char **argv, void *data)
 			   "Output format; tui is the default"),
 		OPT_END(),
 	};
-	struct strbuf out = STRBUF_INIT, port = STRBUF_INIT, created = STRBUF_INIT;
-	struct fanout_result *res;
-	size_t answered, count = 0;
-	time_t now;
+	struct remote_answers ans = REMOTE_ANSWERS_INIT;
 
 	cli_parse_options(&remote_llm_ps_cmd, argc, argv, opts);
-	res = query_hosts(ctx, FANOUT_ENVS, &failed, &answered);
-	if (failed < 0)
-		goto out;
-	now = clock_wall();
-	if (!topts.no_header)
-		table_row(&out, table_opts_format(&topts), widths, (const char *const[]){
-			  "HOST", "MODEL", "PORT", "CREATED", "EID", "USER" }, 6);
-	for (size_t i = 0; i < ctx->hosts.nr; i++) {
-		struct llm_list l = LLM_LIST_INIT;
-
-		if (res[i].ok)
-			llm_list_add(&l, &res[i].envs, 0);
-		for (size_t k = 0; k < l.nr; k++) {
-			const struct env *e = l.v[k].env;
-
-			strbuf_reset(&port);
-			strbuf_reset(&created);
-			if (l.v[k].port >= 0)
-				strbuf_addf(&port, "%ld", l.v[k].port);
-			else
-				strbuf_addstr(&port, "N/A");
-			table_time(&created, e->creation, topts.timestamp, now);
-			table_row(&out, table_opts_format(&topts), widths, (const char *const[]){
-				  res[i].host->name, l.v[k].model, port.buf, created.buf, e->eid,
-				  e->username ? e->username : "" }, 6);
-			count++;
-		}
-		llm_list_release(&l);
-	}
-	if (!no_summary)
-		strbuf_addf(&out, "\nTotal %zu LLMs on %zu hosts\n", count, answered);
-	fwrite(out.buf, 1, out.len, stdout);
-out:
-	fanout_results_free(res, ctx->hosts.nr);
-	strbuf_release(&out);
-	strbuf_release(&port);
-	strbuf_release(&created);
+	remote_ask_envs(&ans, &ctx->hosts, &ctx->fan);
+	failed = report_hosts(ctx, &ans);
+	if (failed >= 0)
+		print_llms(&ans, &topts, no_summary);
+	remote_answers_release(&ans);
 	return failed ? 1 : 0;
 }
 
@@ -643,7 +537,7 @@ remote_llm_serve(int argc, char **argv, void *data)
 	struct remote_ctx *ctx = data;
 	long gpus = -1;
 	const char *gpu_memory = NULL, *model = NULL;
-	int has_gpus = 0, failed, rc;
+	int has_gpus = 0, rc;
 	const struct option opts[] = {
 		OPT_POSITIONAL("MODEL", &model, "MODEL", "the model to serve",
 			       .flags = PARSE_OPT_REQUIRED),
@@ -651,12 +545,11 @@ remote_llm_serve(int argc, char **argv, void *data)
 		OPT_STRING("--gpu-memory", &gpu_memory, NULL, "Memory per device (e.g. 4g)"),
 		OPT_END(),
 	};
-	struct fanout_result *res;
-	struct candidate *cand;
+	struct remote_answers ans = REMOTE_ANSWERS_INIT;
 	struct strvec args = STRVEC_INIT;
 	struct strbuf err = STRBUF_INIT;
 	unsigned long long bytes;
-	size_t ncand, answered;
+	size_t *order = NULL, n;
 
 	cli_parse_options(&remote_llm_serve_cmd, argc, argv, opts);
 	if (has_gpus && gpus < 0)
@@ -667,11 +560,11 @@ remote_llm_serve(int argc, char **argv, void *data)
 		strbuf_release(&err);
 		return rc;
 	}
-	res = query_hosts(ctx, FANOUT_DEVICES, &failed, &answered);
+	remote_ask_devices(&ans, &ctx->hosts, &ctx->fan);
 	rc = 1;
-	if (failed < 0)
+	if (report_hosts(ctx, &ans) < 0)
 		goto out;
-	cand = choose_hosts(ctx, res, gpus, gpu_memory, &ncand);
+	n = remote_choose_hosts(&ans, gpus, gpu_memory, &order, say_on_stderr, ctx);
 	strvec_pushv(&args, (const char *const[]){ "llm", "serve", model, NULL });
 	if (has_gpus) {
 		strvec_push(&args, "--gpus");
@@ -679,13 +572,13 @@ remote_llm_serve(int argc, char **argv, void *data)
 	}
 	if (gpu_memory)
 		strvec_pushv(&args, (const char *const[]){ "--gpu-memory", gpu_memory, NULL });
-	if (ncand)
-		rc = remote_session(ctx, &ctx->hosts.v[cand[0].host], (const char *const *)args.v);
+	if (n)
+		rc = remote_session(ctx, ans.v[order[0]].host, (const char *const *)args.v);
 	else
 		cli_error("Cannot find a host with enough available resources");
-	free(cand);
 out:
-	fanout_results_free(res, ctx->hosts.nr);
+	free(order);
+	remote_answers_release(&ans);
 	strvec_clear(&args);
 	return rc;
 }
@@ -701,29 +594,21 @@ remote_llm_attach(int argc, char **argv, void *data)
 			       .flags = PARSE_OPT_REQUIRED),
 		OPT_END(),
 	};
-	struct fanout_result *res;
-	const struct host *found = NULL;
-	size_t answered;
-	int failed, rc;
+	struct remote_answers ans = REMOTE_ANSWERS_INIT;
+	const struct host *found;
+	int rc = 1;
 
 	cli_parse_options(&remote_llm_attach_cmd, argc, argv, opts);
-	res = query_hosts(ctx, FANOUT_ENVS, &failed, &answered);
-	rc = 1;
-	for (size_t i = 0; failed >= 0 && i < ctx->hosts.nr && !found; i++) {
-		struct llm_list l = LLM_LIST_INIT;
-
-		if (res[i].ok)
-			llm_list_add(&l, &res[i].envs, 0);
-		for (size_t k = 0; k < l.nr && !found; k++)
-			if (!strcmp(l.v[k].model, model))
-				found = res[i].host;
-		llm_list_release(&l);
+	remote_ask_envs(&ans, &ctx->hosts, &ctx->fan);
+	if (report_hosts(ctx, &ans) >= 0) {
+		found = remote_llm_host(&ans, model);
+		if (found)
+			rc = remote_session(ctx, found,
+					    (const char *const[]){ "llm", "attach", model, NULL });
+		else
+			cli_error("Could not find LLM model '%s'", model);
 	}
-	if (found)
-		rc = remote_session(ctx, found, (const char *const[]){ "llm", "attach", model, NULL });
-	else if (failed >= 0)
-		cli_error("Could not find LLM model '%s'", model);
-	fanout_results_free(res, ctx->hosts.nr);
+	remote_answers_release(&ans);
 	return rc;
 }
 

@@ -403,6 +403,9 @@ run_waited(const char *const *argv, run_chunk_fn fn, void *data, int *status,
 		strbuf_add_errno(err, errno);
 		return -1;
 	}
+	/* what genv printed so far comes before the child's output */
+	fflush(stdout);
+	fflush(stderr);
 	memset(&ign, 0, sizeof(ign));
 	ign.sa_handler = SIG_IGN;
 	sigemptyset(&ign.sa_mask);

@@ -88,8 +88,9 @@ int run_task_exit_code(const struct run_task *t);
 
 /*
  * Runs argv with the caller's stdin, stdout and stderr (a terminal
- * session), waiting for it with SIGINT and SIGQUIT ignored in genv (the
- * terminal delivers them to the child, as system(3) does). Sets *status
+ * session; stdio is flushed first), waiting for it with SIGINT and
+ * SIGQUIT ignored in genv (the terminal delivers them to the child, as
+ * system(3) does). Sets *status
  * to the waitpid() status. Returns 0, or -1 with a message in err when
  * the program could not be started.
  */
