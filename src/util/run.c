@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * run.c: child processes (run.h). Children are started with fork + execvp,
- * stdin from /dev/null and stdout/stderr on non-blocking pipes; one poll()
- * loop reads every pipe, enforces deadlines and reaps children with
- * waitpid(WNOHANG), so a grandchild that keeps a pipe open (an ssh
- * ControlPersist master, say) never makes us wait for it.
+ * stdout/stderr on non-blocking pipes (stdin too, when we hold it); one
+ * poll() loop reads and writes every pipe, enforces deadlines and reaps
+ * children with waitpid(WNOHANG), so a grandchild that keeps a pipe open
+ * (an ssh ControlPersist master, say) never makes us wait for it.
  */
 #include "compat.h"
 #include "util/run.h"
@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +27,13 @@
 #define RUN_DEFAULT_GRACE_MS 2000
 /* How often we look for children whose pipes a grandchild still holds. */
 #define RUN_REAP_POLL_MS 100
+/*
+ * Descriptors: a running child costs us up to three (its stdout, stderr
+ * and held stdin pipes); starting one takes up to eight for a moment, and
+ * stdio and whatever the caller has open need some too.
+ */
+#define RUN_TASK_FDS 3
+#define RUN_RESERVED_FDS 16
 
 void
 run_task_init(struct run_task *t)
@@ -152,36 +160,68 @@ task_fail(struct run_task *t, const char *what, int errnum)
 	t->state = RUN_FAILED;
 }
 
-static void
-task_start(struct run_task *t, const struct run_opts *opts, int64_t now)
+/*
+ * Opens the child's stdin: /dev/null, a memory file holding t->in (the
+ * whole input is ready, so no writer in the loop), or with hold_stdin a
+ * pipe whose write end t->in_fd we keep. Returns the child's end, or -1
+ * with *what saying what failed (errno set).
+ */
+static int
+open_stdin(struct run_task *t, const char **what)
+{
+	int fd, p[2];
+
+	if (t->hold_stdin) {
+		*what = "cannot create a pipe";
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return -1;
+		t->in_fd = p[1];
+		t->in_off = 0;
+		set_nonblock(t->in_fd);
+		return p[0];
+	}
+	if (!t->in) {
+		*what = "cannot open /dev/null";
+		return open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	*what = "cannot prepare its input";
+	fd = memfd_create("genv-stdin", MFD_CLOEXEC);
+	if (fd >= 0 && (write_all(fd, t->in->buf, t->in->len) < 0 ||
+			lseek(fd, 0, SEEK_SET) < 0)) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Starts t. Returns 0 when it runs or ended as RUN_FAILED; 1, leaving it
+ * pending, when descriptors ran out and can_wait says others will free
+ * some.
+ */
+static int
+task_start(struct run_task *t, const struct run_opts *opts, int64_t now, int can_wait)
 {
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, ex[2] = { -1, -1 };
-	int devnull = -1;
+	int in, e, rc = 0;
+	const char *what = "cannot create a pipe";
 	pid_t pid;
 
 	if (!t->argv.nr) {
 		task_fail(t, "empty command", 0);
-		return;
+		return 0;
 	}
-	if (t->in) {
-		/* the whole input is ready: a memory file, so no writer in the loop */
-		devnull = memfd_create("genv-stdin", MFD_CLOEXEC);
-		if (devnull < 0 || write_all(devnull, t->in->buf, t->in->len) < 0 ||
-		    lseek(devnull, 0, SEEK_SET) < 0) {
-			task_fail(t, "cannot prepare its input", errno);
-			close_fd(&devnull);
-			return;
-		}
-	} else {
-		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	}
-	if (devnull < 0) {
-		task_fail(t, "cannot open /dev/null", errno);
-		return;
-	}
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+	in = open_stdin(t, &what);
+	if (in < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
 	    pipe2(ex, O_CLOEXEC) < 0) {
-		task_fail(t, "cannot create a pipe", errno);
+		e = errno;
+		if (can_wait && (e == EMFILE || e == ENFILE))
+			rc = 1;   /* the next task that ends makes room */
+		else
+			task_fail(t, in < 0 ? what : "cannot create a pipe", e);
 		goto out;
 	}
 	pid = fork();
@@ -190,7 +230,7 @@ task_start(struct run_task *t, const struct run_opts *opts, int64_t now)
 		goto out;
 	}
 	if (pid == 0)
-		child_exec((const char *const *)t->argv.v, devnull, out[1], err[1], ex[1]);
+		child_exec((const char *const *)t->argv.v, in, out[1], err[1], ex[1]);
 	close_fd(&ex[1]);
 	close_fd(&out[1]);
 	close_fd(&err[1]);
@@ -198,7 +238,6 @@ task_start(struct run_task *t, const struct run_opts *opts, int64_t now)
 		t->state = RUN_FAILED;
 		goto out;
 	}
-	/* stdin is /dev/null: ssh would otherwise compete for the terminal */
 	t->pid = pid;
 	t->out_fd = out[0];
 	t->err_fd = err[0];
@@ -209,13 +248,16 @@ task_start(struct run_task *t, const struct run_opts *opts, int64_t now)
 	t->deadline_ms = opts->timeout_ms > 0 ? now + opts->timeout_ms : INT64_MAX;
 	t->kill_ms = INT64_MAX;
 out:
-	close_fd(&devnull);
+	if (t->state != RUN_RUNNING)
+		close_fd(&t->in_fd);
+	close_fd(&in);
 	close_fd(&out[0]);
 	close_fd(&out[1]);
 	close_fd(&err[0]);
 	close_fd(&err[1]);
 	close_fd(&ex[0]);
 	close_fd(&ex[1]);
+	return rc;
 }
 
 /* Reads what fd has now into sb (at most max bytes kept); closes it on EOF. */
@@ -246,6 +288,30 @@ drain(int *fd, struct strbuf *sb, size_t max, struct run_task *t)
 	}
 }
 
+/*
+ * Writes what the pipe takes of t->in; the write end stays open after
+ * (hold_stdin). A child that closed its stdin gets no more.
+ */
+static void
+feed(struct run_task *t)
+{
+	size_t len = t->in ? t->in->len : 0;
+
+	while (t->in_fd >= 0 && t->in_off < len) {
+		ssize_t put = write(t->in_fd, t->in->buf + t->in_off, len - t->in_off);
+
+		if (put < 0 && errno == EINTR)
+			continue;
+		if (put < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (put <= 0) {
+			close_fd(&t->in_fd);
+			return;
+		}
+		t->in_off += (size_t)put;
+	}
+}
+
 static int
 task_reap(struct run_task *t, size_t max)
 {
@@ -261,6 +327,7 @@ task_reap(struct run_task *t, size_t max)
 	drain(&t->err_fd, &t->err, max, t);
 	close_fd(&t->out_fd);
 	close_fd(&t->err_fd);
+	close_fd(&t->in_fd);   /* with hold_stdin, the far side's EOF */
 	t->status = status;
 	t->state = RUN_EXITED;
 	t->pid = -1;
@@ -282,82 +349,131 @@ task_check_deadline(struct run_task *t, const struct run_opts *opts, int64_t now
 	}
 }
 
+/* How many children the open-file limit leaves room for (at least one). */
+static size_t
+fd_room(size_t want)
+{
+	struct rlimit rl;
+	size_t room = 1;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return want;
+	if (rl.rlim_cur > RUN_RESERVED_FDS + RUN_TASK_FDS)
+		room = (size_t)(rl.rlim_cur - RUN_RESERVED_FDS) / RUN_TASK_FDS;
+	return room < want ? room : want;
+}
+
+struct run_loop {
+	struct run_task *tasks;
+	size_t n, next, running, finished;
+	size_t slots;              /* children at once: max_parallel, fewer if fds are short */
+	size_t max_out;
+	const struct run_opts *opts;
+	struct pollfd *pfd;
+};
+
+static void
+loop_finished(struct run_loop *l, struct run_task *t)
+{
+	l->finished++;
+	if (l->opts->done)
+		l->opts->done(t, l->opts->cb_data);
+}
+
+static void
+loop_start_more(struct run_loop *l, int64_t now)
+{
+	while (l->running < l->slots && l->next < l->n) {
+		struct run_task *t = &l->tasks[l->next];
+
+		if (task_start(t, l->opts, now, l->running > 0)) {
+			l->slots = l->running;   /* out of descriptors: this many at most */
+			return;
+		}
+		l->next++;
+		feed(t);
+		if (t->state == RUN_RUNNING)
+			l->running++;
+		else
+			loop_finished(l, t);
+	}
+}
+
+/* Sleeps until a pipe is ready, the next deadline, or the next reap round. */
+static void
+loop_wait(struct run_loop *l, int64_t now)
+{
+	int64_t wake = now + RUN_REAP_POLL_MS;   /* children whose pipes stay open */
+	size_t np = 0;
+	int timeout;
+
+	for (size_t i = 0; i < l->next; i++) {
+		struct run_task *t = &l->tasks[i];
+
+		if (t->state != RUN_RUNNING)
+			continue;
+		if (t->out_fd >= 0)
+			l->pfd[np++] = (struct pollfd){ .fd = t->out_fd, .events = POLLIN };
+		if (t->err_fd >= 0)
+			l->pfd[np++] = (struct pollfd){ .fd = t->err_fd, .events = POLLIN };
+		if (t->in_fd >= 0 && t->in && t->in_off < t->in->len)
+			l->pfd[np++] = (struct pollfd){ .fd = t->in_fd, .events = POLLOUT };
+		if (t->deadline_ms < wake && !t->term_sent)
+			wake = t->deadline_ms;
+		if (t->kill_ms < wake)
+			wake = t->kill_ms;
+	}
+	timeout = wake > now ? (int)(wake - now) : 0;
+	if (poll(l->pfd, np, timeout) < 0 && errno != EINTR)
+		sleep_ms(timeout);   /* e.g. EINVAL: more fds than RLIMIT_NOFILE now allows */
+}
+
+/* Reads, writes, reaps and signals: whatever the children need now. */
+static void
+loop_service(struct run_loop *l, int64_t now)
+{
+	for (size_t i = 0; i < l->next; i++) {
+		struct run_task *t = &l->tasks[i];
+
+		if (t->state != RUN_RUNNING)
+			continue;
+		drain(&t->out_fd, &t->out, l->max_out, t);
+		drain(&t->err_fd, &t->err, l->max_out, t);
+		feed(t);
+		if (task_reap(t, l->max_out)) {
+			l->running--;
+			loop_finished(l, t);
+			continue;
+		}
+		task_check_deadline(t, l->opts, now);
+	}
+}
+
 size_t
 run_parallel(struct run_task *tasks, size_t n, const struct run_opts *opts)
 {
-	size_t max_parallel = opts->max_parallel ? opts->max_parallel : 1;
-	size_t max_out = opts->max_output ? opts->max_output : RUN_DEFAULT_MAX_OUTPUT;
-	size_t next = 0, running = 0, finished = 0, failed = 0;
-	struct pollfd *pfd = xcalloc(2 * max_parallel + 1, sizeof(*pfd));
+	struct run_loop l = { tasks, n, 0, 0, 0, 0, 0, opts, NULL };
 	struct sigaction ign, old_pipe;
+	size_t failed = 0;
 
+	l.slots = fd_room(opts->max_parallel ? opts->max_parallel : 1);
+	l.max_out = opts->max_output ? opts->max_output : RUN_DEFAULT_MAX_OUTPUT;
+	l.pfd = xcalloc(RUN_TASK_FDS * l.slots + 1, sizeof(*l.pfd));
 	memset(&ign, 0, sizeof(ign));
 	ign.sa_handler = SIG_IGN;
 	sigemptyset(&ign.sa_mask);
 	sigaction(SIGPIPE, &ign, &old_pipe);
 
-	while (finished < n) {
-		int64_t now = clock_monotonic_ms(), wake = INT64_MAX;
-		size_t np = 0;
-		int timeout;
-
-		while (running < max_parallel && next < n) {
-			struct run_task *t = &tasks[next++];
-
-			task_start(t, opts, now);
-			if (t->state == RUN_RUNNING) {
-				running++;
-				continue;
-			}
-			finished++;
-			if (opts->done)
-				opts->done(t, opts->cb_data);
-		}
-		if (finished == n)
+	while (l.finished < n) {
+		loop_start_more(&l, clock_monotonic_ms());
+		if (l.finished == n)
 			break;
-
-		for (size_t i = 0; i < next; i++) {
-			struct run_task *t = &tasks[i];
-
-			if (t->state != RUN_RUNNING)
-				continue;
-			if (t->out_fd >= 0)
-				pfd[np++] = (struct pollfd){ .fd = t->out_fd, .events = POLLIN };
-			if (t->err_fd >= 0)
-				pfd[np++] = (struct pollfd){ .fd = t->err_fd, .events = POLLIN };
-			if (t->deadline_ms < wake && !t->term_sent)
-				wake = t->deadline_ms;
-			if (t->kill_ms < wake)
-				wake = t->kill_ms;
-		}
-		/* wake up now and then to reap children whose pipes stay open */
-		if (wake > now + RUN_REAP_POLL_MS)
-			wake = now + RUN_REAP_POLL_MS;
-		timeout = wake > now ? (int)(wake - now) : 0;
-		if (poll(pfd, np, timeout) < 0 && errno != EINTR)
-			sleep_ms(timeout);   /* e.g. EINVAL: more fds than RLIMIT_NOFILE now allows */
-
-		now = clock_monotonic_ms();
-		for (size_t i = 0; i < next; i++) {
-			struct run_task *t = &tasks[i];
-
-			if (t->state != RUN_RUNNING)
-				continue;
-			drain(&t->out_fd, &t->out, max_out, t);
-			drain(&t->err_fd, &t->err, max_out, t);
-			if (task_reap(t, max_out)) {
-				running--;
-				finished++;
-				if (opts->done)
-					opts->done(t, opts->cb_data);
-				continue;
-			}
-			task_check_deadline(t, opts, now);
-		}
+		loop_wait(&l, clock_monotonic_ms());
+		loop_service(&l, clock_monotonic_ms());
 	}
 
 	sigaction(SIGPIPE, &old_pipe, NULL);
-	free(pfd);
+	free(l.pfd);
 	for (size_t i = 0; i < n; i++)
 		if (!run_task_succeeded(&tasks[i]))
 			failed++;

@@ -3,10 +3,11 @@
  * run.h: running child processes without a shell. Two shapes:
  *
  *  - run_parallel(): many captured children (genv remote's ssh fan-out) with
- *    at most N at once, stdin from /dev/null, stdout and stderr of each
- *    child captured into its own strbufs (never interleaved), and a
- *    deadline per task after which the child gets SIGTERM and, if it still
- *    lingers, SIGKILL. One poll() loop, no threads, no SIGCHLD handler.
+ *    at most N at once (fewer if the open-file limit says so), stdin from
+ *    /dev/null or a given input, stdout and stderr of each child captured
+ *    into its own strbufs (never interleaved), and a deadline per task
+ *    after which the child gets SIGTERM and, if it still lingers, SIGKILL.
+ *    One poll() loop, no threads, no SIGCHLD handler.
  *  - run_interactive(): one child that inherits the terminal (ssh -t into
  *    a login shell); the caller waits for it and gets its status.
  *
@@ -34,6 +35,12 @@ struct run_task {
 	/* Filled by the caller: */
 	struct strvec argv;       /* argv[0] is the program (PATH lookup) */
 	const struct strbuf *in;  /* borrowed: the child's stdin; NULL = /dev/null */
+	/*
+	 * stdin is a pipe (fed with in, if any) whose write end we close only
+	 * once the child has exited: a child that forwards its stdin (ssh)
+	 * lets the far side see EOF when we are done with it, or gone.
+	 */
+	unsigned hold_stdin : 1;
 	void *data;               /* anything; run.c never touches it */
 
 	/* Results, valid once state is RUN_EXITED or RUN_FAILED: */
@@ -47,12 +54,14 @@ struct run_task {
 
 	/* Private to run.c: */
 	pid_t pid;
-	int out_fd, err_fd;
+	int out_fd, err_fd, in_fd;
+	size_t in_off;            /* bytes of in written to in_fd */
 	int64_t deadline_ms, kill_ms;
 	unsigned term_sent : 1;
 };
-#define RUN_TASK_INIT { STRVEC_INIT, NULL, NULL, RUN_PENDING, 0, 0, 0, \
-			STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, -1, -1, -1, 0, 0, 0 }
+#define RUN_TASK_INIT { .argv = STRVEC_INIT, .out = STRBUF_INIT, .err = STRBUF_INIT, \
+			.error = STRBUF_INIT, .pid = -1, .out_fd = -1, .err_fd = -1, \
+			.in_fd = -1 }
 
 void run_task_init(struct run_task *t);
 /* Frees argv and the buffers. The task must not be running. */
@@ -63,6 +72,7 @@ typedef void (*run_done_fn)(struct run_task *t, void *cb_data);
 
 struct run_opts {
 	size_t max_parallel;      /* at most this many children at once; 0 = 1 */
+				  /* (and no more than RLIMIT_NOFILE leaves room for) */
 	long timeout_ms;          /* per task, from its start; <= 0 = none */
 	long kill_grace_ms;       /* SIGTERM -> SIGKILL delay; <= 0 = 2000 */
 	size_t max_output;        /* per stream, bytes; 0 = 64 MiB */
@@ -73,9 +83,11 @@ struct run_opts {
 
 /*
  * Runs every task in tasks[0..n) and returns when all have finished.
- * Tasks start in array order. A task that cannot be started (fork or
- * pipe failure, program not found) ends as RUN_FAILED with a message in
- * t->error; it does not stop the others. SIGPIPE is ignored while the
+ * Tasks start in array order. When descriptors run out (EMFILE) while
+ * others run, the next task waits for one of them to end. A task that
+ * cannot be started otherwise (fork or pipe failure, program not found)
+ * ends as RUN_FAILED with a message in t->error; it does not stop the
+ * others. SIGPIPE is ignored while the
  * loop runs. Returns the number of tasks that did not exit with status 0
  * (failed to start, killed, timed out, or non-zero exit).
  */

@@ -261,6 +261,111 @@ poll_failure_keeps_deadlines(void **state)
 	run_task_release(&t[1]);
 }
 
+/* The highest open descriptor. */
+static int
+highest_fd(void)
+{
+	int high = 2;
+
+	for (int fd = 3; fd < 4096; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			high = fd;
+	return high;
+}
+
+static void
+few_descriptors(void **state)
+{
+	enum { N = 8 };
+	struct run_task t[N];
+	struct run_opts o = RUN_OPTS_INIT;
+	struct strbuf want = STRBUF_INIT, script = STRBUF_INIT;
+	struct rlimit saved, low;
+	int extra[4200], nextra = 0, top = highest_fd() + 40;
+	size_t failed;
+
+	(void)state;
+	/*
+	 * Every descriptor up to top is taken (the caller holds many more than
+	 * run.c sets aside for it), and the limit leaves room for starting one
+	 * child, not two.
+	 */
+	do
+		extra[nextra] = dup(2);
+	while (extra[nextra++] < top);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	low = saved;
+	low.rlim_cur = (rlim_t)top + 1 + 10;
+	for (int i = 0; i < N; i++) {
+		strbuf_reset(&script);
+		strbuf_addf(&script, "echo task-%d", i);
+		sh_task(&t[i], script.buf);
+		t[i].hold_stdin = i % 2;
+	}
+	o.max_parallel = N;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	failed = run_parallel(t, N, &o);
+	setrlimit(RLIMIT_NOFILE, &saved);
+	while (nextra > 0)
+		close(extra[--nextra]);
+	for (int i = 0; i < N; i++) {
+		if (t[i].state == RUN_FAILED)
+			fail_msg("task %d: %s", i, t[i].error.buf);
+		strbuf_reset(&want);
+		strbuf_addf(&want, "task-%d\n", i);
+		assert_string_equal(t[i].out.buf, want.buf);
+		run_task_release(&t[i]);
+	}
+	assert_int_equal(failed, 0);
+	strbuf_release(&want);
+	strbuf_release(&script);
+}
+
+static void
+held_stdin(void **state)
+{
+	struct run_task t[2];
+	struct run_opts o = RUN_OPTS_INIT;
+	struct strbuf big = STRBUF_INIT, path = STRBUF_INIT, script = STRBUF_INIT;
+	char dir[] = "/tmp/genv-test-run.XXXXXX";
+	int64_t start;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	strbuf_addf(&path, "%s/eof", dir);
+	/* more than a pipe holds: written from the loop as the child reads */
+	for (int i = 0; i < 100000; i++)
+		strbuf_addf(&big, "line %d\n", i);
+	strbuf_addf(&script, "head -c %zu | wc -c", big.len);
+	sh_task(&t[0], script.buf);
+	t[0].in = &big;
+	t[0].hold_stdin = 1;
+	/*
+	 * A grandchild that outlives the child sees EOF once we are done, not
+	 * before (fd 3: a background job's stdin would be /dev/null).
+	 */
+	strbuf_reset(&script);
+	strbuf_addf(&script, "exec 3<&0; (cat <&3 >/dev/null; echo eof >'%s') & sleep 0.3; "
+		    "if [ -e '%s' ]; then echo early; else echo started; fi",
+		    path.buf, path.buf);
+	sh_task(&t[1], script.buf);
+	t[1].hold_stdin = 1;
+	assert_int_equal(run_parallel(t, 2, &o), 0);
+	assert_int_equal(atol(t[0].out.buf), (long)big.len);
+	assert_string_equal(t[1].out.buf, "started\n");
+	start = ms_now();
+	while (access(path.buf, F_OK) < 0 && ms_now() - start < 3000)
+		usleep(10000);
+	assert_int_equal(access(path.buf, F_OK), 0);
+	unlink(path.buf);
+	rmdir(dir);
+	run_task_release(&t[0]);
+	run_task_release(&t[1]);
+	strbuf_release(&big);
+	strbuf_release(&path);
+	strbuf_release(&script);
+}
+
 struct order {
 	int seen[8];
 	int nr;
@@ -446,6 +551,8 @@ main(void)
 		cmocka_unit_test(timeout_sigkill),
 		cmocka_unit_test(grandchild_keeps_pipe),
 		cmocka_unit_test(poll_failure_keeps_deadlines),
+		cmocka_unit_test(few_descriptors),
+		cmocka_unit_test(held_stdin),
 		cmocka_unit_test(parallel_bound),
 		cmocka_unit_test(many_tasks),
 		cmocka_unit_test(interactive),
