@@ -212,31 +212,39 @@ out:
 }
 
 /*
- * Runs cmds[i] on every host i whose cmds[i] is not NULL, with payloads[i]
- * (payloads may be NULL) on stdin. Returns the finished tasks of the hosts
- * that ran, in host order, each with data pointing at its host's result;
- * *nrun says how many.
+ * Runs cmd on every host, or with payloads on every host i whose
+ * payloads[i] is not NULL, with that on its stdin. Each ssh holds our end
+ * of its stdin until it is gone, and the hosts run cmd tied to the session
+ * (ssh_tied_command), so a command we give up on dies on its host too.
+ * Returns the finished tasks of the hosts that ran, in host order, each
+ * with data pointing at its host's result; *nrun says how many.
  */
 static struct run_task *
-fanout_run(const struct hostlist *hl, const char *const *cmds,
+fanout_run(const struct hostlist *hl, const char *cmd,
 	   const struct strbuf *const *payloads, const struct fanout_opts *o,
 	   struct fanout_result *results, size_t *nrun)
 {
 	struct run_task *tasks = xcalloc(hl->nr ? hl->nr : 1, sizeof(*tasks));
 	struct run_opts ropts = RUN_OPTS_INIT;
+	struct strbuf wire = STRBUF_INIT;
 	size_t n = 0;
 
 	for (size_t i = 0; i < hl->nr; i++) {
 		struct run_task *t = &tasks[n];
+		const struct strbuf *in = payloads ? payloads[i] : NULL;
 
-		if (!cmds[i])
+		if (payloads && !in)
 			continue;
 		run_task_init(t);
-		ssh_build_argv(&t->argv, &o->ssh, &hl->v[i], cmds[i]);
-		t->in = payloads ? payloads[i] : NULL;
+		strbuf_reset(&wire);
+		ssh_tied_command(&wire, cmd, in ? (long long)in->len : -1);
+		ssh_build_argv(&t->argv, &o->ssh, &hl->v[i], wire.buf);
+		t->in = in;
+		t->hold_stdin = 1;
 		t->data = &results[i];
 		n++;
 	}
+	strbuf_release(&wire);
 	ropts.max_parallel = o->parallel ? o->parallel : 1;
 	if (ropts.max_parallel > n)
 		ropts.max_parallel = n ? n : 1;
@@ -280,7 +288,6 @@ fanout_snapshot(const struct hostlist *hl, enum fanout_type type,
 		const struct fanout_opts *o, size_t *failed)
 {
 	struct fanout_result *results = xcalloc(hl->nr ? hl->nr : 1, sizeof(*results));
-	const char **cmds = xcalloc(hl->nr ? hl->nr : 1, sizeof(*cmds));
 	struct run_task *tasks;
 	size_t nrun;
 	struct strbuf cmd = STRBUF_INIT;
@@ -292,11 +299,9 @@ fanout_snapshot(const struct hostlist *hl, enum fanout_type type,
 	else
 		ssh_snapshot_command(&cmd, remote_genv,
 				     type == FANOUT_DEVICES ? "devices" : "envs");
-	for (size_t i = 0; i < hl->nr; i++) {
+	for (size_t i = 0; i < hl->nr; i++)
 		result_init(&results[i], &hl->v[i]);
-		cmds[i] = cmd.buf;
-	}
-	tasks = fanout_run(hl, cmds, NULL, o, results, &nrun);
+	tasks = fanout_run(hl, cmd.buf, NULL, o, results, &nrun);
 
 	for (size_t k = 0; k < nrun; k++) {
 		struct run_task *t = &tasks[k];
@@ -309,7 +314,6 @@ fanout_snapshot(const struct hostlist *hl, enum fanout_type type,
 	}
 	free(tasks);
 	*failed = count_failed(results, hl->nr);
-	free(cmds);
 	strbuf_release(&cmd);
 	return results;
 }
@@ -319,7 +323,6 @@ fanout_execute(const struct hostlist *hl, const struct strbuf *const *payloads,
 	       const char *const *extra_args, const struct fanout_opts *o, size_t *failed)
 {
 	struct fanout_result *results = xcalloc(hl->nr ? hl->nr : 1, sizeof(*results));
-	const char **cmds = xcalloc(hl->nr ? hl->nr : 1, sizeof(*cmds));
 	struct strvec args = STRVEC_INIT;
 	struct strbuf cmd = STRBUF_INIT;
 	struct run_task *tasks;
@@ -332,10 +335,9 @@ fanout_execute(const struct hostlist *hl, const struct strbuf *const *payloads,
 			 (const char *const *)args.v, 1);
 	for (size_t i = 0; i < hl->nr; i++) {
 		result_init(&results[i], &hl->v[i]);
-		cmds[i] = payloads[i] ? cmd.buf : NULL;
 		results[i].ok = results[i].skipped = !payloads[i];
 	}
-	tasks = fanout_run(hl, cmds, payloads, o, results, &nrun);
+	tasks = fanout_run(hl, cmd.buf, payloads, o, results, &nrun);
 
 	for (size_t k = 0; k < nrun; k++) {
 		struct run_task *t = &tasks[k];
@@ -353,7 +355,6 @@ fanout_execute(const struct hostlist *hl, const struct strbuf *const *payloads,
 	}
 	free(tasks);
 	*failed = count_failed(results, hl->nr);
-	free(cmds);
 	strvec_clear(&args);
 	strbuf_release(&cmd);
 	return results;

@@ -136,6 +136,37 @@ ssh_genv_command(struct strbuf *out, const char *remote_genv,
 	strbuf_release(&script);
 }
 
+/*
+ * The watcher: waits for EOF on fd 3 (the session's stdin), then stops the
+ * command if it still runs: SIGTERM to the process group sshd made for the
+ * session ($$ leads it), SIGKILL a second later; it ignores SIGTERM itself
+ * so that it lives to send the second. Without a group (a login shell that
+ * forked), only $$ gets the signals.
+ */
+#define SSH_WATCHER \
+	"{ trap \"\" TERM; while read -r x; do :; done; kill -0 $$ 2>/dev/null || exit 0; " \
+	"kill -s TERM -- -$$ 2>/dev/null || kill -s TERM $$; sleep 1; " \
+	"kill -s KILL -- -$$ 2>/dev/null || kill -s KILL $$; } <&3 >/dev/null 2>&1 & exec 3<&-; "
+
+void
+ssh_tied_command(struct strbuf *out, const char *cmd, long long payload_len)
+{
+	struct strbuf script = STRBUF_INIT;
+
+	if (payload_len < 0)
+		strbuf_addstr(&script, "exec 3<&0 </dev/null; " SSH_WATCHER);
+	else   /* "." keeps trailing newlines through $(...) */
+		strbuf_addf(&script, "exec 3<&0; p=$(head -c %lld <&3; echo .); exec </dev/null; "
+			    SSH_WATCHER "printf %%s \"${p%%.}\" | ", payload_len);
+	/* cmd takes the place of the shell (of the pipeline's subshell) */
+	if (!starts_with(cmd, "exec "))
+		strbuf_addstr(&script, "exec ");
+	strbuf_addstr(&script, cmd);
+	strbuf_addstr(out, "exec /bin/sh -c ");
+	sq_quote(out, script.buf);
+	strbuf_release(&script);
+}
+
 /* Appends printf '%s\n' MESSAGE >&2 (echo would expand backslashes in dash). */
 static void
 add_complaint(struct strbuf *script, const char *message)

@@ -56,6 +56,25 @@ void ssh_snapshot_command(struct strbuf *out, const char *remote_genv,
 void ssh_genv_command(struct strbuf *out, const char *remote_genv,
 		      const char *const *args, int as_root);
 
+/*
+ * Appends a remote command that runs cmd (remote shell text, a command
+ * built above; exec'ed: "exec " is added unless there) so that it dies
+ * with the session. ssh gives the remote command our stdin, but sshd
+ * sends no signal to a command without a terminal when the connection
+ * closes. So a watcher in the background reads stdin until EOF, which
+ * comes when genv closes its end (run.c's hold_stdin: after ssh exited,
+ * was killed at a deadline, or genv died) or the connection drops, and
+ * then stops cmd if it still runs (SIGTERM to the session's process
+ * group, SIGKILL a second later). cmd gets /dev/null, or with
+ * payload_len >= 0 the first payload_len bytes of stdin, then EOF.
+ *
+ *   exec /bin/sh -c 'exec 3<&0 </dev/null; { WATCHER } <&3 ... & exec 3<&-; exec CMD'
+ *
+ * POSIX sh (plus `head -c` for a payload): the hosts' genv, 1.4.3
+ * included, sees the same command line as without it.
+ */
+void ssh_tied_command(struct strbuf *out, const char *cmd, long long payload_len);
+
 /* ssh's exit status when the remote reservation lost a race (EX_TEMPFAIL). */
 #define SSH_ACTIVATE_TAKEN 75
 

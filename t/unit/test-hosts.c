@@ -447,6 +447,83 @@ activate_command(void **state)
 	strbuf_release(&err);
 }
 
+/* Runs tied (a remote command line) with /bin/sh, the way sshd would. */
+static void
+sh_tied(struct run_task *t, const char *cmd, const struct strbuf *payload)
+{
+	struct strbuf tied = STRBUF_INIT;
+
+	run_task_init(t);
+	ssh_tied_command(&tied, cmd, payload ? (long long)payload->len : -1);
+	strvec_pushv(&t->argv, (const char *const[]){ "/bin/sh", "-c", tied.buf, NULL });
+	t->in = payload;
+	t->hold_stdin = 1;
+	strbuf_release(&tied);
+}
+
+static int
+pid_gone(pid_t pid)
+{
+	struct strbuf path = STRBUF_INIT, stat = STRBUF_INIT, err = STRBUF_INIT;
+	const char *state;
+	int gone;
+
+	strbuf_addf(&path, "/proc/%ld/stat", (long)pid);
+	gone = read_file_sb(&stat, path.buf, &err) < 0 ||
+	       !(state = strrchr(stat.buf, ')')) || state[1] == '\0' || state[2] == 'Z';
+	strbuf_release(&path);
+	strbuf_release(&stat);
+	strbuf_release(&err);
+	return gone;
+}
+
+static void
+tied_command(void **state)
+{
+	struct strbuf out = STRBUF_INIT, payload = STRBUF_INIT;
+	struct run_task t[3];
+	struct run_opts o = RUN_OPTS_INIT;
+	pid_t pid;
+
+	(void)state;
+	/* the genv command line itself is unchanged: 1.4.3 hosts run it as ever */
+	ssh_tied_command(&out, "genv usage snapshot --type devices", -1);
+	assert_string_equal(out.buf,
+		"exec /bin/sh -c 'exec 3<&0 </dev/null; { trap \"\" TERM; while read -r x; "
+		"do :; done; kill -0 $$ 2>/dev/null || exit 0; kill -s TERM -- -$$ 2>/dev/null "
+		"|| kill -s TERM $$; sleep 1; kill -s KILL -- -$$ 2>/dev/null || kill -s KILL $$; "
+		"} <&3 >/dev/null 2>&1 & exec 3<&-; exec genv usage snapshot --type devices'");
+
+	/* the payload arrives exactly (trailing newlines too), the status comes back */
+	strbuf_addstr(&payload, "{\"a\": \"it'\''s\"}\n\n");
+	sh_tied(&t[0], "sh -c 'cat; exit 3'", &payload);
+	sh_tied(&t[1], "exec cat", NULL);
+	/*
+	 * Like ssh, the child hands its stdin on and is gone; once we close our
+	 * end the watcher stops the command ($1, still running: its pid is $!).
+	 */
+	sh_tied(&t[2], "sleep 30", NULL);
+	strvec_clear(&t[2].argv);
+	strbuf_reset(&out);
+	ssh_tied_command(&out, "sleep 30", -1);
+	strvec_pushv(&t[2].argv, (const char *const[]){ "/bin/sh", "-c",
+		     "exec 4<&0; /bin/sh -c \"$1\" <&4 4<&- & echo $!", "sh", out.buf, NULL });
+	run_parallel(t, 3, &o);
+	assert_int_equal(run_task_exit_code(&t[0]), 3);
+	assert_string_equal(t[0].out.buf, payload.buf);
+	assert_true(run_task_succeeded(&t[1]));
+	assert_string_equal(t[1].out.buf, "");
+	pid = (pid_t)atol(t[2].out.buf);
+	assert_true(pid > 0);
+	for (int i = 0; i < 300 && !pid_gone(pid); i++)
+		usleep(10000);
+	assert_true(pid_gone(pid));
+	for (int i = 0; i < 3; i++)
+		run_task_release(&t[i]);
+	strbuf_release(&out);
+	strbuf_release(&payload);
+}
+
 int
 main(void)
 {
@@ -461,6 +538,7 @@ main(void)
 		cmocka_unit_test(control_dir),
 		cmocka_unit_test(judge),
 		cmocka_unit_test(activate_command),
+		cmocka_unit_test(tied_command),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
