@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,14 +26,19 @@
 #define RUN_READ_CHUNK 65536
 #define RUN_DEFAULT_MAX_OUTPUT ((size_t)64 << 20)
 #define RUN_DEFAULT_GRACE_MS 2000
-/* How often we look for children whose pipes a grandchild still holds. */
+/*
+ * How often we look for children that exit without a pidfd to say so
+ * (kernels before 5.3, valgrind) while a grandchild holds their pipes.
+ * A child whose pipes are closed is about to exit: we look again after as
+ * long as it has been quiet, 1 ms at first.
+ */
 #define RUN_REAP_POLL_MS 100
 /*
- * Descriptors: a running child costs us up to three (its stdout, stderr
- * and held stdin pipes); starting one takes up to eight for a moment, and
- * stdio and whatever the caller has open need some too.
+ * Descriptors: a running child costs us up to four (its stdout, stderr
+ * and held stdin pipes, its pidfd); starting one takes up to eight for a
+ * moment, and stdio and whatever the caller has open need some too.
  */
-#define RUN_TASK_FDS 3
+#define RUN_TASK_FDS 4
 #define RUN_RESERVED_FDS 16
 
 void
@@ -239,12 +245,14 @@ task_start(struct run_task *t, const struct run_opts *opts, int64_t now, int can
 		goto out;
 	}
 	t->pid = pid;
+	t->pid_fd = (int)syscall(SYS_pidfd_open, pid, 0);   /* -1: reap by polling */
 	t->out_fd = out[0];
 	t->err_fd = err[0];
 	out[0] = err[0] = -1;
 	set_nonblock(t->out_fd);
 	set_nonblock(t->err_fd);
 	t->state = RUN_RUNNING;
+	t->quiet_ms = 0;
 	t->deadline_ms = opts->timeout_ms > 0 ? now + opts->timeout_ms : INT64_MAX;
 	t->kill_ms = INT64_MAX;
 out:
@@ -328,6 +336,7 @@ task_reap(struct run_task *t, size_t max)
 	close_fd(&t->out_fd);
 	close_fd(&t->err_fd);
 	close_fd(&t->in_fd);   /* with hold_stdin, the far side's EOF */
+	close_fd(&t->pid_fd);
 	t->status = status;
 	t->state = RUN_EXITED;
 	t->pid = -1;
@@ -399,11 +408,25 @@ loop_start_more(struct run_loop *l, int64_t now)
 	}
 }
 
-/* Sleeps until a pipe is ready, the next deadline, or the next reap round. */
+/* Without a pidfd: how long until we look whether t has exited. */
+static int64_t
+reap_interval(struct run_task *t, int64_t now)
+{
+	int64_t quiet;
+
+	if (t->out_fd >= 0 || t->err_fd >= 0)
+		return RUN_REAP_POLL_MS;
+	if (!t->quiet_ms)
+		t->quiet_ms = now;
+	quiet = now - t->quiet_ms;
+	return quiet < 1 ? 1 : quiet > RUN_REAP_POLL_MS ? RUN_REAP_POLL_MS : quiet;
+}
+
+/* Sleeps until a pipe is ready, a child exits, the next deadline or reap round. */
 static void
 loop_wait(struct run_loop *l, int64_t now)
 {
-	int64_t wake = now + RUN_REAP_POLL_MS;   /* children whose pipes stay open */
+	int64_t wake = INT64_MAX;
 	size_t np = 0;
 	int timeout;
 
@@ -418,14 +441,19 @@ loop_wait(struct run_loop *l, int64_t now)
 			l->pfd[np++] = (struct pollfd){ .fd = t->err_fd, .events = POLLIN };
 		if (t->in_fd >= 0 && t->in && t->in_off < t->in->len)
 			l->pfd[np++] = (struct pollfd){ .fd = t->in_fd, .events = POLLOUT };
+		if (t->pid_fd >= 0)
+			l->pfd[np++] = (struct pollfd){ .fd = t->pid_fd, .events = POLLIN };
+		else if (now + reap_interval(t, now) < wake)
+			wake = now + reap_interval(t, now);
 		if (t->deadline_ms < wake && !t->term_sent)
 			wake = t->deadline_ms;
 		if (t->kill_ms < wake)
 			wake = t->kill_ms;
 	}
-	timeout = wake > now ? (int)(wake - now) : 0;
+	timeout = wake == INT64_MAX ? -1 : wake > now ? (int)(wake - now) : 0;
+	/* e.g. EINVAL: more fds than RLIMIT_NOFILE now allows; reap by polling */
 	if (poll(l->pfd, np, timeout) < 0 && errno != EINTR)
-		sleep_ms(timeout);   /* e.g. EINVAL: more fds than RLIMIT_NOFILE now allows */
+		sleep_ms(timeout < 0 || timeout > RUN_REAP_POLL_MS ? RUN_REAP_POLL_MS : timeout);
 }
 
 /* Reads, writes, reaps and signals: whatever the children need now. */

@@ -55,13 +55,15 @@ struct run_task {
 	/* Private to run.c: */
 	pid_t pid;
 	int out_fd, err_fd, in_fd;
+	int pid_fd;               /* readable once the child exits; -1: none */
 	size_t in_off;            /* bytes of in written to in_fd */
 	int64_t deadline_ms, kill_ms;
+	int64_t quiet_ms;         /* when its pipes were first seen closed; 0: not yet */
 	unsigned term_sent : 1;
 };
 #define RUN_TASK_INIT { .argv = STRVEC_INIT, .out = STRBUF_INIT, .err = STRBUF_INIT, \
 			.error = STRBUF_INIT, .pid = -1, .out_fd = -1, .err_fd = -1, \
-			.in_fd = -1 }
+			.in_fd = -1, .pid_fd = -1 }
 
 void run_task_init(struct run_task *t);
 /* Frees argv and the buffers. The task must not be running. */

@@ -366,6 +366,31 @@ held_stdin(void **state)
 	strbuf_release(&script);
 }
 
+static void
+reaped_at_exit(void **state)
+{
+	enum { N = 20 };
+	struct run_task t[N];
+	struct run_opts o = RUN_OPTS_INIT;
+	int64_t start = ms_now(), took;
+
+	(void)state;
+	/*
+	 * Each child closes its pipes, then exits 20 ms later: nothing to read
+	 * tells us, the exit itself must (one at a time: 20 x 20 ms, not
+	 * 20 x a 100 ms reaping round).
+	 */
+	for (int i = 0; i < N; i++)
+		sh_task(&t[i], "exec >&- 2>&-; sleep 0.02");
+	o.max_parallel = 1;
+	assert_int_equal(run_parallel(t, N, &o), 0);
+	took = ms_now() - start;
+	for (int i = 0; i < N; i++)
+		run_task_release(&t[i]);
+	if (took >= 1500)
+		fail_msg("took %lld ms", (long long)took);
+}
+
 struct order {
 	int seen[8];
 	int nr;
@@ -553,6 +578,7 @@ main(void)
 		cmocka_unit_test(poll_failure_keeps_deadlines),
 		cmocka_unit_test(few_descriptors),
 		cmocka_unit_test(held_stdin),
+		cmocka_unit_test(reaped_at_exit),
 		cmocka_unit_test(parallel_bound),
 		cmocka_unit_test(many_tasks),
 		cmocka_unit_test(interactive),
