@@ -68,13 +68,16 @@ doctor_hosts(const struct hostlist *hl, const struct fanout_opts *o, struct strv
 {
 	struct run_task *tasks = xcalloc(hl->nr + 1, sizeof(*tasks));
 	struct run_opts ro = RUN_OPTS_INIT;
-	struct strbuf cmd = STRBUF_INIT;
+	struct strbuf cmd = STRBUF_INIT, tied = STRBUF_INIT;
 	int failed = 0;
 
 	remote_command(&cmd, o->remote_genv ? o->remote_genv : "genv");
+	/* given up on at the command timeout, it ends on the host too */
+	ssh_tied_command(&tied, cmd.buf, -1);
 	for (size_t i = 0; i < hl->nr; i++) {
 		run_task_init(&tasks[i]);
-		ssh_build_argv(&tasks[i].argv, &o->ssh, &hl->v[i], cmd.buf);
+		ssh_build_argv(&tasks[i].argv, &o->ssh, &hl->v[i], tied.buf);
+		tasks[i].hold_stdin = 1;
 	}
 	ro.max_parallel = o->parallel;
 	ro.timeout_ms = o->command_timeout > 0 ? o->command_timeout * 1000 : 0;
@@ -85,5 +88,6 @@ doctor_hosts(const struct hostlist *hl, const struct fanout_opts *o, struct strv
 	}
 	free(tasks);
 	strbuf_release(&cmd);
+	strbuf_release(&tied);
 	return failed;
 }

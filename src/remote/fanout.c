@@ -212,8 +212,9 @@ out:
 }
 
 /*
- * Runs cmd on every host, or with payloads on every host i whose
- * payloads[i] is not NULL, with that on its stdin. Each ssh holds our end
+ * Runs cmd (in the remote shell's place: "exec ...") on every host, or
+ * with payloads on every host i whose payloads[i] is not NULL, with that
+ * on its stdin. Each ssh holds our end
  * of its stdin until it is gone, and the hosts run cmd tied to the session
  * (ssh_tied_command), so a command we give up on dies on its host too.
  * Returns the finished tasks of the hosts that ran, in host order, each
@@ -290,18 +291,22 @@ fanout_snapshot(const struct hostlist *hl, enum fanout_type type,
 	struct fanout_result *results = xcalloc(hl->nr ? hl->nr : 1, sizeof(*results));
 	struct run_task *tasks;
 	size_t nrun;
-	struct strbuf cmd = STRBUF_INIT;
+	struct strbuf cmd = STRBUF_INIT, run = STRBUF_INIT;
 	const char *remote_genv = o->remote_genv ? o->remote_genv : "genv";
 
-	if (type == FANOUT_SNAPSHOT)
+	/* cmd names the command in messages; run is what the host runs */
+	if (type == FANOUT_SNAPSHOT) {
 		ssh_genv_command(&cmd, remote_genv,
 				 (const char *const[]){ "usage", "snapshot", NULL }, 1);
-	else
+	} else {
 		ssh_snapshot_command(&cmd, remote_genv,
 				     type == FANOUT_DEVICES ? "devices" : "envs");
+		strbuf_addstr(&run, "exec ");
+	}
+	strbuf_addbuf(&run, &cmd);
 	for (size_t i = 0; i < hl->nr; i++)
 		result_init(&results[i], &hl->v[i]);
-	tasks = fanout_run(hl, cmd.buf, NULL, o, results, &nrun);
+	tasks = fanout_run(hl, run.buf, NULL, o, results, &nrun);
 
 	for (size_t k = 0; k < nrun; k++) {
 		struct run_task *t = &tasks[k];
@@ -315,6 +320,7 @@ fanout_snapshot(const struct hostlist *hl, enum fanout_type type,
 	free(tasks);
 	*failed = count_failed(results, hl->nr);
 	strbuf_release(&cmd);
+	strbuf_release(&run);
 	return results;
 }
 

@@ -153,15 +153,15 @@ ssh_tied_command(struct strbuf *out, const char *cmd, long long payload_len)
 {
 	struct strbuf script = STRBUF_INIT;
 
-	if (payload_len < 0)
+	if (payload_len < 0) {
 		strbuf_addstr(&script, "exec 3<&0 </dev/null; " SSH_WATCHER);
-	else   /* "." keeps trailing newlines through $(...) */
+		strbuf_addstr(&script, cmd);
+	} else {   /* "." keeps trailing newlines through $(...) */
 		strbuf_addf(&script, "exec 3<&0; p=$(head -c %lld <&3; echo .); exec </dev/null; "
-			    SSH_WATCHER "printf %%s \"${p%%.}\" | ", payload_len);
-	/* cmd takes the place of the shell (of the pipeline's subshell) */
-	if (!starts_with(cmd, "exec "))
-		strbuf_addstr(&script, "exec ");
-	strbuf_addstr(&script, cmd);
+			    SSH_WATCHER "printf %%s \"${p%%.}\" | { ", payload_len);
+		strbuf_addstr(&script, cmd);
+		strbuf_addstr(&script, "\n}");
+	}
 	strbuf_addstr(out, "exec /bin/sh -c ");
 	sq_quote(out, script.buf);
 	strbuf_release(&script);

@@ -57,9 +57,9 @@ void ssh_genv_command(struct strbuf *out, const char *remote_genv,
 		      const char *const *args, int as_root);
 
 /*
- * Appends a remote command that runs cmd (remote shell text, a command
- * built above; exec'ed: "exec " is added unless there) so that it dies
- * with the session. ssh gives the remote command our stdin, but sshd
+ * Appends a remote command that runs cmd (remote shell text: commands
+ * built above; begin a single command with "exec " to spare the remote
+ * shell a fork) so that it dies with the session. ssh gives the remote command our stdin, but sshd
  * sends no signal to a command without a terminal when the connection
  * closes. So a watcher in the background reads stdin until EOF, which
  * comes when genv closes its end (run.c's hold_stdin: after ssh exited,
@@ -68,7 +68,7 @@ void ssh_genv_command(struct strbuf *out, const char *remote_genv,
  * group, SIGKILL a second later). cmd gets /dev/null, or with
  * payload_len >= 0 the first payload_len bytes of stdin, then EOF.
  *
- *   exec /bin/sh -c 'exec 3<&0 </dev/null; { WATCHER } <&3 ... & exec 3<&-; exec CMD'
+ *   exec /bin/sh -c 'exec 3<&0 </dev/null; { WATCHER } <&3 ... & exec 3<&-; CMD'
  *
  * POSIX sh (plus `head -c` for a payload): the hosts' genv, 1.4.3
  * included, sees the same command line as without it.

@@ -480,14 +480,14 @@ pid_gone(pid_t pid)
 static void
 tied_command(void **state)
 {
-	struct strbuf out = STRBUF_INIT, payload = STRBUF_INIT;
-	struct run_task t[3];
+	struct strbuf out = STRBUF_INIT, payload = STRBUF_INIT, line = STRBUF_INIT;
+	struct run_task t[5];
 	struct run_opts o = RUN_OPTS_INIT;
 	pid_t pid;
 
 	(void)state;
 	/* the genv command line itself is unchanged: 1.4.3 hosts run it as ever */
-	ssh_tied_command(&out, "genv usage snapshot --type devices", -1);
+	ssh_tied_command(&out, "exec genv usage snapshot --type devices", -1);
 	assert_string_equal(out.buf,
 		"exec /bin/sh -c 'exec 3<&0 </dev/null; { trap \"\" TERM; while read -r x; "
 		"do :; done; kill -0 $$ 2>/dev/null || exit 0; kill -s TERM -- -$$ 2>/dev/null "
@@ -498,6 +498,10 @@ tied_command(void **state)
 	strbuf_addstr(&payload, "{\"a\": \"it'\''s\"}\n\n");
 	sh_tied(&t[0], "sh -c 'cat; exit 3'", &payload);
 	sh_tied(&t[1], "exec cat", NULL);
+	/* compound commands run as they are, the payload going to all of it */
+	strbuf_addstr(&line, "hello\n");
+	sh_tied(&t[3], "read -r x; echo \"got $x\"", &line);
+	sh_tied(&t[4], "echo one && false || echo two; echo three", NULL);
 	/*
 	 * Like ssh, the child hands its stdin on and is gone; once we close our
 	 * end the watcher stops the command ($1, still running: its pid is $!).
@@ -505,23 +509,26 @@ tied_command(void **state)
 	sh_tied(&t[2], "sleep 30", NULL);
 	strvec_clear(&t[2].argv);
 	strbuf_reset(&out);
-	ssh_tied_command(&out, "sleep 30", -1);
+	ssh_tied_command(&out, "exec sleep 30", -1);
 	strvec_pushv(&t[2].argv, (const char *const[]){ "/bin/sh", "-c",
 		     "exec 4<&0; /bin/sh -c \"$1\" <&4 4<&- & echo $!", "sh", out.buf, NULL });
-	run_parallel(t, 3, &o);
+	run_parallel(t, 5, &o);
 	assert_int_equal(run_task_exit_code(&t[0]), 3);
 	assert_string_equal(t[0].out.buf, payload.buf);
 	assert_true(run_task_succeeded(&t[1]));
 	assert_string_equal(t[1].out.buf, "");
+	assert_string_equal(t[3].out.buf, "got hello\n");
+	assert_string_equal(t[4].out.buf, "one\ntwo\nthree\n");
 	pid = (pid_t)atol(t[2].out.buf);
 	assert_true(pid > 0);
 	for (int i = 0; i < 300 && !pid_gone(pid); i++)
 		usleep(10000);
 	assert_true(pid_gone(pid));
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 5; i++)
 		run_task_release(&t[i]);
 	strbuf_release(&out);
 	strbuf_release(&payload);
+	strbuf_release(&line);
 }
 
 int
