@@ -39,6 +39,14 @@ secret_untouched() {
 	test "$(stat -c %a:%u:%h "$TRASH/secret")" = "600:0:1"
 }
 
+# victim_sleeper VAR: a `sleep 1000` of the victim (her own process to
+# register: another user's is refused), tracked; call at the top level.
+victim_sleeper() {
+	setpriv --reuid=$VICTIM_UID --regid=$VICTIM_UID --clear-groups sleep 1000 &
+	test_track_pid $!
+	printf -v "$1" '%s' $!
+}
+
 # plant NAME TARGET: the attacker replaces $D/NAME with a symlink to TARGET.
 plant() { rm -rf "${D:?}/$1" && as_other ln -s "$2" "$D/$1"; }
 

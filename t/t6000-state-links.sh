@@ -6,12 +6,11 @@
 # refused on read with an error naming them, a planted temporary file is
 # replaced, and the target is never touched or created.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-state.sh"
 . "$(dirname "$0")/lib-hostile.sh"
 
 fake_gpus 2
-sleep 1000 &
-KEEPER=$!
-test_track_pid "$KEEPER"
+spawn_sleeper KEEPER
 
 test_expect_success 'setup: root creates the shared state directory' '
 	genv envs activate --eid e1 --uid 0 --username root --pid $KEEPER &&

@@ -7,12 +7,12 @@
 # only the state directory itself gets the shared mode 0777: missing
 # parents are made 0755 (they were 0777 too).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-state.sh"
 . "$(dirname "$0")/lib-hostile.sh"
 
 fake_gpus 2
-sleep 1000 &
-KEEPER=$!
-test_track_pid "$KEEPER"
+spawn_sleeper KEEPER
+victim_sleeper VKEEPER
 
 test_expect_success 'setup: root creates the shared state directory' '
 	genv envs activate --eid e1 --uid 0 --username root --pid $KEEPER &&
@@ -75,7 +75,7 @@ test_expect_success 'a directory at .envs.json.tmp does not stop saves' '
 '
 
 test_expect_success 'nor those of an unprivileged user; no temporary file is left' '
-	as_victim timeout 10 genv envs activate --eid v1 --uid 65533 --pid $KEEPER &&
+	as_victim timeout 10 genv envs activate --eid v1 --uid 65533 --pid $VKEEPER &&
 	genv envs query --query eid >eids &&
 	grep -qx v1 eids &&
 	ls -A "$D" >files &&

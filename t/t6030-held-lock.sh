@@ -7,12 +7,12 @@
 # command), and the enforcer still terminates what it must, says it could
 # not detach, and ends its cycle within the bound.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-state.sh"
 . "$(dirname "$0")/lib-hostile.sh"
 
 fake_gpus 2
-sleep 1000 &
-KEEPER=$!
-test_track_pid "$KEEPER"
+spawn_sleeper KEEPER
+victim_sleeper VKEEPER
 
 # spawn VAR [EID]: a sleep (in environment EID) that NVML will report
 spawn() {
@@ -74,7 +74,7 @@ test_expect_success 'a write gives up after GENV_LOCK_TIMEOUT, naming the holder
 
 test_expect_success 'genv activate too (as an unprivileged user)' '
 	elapsed_ms test_must_fail as_victim env GENV_LOCK_TIMEOUT=0.5 timeout 20 \
-		genv activate --shell $KEEPER --gpus 1 --no-prompt >out 2>err &&
+		genv activate --shell $VKEEPER --gpus 1 --no-prompt >out 2>err &&
 	test $ELAPSED_MS -lt 5000 &&
 	names_holder &&
 	! test -s out
