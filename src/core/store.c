@@ -55,25 +55,26 @@ store_dir_mode(void)
 	return protect_active() ? 02770 : 0777;
 }
 
-/* A directory of ours, not a link another user planted in a shared state dir. */
+/*
+ * A directory of ours, not a link another user planted in a shared state
+ * dir: name in the directory open at at (path names it). Its mode is set
+ * through its descriptor, which is returned (issue 8: no chmod through a
+ * name another user can swap).
+ */
 static int
-make_real_dir(const char *path, struct strbuf *err)
+make_real_dir(int at, const char *name, const char *path, struct strbuf *err)
 {
-	struct stat sb;
-	int rc;
+	struct strbuf why = STRBUF_INIT;
+	int fd;
 
 	priv_raise();
-	rc = mkdir(path, store_dir_mode());
-	if (!rc)
-		rc = chmod(path, store_dir_mode());  /* mkdir honours the umask */
-	else if (errno == EEXIST)
-		rc = 0;
-	if (!rc && (lstat(path, &sb) < 0 || !S_ISDIR(sb.st_mode)))
-		rc = -1;
+	fd = mkdir_nofollow_at(at, name, path, store_dir_mode(), &why);
 	priv_lower();
-	if (rc < 0)
-		strbuf_addf(err, "'%s' is not a directory genv can use for the job's state", path);
-	return rc;
+	if (fd < 0)
+		strbuf_addf(err, "'%s' is not a directory genv can use for the job's state (%s)",
+			    path, why.buf);
+	strbuf_release(&why);
+	return fd;
 }
 
 /*
@@ -108,7 +109,7 @@ job_dir_init(struct store *st, struct strbuf *err)
 	struct strbuf base = STRBUF_INIT;
 	const struct slurm_job *job;
 	struct stat sb;
-	int failed, fresh, rc = -1;
+	int failed, fresh, slurm = -1, fd = -1, rc = -1;
 
 	job = slurm_job(&failed, err);
 	if (!job)
@@ -124,16 +125,25 @@ job_dir_init(struct store *st, struct strbuf *err)
 		goto out;
 	}
 	if (!fresh) {
-		rc = S_ISDIR(sb.st_mode) ? 0 : make_real_dir(st->dir.buf, err);
+		if (!S_ISDIR(sb.st_mode))
+			fd = make_real_dir(AT_FDCWD, st->dir.buf, st->dir.buf, err);
+		rc = S_ISDIR(sb.st_mode) || fd >= 0 ? 0 : -1;
 		goto out;
 	}
 	strbuf_addstr(&base, "/slurm");
-	if (make_real_dir(base.buf, err) < 0 || make_real_dir(st->dir.buf, err) < 0)
+	/* the job's directory is made in the slurm/ we made or checked: no link between */
+	slurm = make_real_dir(AT_FDCWD, base.buf, base.buf, err);
+	if (slurm < 0 ||
+	    (fd = make_real_dir(slurm, strrchr(st->dir.buf, '/') + 1, st->dir.buf, err)) < 0)
 		goto out;
 	strbuf_setlen(&base, base.len - strlen("/slurm"));
 	slurm_sweep_jobs(base.buf);
 	rc = 0;
 out:
+	if (fd >= 0)
+		close(fd);
+	if (slurm >= 0)
+		close(slurm);
 	strbuf_release(&base);
 	return rc;
 }

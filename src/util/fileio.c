@@ -333,14 +333,16 @@ out:
 }
 
 /*
- * Gives the directory we just created at path its exact mode (mkdir
- * honours the umask), through a descriptor: if someone replaced it with a
- * link or a directory of theirs meanwhile, nothing is changed.
+ * Opens the directory we just created at name (relative to at) and gives
+ * it its exact mode (mkdir honours the umask) through that descriptor: if
+ * someone replaced it with a link or a directory of theirs meanwhile,
+ * nothing is changed. Returns the descriptor, or -1.
  */
 static int
-set_new_dir_mode(const char *path, mode_t mode, struct strbuf *err)
+chmod_new_dir_at(int at, const char *name, const char *path, mode_t mode,
+		 struct strbuf *err)
 {
-	int fd = open_nofollow(path, O_RDONLY | O_DIRECTORY, 0, "directory", err);
+	int fd = open_nofollow_at(at, name, path, O_RDONLY | O_DIRECTORY, 0, "directory", err);
 	struct stat st;
 	int saved;
 
@@ -353,15 +355,29 @@ set_new_dir_mode(const char *path, mode_t mode, struct strbuf *err)
 	else if (fchmod(fd, mode) < 0)
 		saved = errno;
 	else
-		saved = 0;
+		return fd;
 	close(fd);
-	if (saved) {
-		strbuf_addf(err, "cannot set the mode of '%s'", path);
+	strbuf_addf(err, "cannot set the mode of '%s'", path);
+	strbuf_add_errno(err, saved);
+	errno = saved;
+	return -1;
+}
+
+int
+mkdir_nofollow_at(int at, const char *name, const char *path, mode_t mode,
+		  struct strbuf *err)
+{
+	if (!mkdirat(at, name, mode))
+		return chmod_new_dir_at(at, name, path, mode, err);
+	if (errno != EEXIST) {
+		int saved = errno;
+
+		strbuf_addf(err, "cannot create directory '%s'", path);
 		strbuf_add_errno(err, saved);
 		errno = saved;
 		return -1;
 	}
-	return 0;
+	return open_nofollow_at(at, name, path, O_RDONLY | O_DIRECTORY, 0, "directory", err);
 }
 
 int
@@ -377,17 +393,22 @@ mkdir_p(const char *dir, mode_t mode, struct strbuf *err)
 	while (*p) {
 		const char *slash = strchr(p + 1, '/');
 		size_t end = slash ? (size_t)(slash - dir) : strlen(dir);
+		mode_t m;
 		int last;
 
 		strbuf_reset(&path);
 		strbuf_add(&path, dir, end);
 		p = dir + end;
 		last = !*p || (p[0] == '/' && !p[1]);
-		if (mkdir(path.buf, last ? mode : PARENT_DIR_MODE) == 0) {
-			if (set_new_dir_mode(path.buf, last ? mode : PARENT_DIR_MODE, err) < 0) {
+		m = last ? mode : PARENT_DIR_MODE;
+		if (mkdir(path.buf, m) == 0) {
+			int fd = chmod_new_dir_at(AT_FDCWD, path.buf, path.buf, m, err);
+
+			if (fd < 0) {
 				saved = errno;
 				goto out;
 			}
+			close(fd);
 		} else if (errno != EEXIST) {
 			saved = errno;
 			strbuf_addf(err, "cannot create directory '%s'", path.buf);

@@ -77,6 +77,16 @@ int open_private_dir_at(int dirfd, const char *name, const char *shown,
  */
 int mkdir_p(const char *dir, mode_t mode, struct strbuf *err);
 
+/*
+ * Makes the directory name (relative to at, or AT_FDCWD) with exactly mode,
+ * or takes the one there; either way it must be a real directory, never a
+ * link (open_nofollow_at(); path names it in messages). The mode is set
+ * only on one we just made, through its descriptor. Returns the
+ * descriptor, or -1.
+ */
+int mkdir_nofollow_at(int at, const char *name, const char *path, mode_t mode,
+		      struct strbuf *err);
+
 /* write(2) until done, retrying on EINTR. Returns 0 or -1 (errno set). */
 int write_all(int fd, const void *data, size_t len);
 
