@@ -10,6 +10,7 @@
 #include "util/xalloc.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 static int
@@ -20,14 +21,36 @@ cmp_long(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * Opens $GENV_TMPDIR/devices (creating it), never through a link: the lock
+ * files are opened in it. dir receives its path. Call with the privilege
+ * raised (the protected state is the group's, doc/security.md).
+ */
+static int
+open_devices_dir(struct strbuf *dir, struct strbuf *err)
+{
+	struct store st = STORE_INIT;
+	int fd = -1;
+
+	if (store_init(&st, err) < 0)
+		goto out;
+	store_path(&st, "devices", dir);
+	if (mkdir_p(dir->buf, store_dir_mode(), err) < 0)
+		goto out;
+	fd = open_nofollow(dir->buf, O_RDONLY | O_DIRECTORY, 0, "directory", err);
+out:
+	store_release(&st);
+	return fd;
+}
+
 int
 device_locks_take(struct device_locks *locks, const long *idx, size_t nr,
 		  struct strbuf *err)
 {
-	struct store st = STORE_INIT;
-	struct strbuf dir = STRBUF_INIT, path = STRBUF_INIT;
+	struct strbuf dir = STRBUF_INIT, path = STRBUF_INIT, name = STRBUF_INIT;
 	long *sorted = NULL;
-	int rc = -1;
+	int dirfd, rc;
+	size_t i = 0;
 
 	if (!nr)
 		return 0;
@@ -35,37 +58,34 @@ device_locks_take(struct device_locks *locks, const long *idx, size_t nr,
 	memcpy(sorted, idx, nr * sizeof(*sorted));
 	qsort(sorted, nr, sizeof(*sorted), cmp_long);
 	locks->fds = xcalloc(nr, sizeof(*locks->fds));
-	if (store_init(&st, err) < 0)
-		goto out;
-	store_path(&st, "devices", &dir);
-	priv_raise();   /* the protected state is the group's (doc/security.md) */
-	if (mkdir_p(dir.buf, store_dir_mode(), err) < 0) {
-		priv_lower();
-		goto out;
-	}
-	for (size_t i = 0; i < nr; i++) {
+	priv_raise();
+	dirfd = open_devices_dir(&dir, err);
+	for (; dirfd >= 0 && i < nr; i++) {
 		int fd;
 
 		if (i && sorted[i] == sorted[i - 1])
 			continue;
+		strbuf_reset(&name);
+		strbuf_addf(&name, "%ld.lock", sorted[i]);
 		strbuf_reset(&path);
-		strbuf_addf(&path, "%s/%ld.lock", dir.buf, sorted[i]);
-		fd = lockfile_lock(path.buf, store_file_mode(), err);
-		if (fd < 0) {
-			priv_lower();
-			goto out;
-		}
+		strbuf_addf(&path, "%s/%s", dir.buf, name.buf);
+		/* taking turns on a GPU may take hours: no bound here */
+		fd = lockfile_lock_at(dirfd, name.buf, path.buf, store_file_mode(),
+				      LOCKFILE_WAIT_FOREVER, err);
+		if (fd < 0)
+			break;
 		locks->fds[locks->nr++] = fd;
 	}
 	priv_lower();
-	rc = 0;
-out:
+	rc = dirfd >= 0 && i == nr ? 0 : -1;
 	if (rc < 0)
 		device_locks_release(locks);
+	if (dirfd >= 0)
+		close(dirfd);
 	free(sorted);
-	store_release(&st);
 	strbuf_release(&dir);
 	strbuf_release(&path);
+	strbuf_release(&name);
 	return rc;
 }
 
@@ -97,10 +117,11 @@ int
 device_locks_list(long **v, size_t *nr, struct strbuf *err)
 {
 	struct store st = STORE_INIT;
-	struct strbuf dir = STRBUF_INIT;
+	struct strbuf dir = STRBUF_INIT, why = STRBUF_INIT;
 	size_t alloc = 0;
 	struct dirent *de;
-	DIR *d;
+	DIR *d = NULL;
+	int fd;
 
 	if (store_init(&st, err) < 0) {
 		store_release(&st);
@@ -109,17 +130,21 @@ device_locks_list(long **v, size_t *nr, struct strbuf *err)
 	store_path(&st, "devices", &dir);
 	store_release(&st);
 	priv_raise();
-	d = opendir(dir.buf);
+	fd = open_nofollow(dir.buf, O_RDONLY | O_DIRECTORY, 0, "directory", &why);
 	priv_lower();
+	if (fd >= 0 && !(d = fdopendir(fd))) {
+		strbuf_addf(&why, "cannot read '%s'", dir.buf);
+		strbuf_add_errno(&why, errno);
+		close(fd);
+	}
 	if (!d) {
-		int saved = errno;
+		int missing = fd < 0 && errno == ENOENT;
 
-		if (saved != ENOENT) {
-			strbuf_addf(err, "cannot read '%s'", dir.buf);
-			strbuf_add_errno(err, saved);
-		}
+		if (!missing)
+			strbuf_addbuf(err, &why);
 		strbuf_release(&dir);
-		return saved == ENOENT ? 0 : -1;
+		strbuf_release(&why);
+		return missing ? 0 : -1;
 	}
 	while ((de = readdir(d))) {
 		long i = lock_file_index(de->d_name);
@@ -131,6 +156,7 @@ device_locks_list(long **v, size_t *nr, struct strbuf *err)
 	}
 	closedir(d);
 	strbuf_release(&dir);
+	strbuf_release(&why);
 	if (*nr)
 		qsort(*v, *nr, sizeof(**v), cmp_long);
 	return 0;
@@ -139,22 +165,21 @@ device_locks_list(long **v, size_t *nr, struct strbuf *err)
 int
 device_lock_file(long index, struct strbuf *path, struct strbuf *err)
 {
-	struct store st = STORE_INIT;
-	size_t start = path->len;
-	int fd = -1;
+	struct strbuf dir = STRBUF_INIT, name = STRBUF_INIT;
+	int dirfd, fd = -1;
 
-	if (store_init(&st, err) < 0)
-		goto out;
-	store_path(&st, "devices", path);
-	priv_raise();   /* the protected state is the group's (doc/security.md) */
-	if (!mkdir_p(path->buf + start, store_dir_mode(), err)) {
-		strbuf_addf(path, "/%ld.lock", index);
-		fd = lockfile_open(path->buf + start, store_file_mode(), err);
+	priv_raise();
+	dirfd = open_devices_dir(&dir, err);
+	if (dirfd >= 0) {
+		strbuf_addf(&name, "%ld.lock", index);
+		strbuf_addf(path, "%s/%s", dir.buf, name.buf);
+		fd = lockfile_open_at(dirfd, name.buf, path->buf, store_file_mode(), err);
+		close(dirfd);
 	}
 	priv_lower();
 	if (fd >= 0)
 		close(fd);
-out:
-	store_release(&st);
+	strbuf_release(&dir);
+	strbuf_release(&name);
 	return fd < 0 ? -1 : 0;
 }

@@ -80,33 +80,57 @@ write_audit(struct store *st, const struct enforce_cycle_options *o,
 }
 
 /*
- * The acting half of every cycle: executes r (under the lock unless
- * dry_run), escalates after o->grace_ms, writes the audit log. Returns 0,
- * 1 when devices.json could not be saved (said on the sink, in its place:
- * the escalation still runs), or -1 when the lock could not be taken.
+ * Detaches what r says (under the lock unless dry_run). Without the lock
+ * (anyone may hold it) nothing is detached: 1, with the reason in why.
+ */
+static int
+detach(struct store *st, const struct report *r, const struct enforce_exec_options *xo,
+       struct strvec *out, struct strvec *errout, struct strbuf *why)
+{
+	struct report detach_only = *r;   /* shallow: r keeps ownership */
+	struct strbuf err = STRBUF_INIT;
+	int rc = 0;
+
+	detach_only.terminate.nr = 0;
+	if (!xo->dry_run && store_lock(st, &err) < 0) {
+		strbuf_addf(why, "[ERROR] Not detaching environments: %s", err.buf);
+		rc = 1;
+	} else {
+		if (enforce_execute(xo->dry_run ? NULL : st, &detach_only, xo, out, errout,
+				    NULL, why) < 0)
+			rc = 1;
+		store_unlock(st);
+	}
+	strbuf_release(&err);
+	return rc;
+}
+
+/*
+ * The acting half of every cycle: terminates the processes r names (that
+ * needs no lock, so a held lock never saves a violator), detaches under
+ * the lock unless dry_run, escalates after o->grace_ms, writes the audit
+ * log. Returns 0, or 1 when the detaching could not be done (said on the
+ * sink, in its place: the escalation still runs).
  */
 static int
 act(struct store *st, const struct report *r, const struct enforce_cycle_options *o,
-    int dry_run, const struct enforce_sink *sink, struct strbuf *err)
+    int dry_run, const struct enforce_sink *sink)
 {
 	struct enforce_exec_options xo = ENFORCE_EXEC_OPTIONS_INIT;
 	struct enforce_pendings pending = ENFORCE_PENDINGS_INIT;
 	struct strvec out = STRVEC_INIT, errout = STRVEC_INIT;
 	struct strbuf audit = STRBUF_INIT, why = STRBUF_INIT;
+	struct report kill_only = *r;     /* shallow: r keeps ownership */
 	int rc = 0;
 
 	xo.send_signals = enforce_signals_enabled();
 	xo.dry_run = dry_run;
 	xo.audit = o->no_audit_log ? NULL : &audit;
-	if (!dry_run && store_lock(st, err) < 0) {
-		rc = -1;
-		goto out;
-	}
-	if (enforce_execute(dry_run ? NULL : st, r, &xo, &out, &errout,
-			    dry_run || o->grace_ms < 0 ? NULL : &pending, &why) < 0)
-		rc = 1;
-	if (!dry_run)
-		store_unlock(st);
+	kill_only.detach_nr = 0;
+	enforce_execute(NULL, &kill_only, &xo, &out, &errout,
+			dry_run || o->grace_ms < 0 ? NULL : &pending, &why);
+	if (r->detach_nr)
+		rc = detach(st, r, &xo, &out, &errout, &why);
 	enforce_emit(sink, ENFORCE_OUT, &out, NULL);
 	enforce_emit(sink, ENFORCE_ERR, &errout, NULL);
 	if (rc)
@@ -120,7 +144,6 @@ act(struct store *st, const struct report *r, const struct enforce_cycle_options
 		enforce_emit(sink, ENFORCE_ERR, &errout, NULL);
 	}
 	write_audit(st, o, &audit, sink);
-out:
 	enforce_pendings_release(&pending);
 	strvec_clear(&out);
 	strvec_clear(&errout);
@@ -129,7 +152,10 @@ out:
 	return rc;
 }
 
-/* Under the lock, a snapshot of this machine, surveyed into sv. */
+/*
+ * A snapshot of this machine, surveyed into sv. No lock: the survey only
+ * reads, and a user holding the lock must not stop enforcement.
+ */
 static int
 take_survey(struct store *st, struct survey *sv, const struct enforce_sink *sink,
 	    struct strbuf *err)
@@ -138,9 +164,7 @@ take_survey(struct store *st, struct survey *sv, const struct enforce_sink *sink
 	struct strvec warnings = STRVEC_INIT;
 	int taken;
 
-	taken = !store_lock(st, err) &&
-		!snapshot_take(st, &snap, SNAPSHOT_ALL, &warnings, err);
-	store_unlock(st);
+	taken = !snapshot_take(st, &snap, SNAPSHOT_ALL, &warnings, err);
 	survey_init(sv, NULL, &snap);
 	enforce_emit(sink, ENFORCE_ERR, &warnings, NULL);
 	strvec_clear(&warnings);
@@ -160,7 +184,7 @@ enforce_cycle(struct store *st, const struct enforce_cycle_options *o,
 	if (take_survey(st, &sv, sink, err) < 0)
 		goto out;
 	enforce_judge(&sv, 1, o->rules, o->dry_run, &r, sink);
-	rc = report_is_empty(&r) ? 0 : act(st, &r, o, o->dry_run, sink, err);
+	rc = report_is_empty(&r) ? 0 : act(st, &r, o, o->dry_run, sink);
 out:
 	enforce_flush(sink);
 	report_release(&r);
@@ -179,7 +203,7 @@ enforce_report_execute(const char *text, size_t len, const char *what,
 
 	if (report_parse(&r, text, len, what, err) < 0 || store_init(&st, err) < 0)
 		goto out;
-	rc = act(&st, &r, o, 0, sink, err);
+	rc = act(&st, &r, o, 0, sink);
 out:
 	enforce_flush(sink);
 	store_release(&st);

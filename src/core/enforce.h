@@ -309,17 +309,18 @@ struct enforce_cycle_options {
 };
 
 /*
- * One enforcement cycle on this machine: under the lock, a snapshot; the
- * rules; the start times of the processes to signal; then (under the lock
- * again, unless dry_run) execution, escalation after grace_ms, and the
+ * One enforcement cycle on this machine: a snapshot (without the lock:
+ * anyone may hold it); the rules; the start times of the processes to
+ * signal; then the terminations (no lock needed either), the detaching
+ * (under the lock, unless dry_run), escalation after grace_ms, and the
  * audit log. Each cycle asks NVML afresh. GENV_TERMINATE_PROCESSES=0
  * keeps the lines and sends no signal. st is initialised (store_init) by
  * the caller, who may keep it over many cycles.
  *
- * Returns 0; 1 when the cycle ran but an action failed (devices.json
- * could not be saved after processes were signalled), already said on the
- * sink in its place; -1 when it could not run (no lock, no snapshot): err
- * says why.
+ * Returns 0; 1 when the cycle ran but an action failed (the lock stayed
+ * held past $GENV_LOCK_TIMEOUT, or devices.json could not be saved: the
+ * processes were signalled all the same), already said on the sink in its
+ * place; -1 when it could not run (no snapshot): err says why.
  */
 int enforce_cycle(struct store *st, const struct enforce_cycle_options *o,
 		  const struct enforce_sink *sink, struct strbuf *err);

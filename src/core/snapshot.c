@@ -107,8 +107,7 @@ snapshot_read(struct snapshot *s, unsigned parts, struct strvec *warnings,
 	struct store st = STORE_INIT;
 	int rc = store_init(&st, err);
 
-	if (!rc)
-		rc = store_lock(&st, err);
+	/* no lock: saves are atomic, and anyone may hold the lock forever */
 	if (!rc)
 		rc = snapshot_take(&st, s, parts, warnings, err);
 	store_release(&st);

@@ -22,7 +22,8 @@ enum snapshot_parts {
 };
 
 /*
- * Fills the requested parts of s. The caller holds the store lock.
+ * Fills the requested parts of s. It needs no lock (store.h): loading
+ * alone never saves anything.
  * Per-process problems (environ unreadable, process gone) do not fail the
  * call: 1.4.3's messages ("[WARNING] Not enough permissions to query
  * environment of process 42", "[DEBUG] Process 42 already terminated")
@@ -32,8 +33,8 @@ int snapshot_take(struct store *st, struct snapshot *s, unsigned parts,
 		  struct strvec *warnings, struct strbuf *err);
 
 /*
- * `genv usage snapshot`: snapshot_take() under the store lock, the state
- * directory resolved here.
+ * `genv usage snapshot`: snapshot_take() (without the lock, unlike
+ * 1.4.3), the state directory resolved here.
  */
 int snapshot_read(struct snapshot *s, unsigned parts, struct strvec *warnings,
 		  struct strbuf *err);

@@ -12,8 +12,6 @@
 #include "core/state.h"
 #include "core/state-check.h"
 #include "core/state-json.h"
-#include "util/fileio.h"
-#include "util/priv.h"
 #include "util/strbuf.h"
 
 #include <unistd.h>
@@ -184,55 +182,38 @@ store_attached_list(const char *eid, struct strbuf *out, struct strbuf *err)
 {
 	struct store st = STORE_INIT;
 	struct devices devs = DEVICES_INIT;
-	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
 	int rc = -1;
 
-	if (store_init(&st, err) < 0)
+	/* read without the lock; no devices.json yet: nothing attached, no NVML */
+	if (store_init(&st, err) < 0 || store_read_devices(&st, &devs, err) < 0)
 		goto out;
-	/* no devices.json yet: nothing can be attached, and NVML is not needed */
-	if (!store_has(&st, "devices.json")) {
-		rc = 0;
-		goto out;
-	}
-	if (store_lock(&st, err) < 0)
-		goto out;
-	store_path(&st, "devices.json", &path);
-	priv_raise();   /* the protected state is the group's (doc/security.md) */
-	rc = read_file_sb(&text, path.buf, err);
-	priv_lower();
-	if (rc < 0)
-		goto out;
-	if (devices_parse(&devs, text.buf, text.len, path.buf, err) < 0) {
-		state_add_repair_hint(STATE_FILE_DEVICES, path.buf, err);
-		rc = -1;
-		goto out;
-	}
 	devices_attached_list(&devs, eid, out);
 	rc = 0;
 out:
 	store_release(&st);
 	devices_release(&devs);
-	strbuf_release(&path);
-	strbuf_release(&text);
 	return rc;
 }
 
 int
 store_env_config(const char *eid, struct env_config *config, struct strbuf *err)
 {
-	struct store_txn t = STORE_TXN_INIT;
+	struct store st = STORE_INIT;
+	struct envs envs = ENVS_INIT;
 	struct env *e;
 	int rc = -1;
 
-	if (store_txn_begin(&t, STORE_TXN_AS_IS, err) < 0)
+	/* a read: no lock */
+	if (store_init(&st, err) < 0 || store_load_envs(&st, &envs, 0, err) < 0)
 		goto out;
-	e = registered_env(&t.envs, eid, err);
+	e = registered_env(&envs, eid, err);
 	if (!e)
 		goto out;
 	env_config_copy(config, &e->config);
 	rc = 0;
 out:
-	store_txn_release(&t);
+	store_release(&st);
+	envs_release(&envs);
 	return rc;
 }
 
@@ -316,44 +297,83 @@ enum admin_what {
 	ADMIN_DEVICES = 1 << 0,
 };
 
+/* Loads what a's command works on (the lock may or may not be held). */
 static int
-admin_begin(struct admin *a, unsigned flags, unsigned what, struct strbuf *err)
+admin_load(struct admin *a, struct strbuf *err)
 {
 	struct store *st = &a->t.st;
 
+	if (!(a->what & ADMIN_DEVICES)) {
+		a->existed = store_has(st, "envs.json");
+		return store_load_envs(st, &a->t.envs, a->flags, err);
+	}
+	a->existed = store_has(st, "devices.json");
+	if (store_load_envs(st, &a->t.envs, STORE_CLEANUP, err) < 0 ||
+	    store_load_devices(st, &a->t.devs, &a->t.envs, a->flags, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+admin_begin(struct admin *a, unsigned flags, unsigned what, struct strbuf *err)
+{
 	a->flags = flags;
 	a->what = what;
 	if ((flags & STORE_RESET) && getuid()) {
 		strbuf_addstr(err, "only root may use --reset");
 		return -1;
 	}
-	if (store_init(st, err) < 0 || store_lock(st, err) < 0)
+	if (store_init(&a->t.st, err) < 0 || store_lock(&a->t.st, err) < 0)
 		return -1;
-	if (!(what & ADMIN_DEVICES)) {
-		a->existed = store_has(st, "envs.json");
-		return store_load_envs(st, &a->t.envs, flags, err);
-	}
-	a->existed = store_has(st, "devices.json");
-	if (store_load_envs(st, &a->t.envs, STORE_CLEANUP, err) < 0 ||
-	    store_load_devices(st, &a->t.devs, &a->t.envs, flags, err) < 0)
-		return -1;
-	return 0;
+	return admin_load(a, err);
 }
 
-/* Saves the file of interest if its contents changed (see store.h). */
+/* Whether the file of interest must be written (see store.h). */
+static int
+admin_needs_save(const struct admin *a, int mutated)
+{
+	unsigned changed = a->t.st.changed;
+	int reset = !!(a->flags & STORE_RESET);
+
+	if (a->what & ADMIN_DEVICES)
+		return !a->existed || mutated || reset || (changed & STORE_CHANGED_DEVICES);
+	return mutated || reset || (a->existed && (changed & STORE_CHANGED_ENVS));
+}
+
+/* Saves the file of interest if its contents changed. */
 static int
 admin_commit(struct admin *a, int mutated, struct strbuf *err)
 {
-	struct store *st = &a->t.st;
-	int reset = !!(a->flags & STORE_RESET);
+	if (!admin_needs_save(a, mutated))
+		return 0;
+	if (a->what & ADMIN_DEVICES)
+		return store_save_devices(&a->t.st, &a->t.devs, err);
+	return store_save_envs(&a->t.st, &a->t.envs, err);
+}
 
-	if (a->what & ADMIN_DEVICES) {
-		if (!a->existed || mutated || reset || (st->changed & STORE_CHANGED_DEVICES))
-			return store_save_devices(st, &a->t.devs, err);
-	} else if (mutated || reset || (a->existed && (st->changed & STORE_CHANGED_ENVS))) {
-		return store_save_envs(st, &a->t.envs, err);
-	}
-	return 0;
+/*
+ * The reading commands (ps, query, find) load without the lock, which
+ * anyone may hold forever. What cleanup or reconciliation changed is
+ * written back only if the lock is free now (its holder is a writer, and
+ * cleans up too); the state is then loaded again under it. --reset
+ * writes, so it waits for the lock like any writer.
+ */
+static int
+admin_read(struct admin *a, unsigned flags, unsigned what, struct strbuf *err)
+{
+	if (flags & STORE_RESET)
+		return admin_begin(a, flags, what, err) < 0 || admin_commit(a, 0, err) < 0 ? -1 : 0;
+	a->flags = flags;
+	a->what = what;
+	if (store_init(&a->t.st, err) < 0 || admin_load(a, err) < 0)
+		return -1;
+	if ((!admin_needs_save(a, 0) && !(a->t.st.changed & STORE_CHANGED_UUIDS)) ||
+	    !store_trylock(&a->t.st))
+		return 0;
+	envs_release(&a->t.envs);
+	devices_release(&a->t.devs);
+	a->t.st.changed = 0;
+	return admin_load(a, err) < 0 || admin_commit(a, 0, err) < 0 ? -1 : 0;
 }
 
 static void
@@ -368,7 +388,7 @@ store_admin_envs(unsigned flags, struct envs *envs, struct strbuf *err)
 	struct admin a = ADMIN_INIT;
 	int rc = -1;
 
-	if (admin_begin(&a, flags, ADMIN_ENVS, err) < 0 || admin_commit(&a, 0, err) < 0)
+	if (admin_read(&a, flags, ADMIN_ENVS, err) < 0)
 		goto out;
 	*envs = a.t.envs;
 	a.t.envs = (struct envs)ENVS_INIT;
@@ -385,7 +405,7 @@ store_admin_devices(unsigned flags, struct envs *envs, struct devices *devs,
 	struct admin a = ADMIN_INIT;
 	int rc = -1;
 
-	if (admin_begin(&a, flags, ADMIN_DEVICES, err) < 0 || admin_commit(&a, 0, err) < 0)
+	if (admin_read(&a, flags, ADMIN_DEVICES, err) < 0)
 		goto out;
 	*envs = a.t.envs;
 	a.t.envs = (struct envs)ENVS_INIT;

@@ -19,6 +19,7 @@
 #include "core/state-check.h"
 #include "core/state-json.h"
 #include "gpu/gpu.h"
+#include "util/clock.h"
 #include "util/fileio.h"
 #include "util/json.h"
 #include "util/lockfile.h"
@@ -34,6 +35,8 @@
 
 #define STORE_DEFAULT_DIR "/var/tmp/genv"
 #define UUIDS_FILE "devices.uuids"
+#define LOCK_TIMEOUT_MS 10000   /* default of $GENV_LOCK_TIMEOUT */
+#define TORN_RETRY_MS 1000      /* how long a lockless reader retries a torn file */
 
 /*
  * 1.4.3's shared layout: everyone writes everything. The protected state
@@ -52,25 +55,26 @@ store_dir_mode(void)
 	return protect_active() ? 02770 : 0777;
 }
 
-/* A directory of ours, not a link another user planted in a shared state dir. */
+/*
+ * A directory of ours, not a link another user planted in a shared state
+ * dir: name in the directory open at at (path names it). Its mode is set
+ * through its descriptor, which is returned (issue 8: no chmod through a
+ * name another user can swap).
+ */
 static int
-make_real_dir(const char *path, struct strbuf *err)
+make_real_dir(int at, const char *name, const char *path, struct strbuf *err)
 {
-	struct stat sb;
-	int rc;
+	struct strbuf why = STRBUF_INIT;
+	int fd;
 
 	priv_raise();
-	rc = mkdir(path, store_dir_mode());
-	if (!rc)
-		rc = chmod(path, store_dir_mode());  /* mkdir honours the umask */
-	else if (errno == EEXIST)
-		rc = 0;
-	if (!rc && (lstat(path, &sb) < 0 || !S_ISDIR(sb.st_mode)))
-		rc = -1;
+	fd = mkdir_nofollow_at(at, name, path, store_dir_mode(), &why);
 	priv_lower();
-	if (rc < 0)
-		strbuf_addf(err, "'%s' is not a directory genv can use for the job's state", path);
-	return rc;
+	if (fd < 0)
+		strbuf_addf(err, "'%s' is not a directory genv can use for the job's state (%s)",
+			    path, why.buf);
+	strbuf_release(&why);
+	return fd;
 }
 
 /*
@@ -105,7 +109,7 @@ job_dir_init(struct store *st, struct strbuf *err)
 	struct strbuf base = STRBUF_INIT;
 	const struct slurm_job *job;
 	struct stat sb;
-	int failed, fresh, rc = -1;
+	int failed, fresh, slurm = -1, fd = -1, rc = -1;
 
 	job = slurm_job(&failed, err);
 	if (!job)
@@ -121,16 +125,25 @@ job_dir_init(struct store *st, struct strbuf *err)
 		goto out;
 	}
 	if (!fresh) {
-		rc = S_ISDIR(sb.st_mode) ? 0 : make_real_dir(st->dir.buf, err);
+		if (!S_ISDIR(sb.st_mode))
+			fd = make_real_dir(AT_FDCWD, st->dir.buf, st->dir.buf, err);
+		rc = S_ISDIR(sb.st_mode) || fd >= 0 ? 0 : -1;
 		goto out;
 	}
 	strbuf_addstr(&base, "/slurm");
-	if (make_real_dir(base.buf, err) < 0 || make_real_dir(st->dir.buf, err) < 0)
+	/* the job's directory is made in the slurm/ we made or checked: no link between */
+	slurm = make_real_dir(AT_FDCWD, base.buf, base.buf, err);
+	if (slurm < 0 ||
+	    (fd = make_real_dir(slurm, strrchr(st->dir.buf, '/') + 1, st->dir.buf, err)) < 0)
 		goto out;
 	strbuf_setlen(&base, base.len - strlen("/slurm"));
 	slurm_sweep_jobs(base.buf);
 	rc = 0;
 out:
+	if (fd >= 0)
+		close(fd);
+	if (slurm >= 0)
+		close(slurm);
 	strbuf_release(&base);
 	return rc;
 }
@@ -180,11 +193,13 @@ int
 store_has(const struct store *st, const char *name)
 {
 	struct strbuf path = STRBUF_INIT;
+	struct stat sb;
 	int rc;
 
+	/* a link there exists too: loading it will refuse it */
 	store_path(st, name, &path);
 	priv_raise();
-	rc = !access(path.buf, F_OK);
+	rc = !lstat(path.buf, &sb);
 	priv_lower();
 	strbuf_release(&path);
 	return rc;
@@ -253,19 +268,62 @@ store_may_register(const struct envs *envs, const char *eid, long long uid,
 	return store_may_change(envs, eid, err);
 }
 
+/* How long store_lock() waits: $GENV_LOCK_TIMEOUT seconds, or the default. */
+static int
+lock_timeout_ms(long *ms, struct strbuf *err)
+{
+	const char *v = getenv("GENV_LOCK_TIMEOUT");
+	char *end;
+	double s;
+
+	*ms = LOCK_TIMEOUT_MS;
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	s = strtod(v, &end);
+	/* !(s >= 0) is also true for NaN; a year is plenty */
+	if (errno || end == v || *end || !(s >= 0) || s > 365 * 86400.0) {
+		strbuf_addf(err, "GENV_LOCK_TIMEOUT is '%s', not a number of seconds", v);
+		return -1;
+	}
+	*ms = (long)(s * 1000 + 0.5);
+	return 0;
+}
+
 int
 store_lock(struct store *st, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT;
+	long ms;
 
 	if (st->lock_fd >= 0)
 		return 0;
+	if (lock_timeout_ms(&ms, err) < 0)
+		return -1;
 	store_path(st, "genv.lock", &path);
 	priv_raise();
-	st->lock_fd = lockfile_lock(path.buf, store_file_mode(), err);
+	st->lock_fd = lockfile_lock(path.buf, store_file_mode(), ms, err);
 	priv_lower();
+	if (st->lock_fd < 0 && errno == EWOULDBLOCK)
+		strbuf_addstr(err, " (GENV_LOCK_TIMEOUT sets how long to wait)");
 	strbuf_release(&path);
 	return st->lock_fd < 0 ? -1 : 0;
+}
+
+int
+store_trylock(struct store *st)
+{
+	struct strbuf path = STRBUF_INIT, ignored = STRBUF_INIT;
+
+	if (st->lock_fd < 0) {
+		store_path(st, "genv.lock", &path);
+		priv_raise();
+		st->lock_fd = lockfile_lock(path.buf, store_file_mode(), 0, &ignored);
+		priv_lower();
+	}
+	strbuf_release(&path);
+	strbuf_release(&ignored);
+	return st->lock_fd >= 0;
 }
 
 void
@@ -283,15 +341,35 @@ store_release(struct store *st)
 }
 
 /*
- * Atomic replacement; if the shared directory refuses it (a sticky
- * directory, or one we may not write, holding a file we may), fall back to
- * rewriting the file in place as 1.4.3 does.
+ * Rewrites path in place, as 1.4.3 does, when the shared directory refuses
+ * the rename (a sticky directory, or one we may not write, holding a file
+ * we may): only a regular file with no other name, opened without
+ * following a link, so that nothing but the state file itself is written.
  */
+static int
+rewrite_in_place(const char *path, const struct strbuf *data)
+{
+	struct strbuf ignored = STRBUF_INIT;
+	int fd = open_nofollow(path, O_WRONLY, 0, "state file", &ignored);
+	struct stat sb;
+	int rc = -1;
+
+	strbuf_release(&ignored);
+	if (fd < 0)
+		return -1;
+	if (!fstat(fd, &sb) && sb.st_nlink == 1 && !ftruncate(fd, 0) &&
+	    !write_all(fd, data->buf, data->len))
+		rc = 0;
+	close(fd);
+	return rc;
+}
+
+/* Atomic replacement, or (shared state only, see above) a careful rewrite in place. */
 static int
 save_file(const char *path, const struct strbuf *data, struct strbuf *err)
 {
 	size_t err_len = err->len;
-	int fd, saved, rc;
+	int rc;
 
 	/* what could not be loaded again is not written */
 	if (data->len > STATE_FILE_MAX) {
@@ -303,58 +381,113 @@ save_file(const char *path, const struct strbuf *data, struct strbuf *err)
 	priv_lower();
 	if (!rc)
 		return 0;
-	if ((errno != EACCES && errno != EPERM) || protect_active())
+	if ((errno != EACCES && errno != EPERM) || protect_active() ||
+	    rewrite_in_place(path, data) < 0)
 		return -1;
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (write_all(fd, data->buf, data->len) < 0) {
-		saved = errno;
-		close(fd);
-		strbuf_addf(err, "; rewriting '%s' in place failed too", path);
-		strbuf_add_errno(err, saved);
-		return -1;
-	}
-	close(fd);
 	strbuf_setlen(err, err_len);
 	return 0;
 }
 
 /*
- * Reads path (which) into sb; *missing is set when it does not exist. A
- * file over the size cap is refused before it is read.
+ * Reads path (which) into sb, never through a link or from a FIFO;
+ * *missing is set when it does not exist. A file over the size cap is
+ * refused before it is read.
  */
 static int
 read_state_file(const char *path, enum state_file which, struct strbuf *sb,
 		int *missing, struct strbuf *err)
 {
-	struct strbuf ignored = STRBUF_INIT;
+	struct strbuf why = STRBUF_INIT;
 	struct stat st;
-	int rc;
+	int fd, stat_ok, rc = -1, saved;
 
 	*missing = 0;
 	priv_raise();
-	rc = stat(path, &st);
+	fd = open_nofollow(path, O_RDONLY, 0, "state file", &why);
 	priv_lower();
-	if (!rc && state_check_file_size(path, (unsigned long long)st.st_size, err) < 0) {
+	if (fd < 0) {
+		*missing = errno == ENOENT;
+		if (!*missing)
+			strbuf_addbuf(err, &why);
+		strbuf_release(&why);
+		return *missing ? 0 : -1;
+	}
+	stat_ok = !fstat(fd, &st);
+	if (stat_ok && state_check_file_size(path, (unsigned long long)st.st_size, err) < 0) {
 		state_add_repair_hint(which, path, err);
-		return -1;
+	} else if (!stat_ok || read_fd_sb(sb, fd) < 0) {
+		saved = errno;
+		strbuf_addf(err, "cannot read '%s'", path);
+		strbuf_add_errno(err, saved);
+	} else {
+		rc = 0;
 	}
-	priv_raise();
-	rc = read_file_sb(sb, path, &ignored);
-	priv_lower();
-	if (rc < 0) {
-		if (errno == ENOENT) {
-			*missing = 1;
-			strbuf_release(&ignored);
-			return 0;
+	close(fd);
+	return rc;
+}
+
+/* envs_parse() or devices_parse() */
+typedef int (*state_parser)(void *obj, const char *text, size_t len,
+			    const char *path, struct strbuf *err);
+
+static int
+parse_envs_file(void *obj, const char *text, size_t len, const char *path,
+		struct strbuf *err)
+{
+	return envs_parse(obj, text, len, path, err);
+}
+
+static int
+parse_devices_file(void *obj, const char *text, size_t len, const char *path,
+		   struct strbuf *err)
+{
+	return devices_parse(obj, text, len, path, err);
+}
+
+/*
+ * Reads the state file which into text and parses it into obj (*missing,
+ * and nothing parsed, when there is none). Readers take no lock, and
+ * genv 1.4.3 rewrites a file in place while it holds the lock (we rename
+ * whole files): without the lock, a file that does not parse may be torn.
+ * It is then read again: at once under the lock if that is free (the
+ * answer stands), else after a short wait, for up to TORN_RETRY_MS.
+ */
+static int
+load_state_file(struct store *st, enum state_file which, state_parser parse, void *obj,
+		struct strbuf *text, int *missing, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT, why = STRBUF_INIT;
+	int64_t deadline = clock_monotonic_ms() + TORN_RETRY_MS, delay = 5;
+	int locked_here = 0, rc;
+
+	store_path(st, which == STATE_FILE_ENVS ? "envs.json" : "devices.json", &path);
+	for (;;) {
+		strbuf_reset(text);
+		strbuf_reset(&why);
+		rc = read_state_file(path.buf, which, text, missing, &why);
+		if (rc < 0 || *missing)
+			break;
+		if (!parse(obj, text->buf, text->len, path.buf, &why))
+			break;
+		rc = -1;
+		if (st->lock_fd >= 0 || clock_monotonic_ms() >= deadline) {
+			state_add_repair_hint(which, path.buf, &why);
+			break;
 		}
-		strbuf_addbuf(err, &ignored);
-		strbuf_release(&ignored);
-		return -1;
+		if (store_trylock(st)) {
+			locked_here = 1;
+			continue;
+		}
+		clock_sleep_ms(delay);
+		if (delay < 100)
+			delay *= 2;
 	}
-	strbuf_release(&ignored);
-	return 0;
+	if (locked_here)
+		store_unlock(st);
+	strbuf_addbuf(err, &why);
+	strbuf_release(&path);
+	strbuf_release(&why);
+	return rc;
 }
 
 /* What cleanup can only shrink: envs, their pids and their kernels. */
@@ -399,17 +532,12 @@ int
 store_load_envs(struct store *st, struct envs *envs, unsigned flags,
 		struct strbuf *err)
 {
-	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	struct strbuf text = STRBUF_INIT;
 	int missing = 1, rc = -1;
 
-	store_path(st, "envs.json", &path);
 	if (!(flags & STORE_RESET) &&
-	    read_state_file(path.buf, STATE_FILE_ENVS, &text, &missing, err) < 0)
+	    load_state_file(st, STATE_FILE_ENVS, parse_envs_file, envs, &text, &missing, err) < 0)
 		goto out;
-	if (!missing && envs_parse(envs, text.buf, text.len, path.buf, err) < 0) {
-		state_add_repair_hint(STATE_FILE_ENVS, path.buf, err);
-		goto out;
-	}
 	if (!missing && is_legacy_form(text.buf))
 		st->changed |= STORE_CHANGED_ENVS;
 	if (flags & STORE_CLEANUP) {
@@ -421,7 +549,6 @@ store_load_envs(struct store *st, struct envs *envs, unsigned flags,
 	}
 	rc = 0;
 out:
-	strbuf_release(&path);
 	strbuf_release(&text);
 	return rc;
 }
@@ -568,7 +695,7 @@ read_saved_uuids(struct store *st, struct strvec *uuids)
 
 	store_path(st, UUIDS_FILE, &path);
 	priv_raise();
-	rc = read_file_sb(&text, path.buf, &ignored);
+	rc = read_file_nofollow(&text, path.buf, "state file", &ignored);
 	priv_lower();
 	if (rc < 0)
 		goto out;
@@ -603,7 +730,8 @@ save_uuids(struct store *st, const struct gpu_devices *gpus)
 	json_decref(list);
 	store_path(st, UUIDS_FILE, &path);
 	priv_raise();
-	if (read_file_sb(&old, path.buf, &ignored) < 0 || strcmp(old.buf, text.buf))
+	if (read_file_nofollow(&old, path.buf, "state file", &ignored) < 0 ||
+	    strcmp(old.buf, text.buf))
 		save_file(path.buf, &text, &ignored);
 	priv_lower();
 	strbuf_release(&path);
@@ -683,19 +811,15 @@ store_load_devices(struct store *st, struct devices *devs,
 		   const struct envs *live_envs, unsigned flags,
 		   struct strbuf *err)
 {
-	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	struct strbuf text = STRBUF_INIT;
 	const struct gpu_devices *gpus;
 	unsigned reconciled = 0;
 	int missing = 1, rc = -1;
 
-	store_path(st, "devices.json", &path);
 	if (!(flags & STORE_RESET) &&
-	    read_state_file(path.buf, STATE_FILE_DEVICES, &text, &missing, err) < 0)
+	    load_state_file(st, STATE_FILE_DEVICES, parse_devices_file, devs, &text, &missing,
+			    err) < 0)
 		goto out;
-	if (!missing && devices_parse(devs, text.buf, text.len, path.buf, err) < 0) {
-		state_add_repair_hint(STATE_FILE_DEVICES, path.buf, err);
-		goto out;
-	}
 	if (!missing && is_legacy_form(text.buf))
 		st->changed |= STORE_CHANGED_DEVICES;
 	gpus = gpu_inventory();
@@ -719,8 +843,11 @@ store_load_devices(struct store *st, struct devices *devs,
 			devices_release(devs);
 			goto out;
 		}
-	} else if (st->lock_fd >= 0 && (reconciled & RECONCILE_SIDECAR_STALE)) {
-		save_uuids(st, gpus);
+	} else if (reconciled & RECONCILE_SIDECAR_STALE) {
+		if (st->lock_fd >= 0)
+			save_uuids(st, gpus);
+		else
+			st->changed |= STORE_CHANGED_UUIDS;
 	}
 	if (flags & STORE_CLEANUP) {
 		struct envs envs = ENVS_INIT;
@@ -741,7 +868,18 @@ store_load_devices(struct store *st, struct devices *devs,
 	}
 	rc = 0;
 out:
-	strbuf_release(&path);
+	strbuf_release(&text);
+	return rc;
+}
+
+int
+store_read_devices(struct store *st, struct devices *devs, struct strbuf *err)
+{
+	struct strbuf text = STRBUF_INIT;
+	int missing, rc;
+
+	rc = load_state_file(st, STATE_FILE_DEVICES, parse_devices_file, devs, &text, &missing,
+			     err);
 	strbuf_release(&text);
 	return rc;
 }

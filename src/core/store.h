@@ -8,7 +8,14 @@
  * Every read-modify-write happens between store_lock() and store_unlock()
  * (an exclusive flock on genv.lock, as 1.4.3 does, so both genvs
  * serialise against each other). Saves are atomic (temp + fsync +
- * rename). A corrupt file is reported with its path and never overwritten.
+ * rename), so readers take no lock: anyone can hold genv.lock forever,
+ * and reading must not depend on them. A corrupt file is reported with
+ * its path and never overwritten.
+ *
+ * Every user may write the directory: no name in it is trusted. State and
+ * lock files are opened without following links or blocking on FIFOs and
+ * must be regular files (a link there is an error naming the file); no
+ * mode is changed but that of a file we just created.
  *
  * store.c has the directory, the lock, loading and saving; store-ops.c
  * the procedures built on them, one per command ("Procedures" below),
@@ -38,6 +45,8 @@ struct store {
 enum store_changed {
 	STORE_CHANGED_ENVS    = 1 << 0,
 	STORE_CHANGED_DEVICES = 1 << 1,
+	/* devices.uuids is out of date; a load under the lock rewrites it */
+	STORE_CHANGED_UUIDS   = 1 << 2,
 };
 
 enum store_flags {
@@ -72,8 +81,14 @@ int store_may_remove_pid(const struct envs *envs, long pid, struct strbuf *err);
 int store_may_register(const struct envs *envs, const char *eid, long long uid,
 		       const char *username, long pid, struct strbuf *err);
 
-/* Takes the exclusive global lock (blocking). */
+/*
+ * Takes the exclusive global lock, waiting up to $GENV_LOCK_TIMEOUT
+ * seconds (default 10; 0 = one try) for it. When it stays held (errno
+ * EWOULDBLOCK), err names the holder (pid, user, command).
+ */
 int store_lock(struct store *st, struct strbuf *err);
+/* Takes the lock only if it is free now: 1 if held (now), else 0. */
+int store_trylock(struct store *st);
 void store_unlock(struct store *st);
 /* Unlocks and frees. */
 void store_release(struct store *st);
@@ -91,7 +106,9 @@ void store_path(const struct store *st, const char *name, struct strbuf *out);
 /*
  * Loads envs.json (missing file = no envs). With STORE_CLEANUP, pids that
  * are gone (kill(pid, 0) == ESRCH) and kernel ids without a Jupyter
- * runtime file are dropped, then envs left with neither.
+ * runtime file are dropped, then envs left with neither. Without the
+ * lock, a file that does not parse is read again for a moment (genv 1.4.3
+ * may be rewriting it in place) before it is reported.
  */
 int store_load_envs(struct store *st, struct envs *envs, unsigned flags,
 		    struct strbuf *err);
@@ -111,6 +128,8 @@ int store_load_devices(struct store *st, struct devices *devs,
 		       struct strbuf *err);
 int store_save_devices(struct store *st, const struct devices *devs,
 		       struct strbuf *err);
+/* devices.json as it is: no NVML, no cleanup; a missing file is no devices. */
+int store_read_devices(struct store *st, struct devices *devs, struct strbuf *err);
 
 /* 1 if the state file exists. */
 int store_has(const struct store *st, const char *name);

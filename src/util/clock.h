@@ -16,6 +16,9 @@ int64_t clock_monotonic_ms(void);
 /* Seconds on the monotonic clock, to the nanosecond: short durations. */
 double clock_monotonic_seconds(void);
 
+/* Sleeps ms milliseconds (a signal may end it early). */
+void clock_sleep_ms(int64_t ms);
+
 /* Seconds since the epoch (UTC), as time(NULL). */
 time_t clock_wall(void);
 

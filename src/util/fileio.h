@@ -18,11 +18,36 @@ int read_fd_sb(struct strbuf *sb, int fd);
 int read_file_sb(struct strbuf *sb, const char *path, struct strbuf *err);
 
 /*
+ * For names in a directory other users can write (the shared state
+ * directory): opens name, relative to dirfd (or AT_FDCWD), without ever
+ * following a symbolic link there or hanging on a FIFO (O_NOFOLLOW,
+ * O_NONBLOCK, cleared again once the file is known, O_CLOEXEC), and checks
+ * with fstat() that it is a regular file, or a directory when flags has
+ * O_DIRECTORY. path is how messages name it and what says what it is:
+ * "refusing <what> '<path>': it is a symbolic link" (errno ELOOP) or
+ * "...: not a regular file" / "not a directory" (errno EINVAL). Other
+ * failures keep open(2)'s errno (ENOENT: missing).
+ */
+int open_nofollow_at(int dirfd, const char *name, const char *path, int flags,
+		     mode_t mode, const char *what, struct strbuf *err);
+int open_nofollow(const char *path, int flags, mode_t mode, const char *what,
+		  struct strbuf *err);
+
+/* read_file_sb() through open_nofollow(path, O_RDONLY). */
+int read_file_nofollow(struct strbuf *sb, const char *path, const char *what,
+		       struct strbuf *err);
+
+/*
  * Replaces path with data: writes the temporary file ".<name>.tmp" in the
  * same directory, sets mode (explicitly, ignoring the umask), fsyncs it and
  * renames it over path, so a reader or a crash sees either the old or the
- * new contents, never a mix. The temporary file is removed on failure.
- * Callers must serialise writers of the same path (genv holds genv.lock).
+ * new contents, never a mix; rename() replaces a symlink at path, it never
+ * writes through it. The temporary file is removed on failure. A stale
+ * temporary file (a writer was killed) is replaced; when that name cannot
+ * be (another user's directory or FIFO sits there), a fresh
+ * ".<name>.tmp.XXXXXX" is used instead, and our own stale ones of those
+ * are removed. Callers must serialise writers of the same path (genv
+ * holds genv.lock).
  */
 int write_file_atomic(const char *path, const void *data, size_t len,
 		      mode_t mode, struct strbuf *err);
@@ -43,11 +68,24 @@ int open_private_dir_at(int dirfd, const char *name, const char *shown,
 			struct strbuf *err);
 
 /*
- * Creates dir and missing parents with mode (ignoring the umask, as genv's
- * shared state directory must be world-writable). An existing directory is
- * fine; its mode is left alone unless we created it.
+ * Creates dir with mode (ignoring the umask, as genv's shared state
+ * directory must be world-writable) and its missing parents with 0755:
+ * only dir itself gets the shared mode. An existing directory is fine; its
+ * mode is left alone. The mode of a directory we created is set through a
+ * descriptor opened without following links, so another user swapping it
+ * for a link in between cannot redirect the chmod.
  */
 int mkdir_p(const char *dir, mode_t mode, struct strbuf *err);
+
+/*
+ * Makes the directory name (relative to at, or AT_FDCWD) with exactly mode,
+ * or takes the one there; either way it must be a real directory, never a
+ * link (open_nofollow_at(); path names it in messages). The mode is set
+ * only on one we just made, through its descriptor. Returns the
+ * descriptor, or -1.
+ */
+int mkdir_nofollow_at(int at, const char *name, const char *path, mode_t mode,
+		      struct strbuf *err);
 
 /* write(2) until done, retrying on EINTR. Returns 0 or -1 (errno set). */
 int write_all(int fd, const void *data, size_t len);

@@ -8,6 +8,7 @@
 #include "util/xalloc.h"
 
 #include <dirent.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 /* Reads /proc/<pid>/<name> into sb; errno is kept from the failing call. */
@@ -143,6 +144,60 @@ proc_cmdline(long pid, struct strvec *argv)
 	}
 	strbuf_release(&cmd);
 	return 0;
+}
+
+/*
+ * One line of /proc/locks: "1: FLOCK  ADVISORY  WRITE 1234 fe:00:5678 0 EOF"
+ * (a waiter has "->" after the number). 0 if it is a holder's.
+ */
+static int
+parse_lock_line(const char *line, long *pid, dev_t *dev, unsigned long long *ino)
+{
+	unsigned maj, min;
+	const char *p = strchr(line, ':');
+
+	if (!p)
+		return -1;
+	p += strspn(p + 1, " ") + 1;
+	if (starts_with(p, "->"))
+		return -1;
+	if (sscanf(p, "%*s %*s %*s %ld %x:%x:%llu", pid, &maj, &min, ino) != 4 || *pid <= 0)
+		return -1;
+	*dev = makedev(maj, min);
+	return 0;
+}
+
+int
+proc_lock_holders(dev_t dev, ino_t ino, long *pids, size_t max)
+{
+	struct strbuf locks = STRBUF_INIT, ignored = STRBUF_INIT;
+	size_t nr = 0;
+
+	if (read_file_sb(&locks, "/proc/locks", &ignored) < 0) {
+		strbuf_release(&ignored);
+		return -1;
+	}
+	/* pass 0: same device and inode; pass 1: the inode alone */
+	for (int pass = 0; pass < 2 && !nr; pass++) {
+		for (char *line = locks.buf; line && *line && nr < max;) {
+			char *next = strchr(line, '\n');
+			unsigned long long i;
+			dev_t d;
+			long pid;
+
+			if (next)
+				*next = '\0';
+			if (!parse_lock_line(line, &pid, &d, &i) && i == (unsigned long long)ino &&
+			    (pass || d == dev))
+				pids[nr++] = pid;
+			if (next)
+				*next = '\n';
+			line = next ? next + 1 : NULL;
+		}
+	}
+	strbuf_release(&locks);
+	strbuf_release(&ignored);
+	return (int)nr;
 }
 
 char *

@@ -11,6 +11,9 @@
 #ifndef GENV_UTIL_PROC_H
 #define GENV_UTIL_PROC_H
 
+#include <stddef.h>
+#include <sys/types.h>
+
 struct strbuf;
 struct strvec;
 
@@ -39,8 +42,16 @@ int proc_cmdline(long pid, struct strvec *argv);
  * The TCP ports pid listens on (IPv4 and IPv6), ascending, without
  * duplicates; *ports is malloc'ed (NULL when none).
  */
-#include <stddef.h>
 int proc_listen_ports(long pid, long **ports, size_t *nr);
+
+/*
+ * Who holds a lock (flock, POSIX or OFD) on the file dev/ino: up to max
+ * pids from /proc/locks into pids (waiters are not holders; an OFD lock or
+ * a holder in another pid namespace has no pid and is left out). Returns
+ * how many, or -1. Entries that match ino on another device are taken only
+ * when none matches both (overlay file systems report other devices).
+ */
+int proc_lock_holders(dev_t dev, ino_t ino, long *pids, size_t max);
 
 /* The canonical path of our own executable (malloc'ed), or NULL. */
 char *proc_self_exe(void);

@@ -9,6 +9,9 @@
 #include <cmocka.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -131,6 +134,35 @@ zombie_and_gone(void **state)
 	assert_int_equal(errno, ESRCH);
 }
 
+/* /proc/locks names who holds a flock, and not who waits for one */
+static void
+lock_holders(void **state)
+{
+	char path[] = "/tmp/genv-test-proc.XXXXXX";
+	int fd = mkstemp(path), other;
+	long pids[4];
+	struct stat st;
+	(void)state;
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(proc_lock_holders(st.st_dev, st.st_ino, pids, 4), 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	assert_int_equal(proc_lock_holders(st.st_dev, st.st_ino, pids, 4), 1);
+	assert_int_equal(pids[0], getpid());
+	/* another descriptor of ours trying (not waiting) is no holder */
+	other = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(other >= 0);
+	assert_int_equal(flock(other, LOCK_EX | LOCK_NB), -1);
+	assert_int_equal(proc_lock_holders(st.st_dev, st.st_ino, pids, 4), 1);
+	/* max is respected */
+	assert_int_equal(proc_lock_holders(st.st_dev, st.st_ino, pids, 0), 0);
+	close(other);
+	close(fd);
+	assert_int_equal(proc_lock_holders(st.st_dev, st.st_ino, pids, 4), 0);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -138,6 +170,7 @@ main(void)
 		cmocka_unit_test(self_facts),
 		cmocka_unit_test(child_environ_and_cmdline),
 		cmocka_unit_test(zombie_and_gone),
+		cmocka_unit_test(lock_holders),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include "core/state-check.h"
 #include "core/state-json.h"
 #include "core/store.h"
+#include "util/clock.h"
 #include "util/fileio.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
@@ -122,7 +123,8 @@ modes_under_strict_umask(void **state)
 	assert_int_equal(unit_mode_of(dir), 0777);
 	strbuf_addstr(&path, dir);
 	*strrchr(path.buf, '/') = '\0';
-	assert_int_equal(unit_mode_of(path.buf), 0777);  /* parents too */
+	/* only the state directory gets the shared mode (issue 8; 1.4.3 made parents 0777) */
+	assert_int_equal(unit_mode_of(path.buf), 0755);
 
 	assert_int_equal(store_lock(&st, &err), 0);
 	assert_true(st.lock_fd >= 0);
@@ -138,12 +140,16 @@ modes_under_strict_umask(void **state)
 	unit_read_text(path.buf, &text);
 	assert_string_equal(text.buf, "{\n  \"envs\": []\n}");
 
-	/* a lock file left 0600 by someone is made shared again */
+	/*
+	 * a lock file left 0600 by someone still locks, and keeps its mode:
+	 * genv changes the mode only of a file it just created (issue 8; it
+	 * was made 0666 again, and a link there made its target 0666)
+	 */
 	store_unlock(&st);
 	state_file(&st, "genv.lock", &path);
 	assert_int_equal(chmod(path.buf, 0600), 0);
 	assert_int_equal(store_lock(&st, &err), 0);
-	assert_int_equal(unit_mode_of(path.buf), 0666);
+	assert_int_equal(unit_mode_of(path.buf), 0600);
 
 	umask(old);
 	store_release(&st);
@@ -215,6 +221,115 @@ lock_is_exclusive(void **state UNUSED)
 	close(fds[0]);
 	store_release(&st);
 	strbuf_release(&err);
+}
+
+/* Another holder makes store_lock() give up after GENV_LOCK_TIMEOUT, naming it. */
+static void
+lock_wait_is_bounded(void **state UNUSED)
+{
+	struct store st = STORE_INIT, other = STORE_INIT;
+	struct strbuf err = STRBUF_INIT, want = STRBUF_INIT;
+	int64_t t0;
+
+	assert_int_equal(store_init(&st, &err), 0);
+	assert_int_equal(store_init(&other, &err), 0);
+	assert_int_equal(store_lock(&st, &err), 0);
+	/* flocks of two open()s conflict even in one process */
+	setenv("GENV_LOCK_TIMEOUT", "0.2", 1);
+	t0 = clock_monotonic_ms();
+	assert_int_equal(store_lock(&other, &err), -1);
+	assert_true(errno == EWOULDBLOCK);
+	assert_true(clock_monotonic_ms() - t0 >= 190);
+	assert_true(clock_monotonic_ms() - t0 < 5000);
+	strbuf_addf(&want, "held by pid %ld (", (long)getpid());
+	assert_non_null(strstr(err.buf, "gave up waiting 0.2 s for the lock"));
+	assert_non_null(strstr(err.buf, want.buf));
+	assert_non_null(strstr(err.buf, "test-store"));
+	assert_non_null(strstr(err.buf, "GENV_LOCK_TIMEOUT"));
+	assert_int_equal(other.lock_fd, -1);
+	assert_false(store_trylock(&other));
+
+	/* 0: one try; nonsense: an error */
+	setenv("GENV_LOCK_TIMEOUT", "0", 1);
+	assert_int_equal(store_lock(&other, &err), -1);
+	setenv("GENV_LOCK_TIMEOUT", "-1", 1);
+	strbuf_reset(&err);
+	assert_int_equal(store_lock(&other, &err), -1);
+	assert_string_equal(err.buf, "GENV_LOCK_TIMEOUT is '-1', not a number of seconds");
+	unsetenv("GENV_LOCK_TIMEOUT");
+
+	store_unlock(&st);
+	assert_true(store_trylock(&other));
+	store_release(&st);
+	store_release(&other);
+	strbuf_release(&err);
+	strbuf_release(&want);
+}
+
+/* Links, FIFOs and directories another user may plant in the directory. */
+static void
+planted_names(void **state UNUSED)
+{
+	struct store st = STORE_INIT;
+	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT, target = STRBUF_INIT;
+	struct strbuf want = STRBUF_INIT;
+	struct envs envs = ENVS_INIT;
+	struct devices devs = DEVICES_INIT;
+	DIR *d;
+	struct dirent *de;
+
+	assert_int_equal(store_init(&st, &err), 0);
+	envs_activate(&envs, "e", 1, NULL, getpid(), NULL);
+	assert_int_equal(store_save_envs(&st, &envs, &err), 0);
+	envs_release(&envs);
+
+	/* a link is refused, named, and not taken for a missing file */
+	strbuf_addf(&target, "%s/case%d/target", top.buf, case_nr);
+	unit_write_text(target.buf, "{\"envs\": []}");
+	state_file(&st, "envs.json", &path);
+	assert_int_equal(unlink(path.buf), 0);
+	assert_int_equal(symlink(target.buf, path.buf), 0);
+	assert_int_equal(store_load_envs(&st, &envs, 0, &err), -1);
+	strbuf_addf(&want, "refusing state file '%s': it is a symbolic link", path.buf);
+	assert_string_equal(err.buf, want.buf);
+	assert_int_equal(unlink(path.buf), 0);
+
+	/* a FIFO is refused at once */
+	state_file(&st, "devices.json", &path);
+	assert_int_equal(mkfifo(path.buf, 0666), 0);
+	strbuf_reset(&err);
+	assert_int_equal(store_read_devices(&st, &devs, &err), -1);
+	strbuf_reset(&want);
+	strbuf_addf(&want, "refusing state file '%s': not a regular file", path.buf);
+	assert_string_equal(err.buf, want.buf);
+	assert_int_equal(unlink(path.buf), 0);
+
+	/* a directory at the temporary name: a fresh one is used, then removed */
+	state_file(&st, ".envs.json.tmp", &path);
+	assert_int_equal(mkdir(path.buf, 0755), 0);
+	strbuf_addstr(&path, "/inside");
+	assert_int_equal(mkdir(path.buf, 0755), 0);
+	state_file(&st, ".envs.json.tmp.stale1", &path);  /* a killed save of ours */
+	unit_write_text(path.buf, "half");
+	strbuf_reset(&err);
+	envs_activate(&envs, "f", 1, NULL, getpid(), NULL);
+	assert_int_equal(store_save_envs(&st, &envs, &err), 0);
+	envs_release(&envs);
+	assert_int_equal(store_load_envs(&st, &envs, 0, &err), 0);
+	assert_int_equal(envs.nr, 1);
+	d = opendir(st.dir.buf);
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (starts_with(de->d_name, ".envs.json.tmp."))
+			fail_msg("left behind: %s", de->d_name);
+	closedir(d);
+
+	envs_release(&envs);
+	store_release(&st);
+	strbuf_release(&err);
+	strbuf_release(&path);
+	strbuf_release(&target);
+	strbuf_release(&want);
 }
 
 static void
@@ -936,6 +1051,8 @@ main(int argc UNUSED, char **argv)
 		cmocka_unit_test_setup_teardown(modes_under_strict_umask, per_test_setup, per_test_teardown),
 		cmocka_unit_test_setup_teardown(relative_dir_and_trailing_slash, per_test_setup, per_test_teardown),
 		cmocka_unit_test_setup_teardown(lock_is_exclusive, per_test_setup, per_test_teardown),
+		cmocka_unit_test_setup_teardown(lock_wait_is_bounded, per_test_setup, per_test_teardown),
+		cmocka_unit_test_setup_teardown(planted_names, per_test_setup, per_test_teardown),
 		cmocka_unit_test_setup_teardown(envs_load_save_cleanup, per_test_setup, per_test_teardown),
 		cmocka_unit_test_setup_teardown(corrupt_files_untouched, per_test_setup, per_test_teardown),
 		cmocka_unit_test_setup_teardown(failed_save_keeps_old_file, per_test_setup, per_test_teardown),
