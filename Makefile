@@ -62,6 +62,7 @@ UTIL_SRC = \
 	src/util/run.c \
 	src/util/strbuf.c \
 	src/util/strvec.c \
+	src/util/term.c \
 	src/util/xalloc.c
 
 CORE_SRC = \
@@ -75,6 +76,7 @@ CORE_SRC = \
 	src/core/enforce-report.c \
 	src/core/enforce-rules.c \
 	src/core/envs.c \
+	src/core/live.c \
 	src/core/llm.c \
 	src/core/memory.c \
 	src/core/project-config.c \
@@ -168,6 +170,7 @@ UNIT_TESTS = \
 	test-enforce \
 	test-gpu \
 	test-hosts \
+	test-live \
 	test-llm \
 	test-memory \
 	test-parse-options \

@@ -8,11 +8,16 @@
 #include "compat.h"
 #include "cli/cli.h"
 #include "cli/enforce-cli.h"
+#include "core/live.h"
 #include "core/snapshot.h"
 #include "core/state.h"
 #include "core/state-json.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
+#include "util/fileio.h"
+
+#include <signal.h>
+#include <unistd.h>
 
 /* ---- snapshot ---- */
 
@@ -30,15 +35,47 @@ static const struct cli_cmd usage_snapshot_cmd = {
 };
 
 static int
+emit_line(const struct strbuf *line, void *data)
+{
+	(void)data;
+	return write_all(STDOUT_FILENO, line->buf, line->len);
+}
+
+/*
+ * --watch (hidden: the protocol of `genv remote top` and `remote monitor`):
+ * one line of JSON per interval until the reader goes away.
+ */
+static int
+snapshot_watch(long interval)
+{
+	struct live_watch_opts o = { .interval_ms = interval * 1000, .watch_fd = STDOUT_FILENO,
+				     .emit = emit_line };
+	struct strbuf err = STRBUF_INIT;
+	int rc;
+
+	/* a reader that is gone is the normal end, not a signal death */
+	signal(SIGPIPE, SIG_IGN);
+	rc = live_watch(&o, &err);
+	if (rc < 0)
+		cli_error("%s", err.buf);
+	strbuf_release(&err);
+	return rc < 0 ? 1 : 0;
+}
+
+static int
 usage_snapshot(int argc, char **argv, void *ctx UNUSED)
 {
 	const char *format = "json", *type = NULL;
+	long interval = 1;
+	int watch = 0;
 	const struct option opts[] = {
 		OPT_CHOICE("--format", &format, snapshot_formats, "Output format (only json)"),
 		OPT_CHOICE("--type", &type, snapshot_types,
 			   "Print only this part (default: processes, envs\n"
 			   "and devices together); reading other users'\n"
-			   "processes needs root"),
+			   "processes needs root", .xgroup = 1),
+		OPT_BOOL("--watch", &watch, NULL, .flags = PARSE_OPT_HIDDEN, .xgroup = 1),
+		OPT_INTEGER("--interval", &interval, NULL, NULL, .flags = PARSE_OPT_HIDDEN),
 		OPT_END(),
 	};
 	struct snapshot s = SNAPSHOT_INIT;
@@ -48,6 +85,12 @@ usage_snapshot(int argc, char **argv, void *ctx UNUSED)
 	int r;
 
 	cli_parse_options(&usage_snapshot_cmd, argc, argv, opts);
+	if (interval < 1 || interval > 86400)
+		return cli_usage_error(&usage_snapshot_cmd,
+				       "argument --interval: must be 1..86400 seconds: '%ld'",
+				       interval);
+	if (watch)
+		return snapshot_watch(interval);
 	if (type)
 		parts = !strcmp(type, "devices") ? SNAPSHOT_DEVICES :
 			!strcmp(type, "envs") ? SNAPSHOT_ENVS : SNAPSHOT_PROCESSES;
