@@ -105,7 +105,8 @@ REMOTE_SRC = \
 	src/remote/remote-enforce.c \
 	src/remote/doctor-hosts.c \
 	src/remote/remote.c \
-	src/remote/ssh.c
+	src/remote/ssh.c \
+	src/remote/stream.c
 
 METRICS_SRC = \
 	src/metrics/assets.c \
@@ -188,6 +189,7 @@ UNIT_TESTS = \
 	test-state \
 	test-state-check \
 	test-store \
+	test-stream \
 	test-timefmt
 
 LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)

@@ -31,8 +31,8 @@ fanout_results_free(struct fanout_result *results, size_t n)
 	free(results);
 }
 
-static void
-result_init(struct fanout_result *r, const struct host *h)
+void
+fanout_result_init(struct fanout_result *r, const struct host *h)
 {
 	memset(r, 0, sizeof(*r));
 	r->host = h;
@@ -305,7 +305,7 @@ fanout_snapshot(const struct hostlist *hl, enum fanout_type type,
 	}
 	strbuf_addbuf(&run, &cmd);
 	for (size_t i = 0; i < hl->nr; i++)
-		result_init(&results[i], &hl->v[i]);
+		fanout_result_init(&results[i], &hl->v[i]);
 	tasks = fanout_run(hl, run.buf, NULL, o, results, &nrun);
 
 	for (size_t k = 0; k < nrun; k++) {
@@ -340,7 +340,7 @@ fanout_execute(const struct hostlist *hl, const struct strbuf *const *payloads,
 	ssh_genv_command(&cmd, o->remote_genv ? o->remote_genv : "genv",
 			 (const char *const *)args.v, 1);
 	for (size_t i = 0; i < hl->nr; i++) {
-		result_init(&results[i], &hl->v[i]);
+		fanout_result_init(&results[i], &hl->v[i]);
 		results[i].ok = results[i].skipped = !payloads[i];
 	}
 	tasks = fanout_run(hl, cmd.buf, payloads, o, results, &nrun);

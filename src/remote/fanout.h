@@ -49,6 +49,8 @@ struct fanout_result {
 	int skipped;               /* fanout_execute(): nothing to send there */
 };
 
+/* An empty result for host h (borrowed). */
+void fanout_result_init(struct fanout_result *r, const struct host *h);
 void fanout_result_release(struct fanout_result *r);
 void fanout_results_free(struct fanout_result *results, size_t n);
 

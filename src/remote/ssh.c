@@ -127,7 +127,8 @@ ssh_genv_command(struct strbuf *out, const char *remote_genv,
 	if (!as_root) {
 		strbuf_addbuf(out, &cmd);
 	} else {
-		strbuf_addf(&script, "if [ \"$(id -u)\" -eq 0 ]; then exec %s; fi; exec sudo -n %s",
+		strbuf_addf(&script, "if [ \"$(id -u)\" -eq 0 ]%s; then exec %s; fi; exec sudo -n %s",
+			    as_root == SSH_ROOT_IF_ALLOWED ? " || ! sudo -n true 2>/dev/null" : "",
 			    cmd.buf, cmd.buf);
 		strbuf_addstr(out, "exec /bin/sh -c ");
 		sq_quote(out, script.buf);

@@ -51,8 +51,12 @@ void ssh_snapshot_command(struct strbuf *out, const char *remote_genv,
  * (quoted as needed). With as_root, for the commands 1.4.3 runs with sudo
  * (full snapshots, executing enforcement reports): as is when the login
  * is root, else through `sudo -n` (never a password prompt), in
- * `exec /bin/sh -c '...'` so that any login shell can run it.
+ * `exec /bin/sh -c '...'` so that any login shell can run it. With
+ * SSH_ROOT_IF_ALLOWED, `sudo -n` is used only when it works there, and
+ * the command runs as the login user otherwise (`genv top`: seeing what
+ * every user runs needs root, but a user without sudo sees the rest).
  */
+#define SSH_ROOT_IF_ALLOWED 2
 void ssh_genv_command(struct strbuf *out, const char *remote_genv,
 		      const char *const *args, int as_root);
 

@@ -38,7 +38,6 @@
  * and held stdin pipes, its pidfd); starting one takes up to eight for a
  * moment, and stdio and whatever the caller has open need some too.
  */
-#define RUN_TASK_FDS 4
 #define RUN_RESERVED_FDS 16
 
 void
@@ -422,6 +421,32 @@ reap_interval(struct run_task *t, int64_t now)
 	return quiet < 1 ? 1 : quiet > RUN_REAP_POLL_MS ? RUN_REAP_POLL_MS : quiet;
 }
 
+/*
+ * Appends the descriptors running task t waits on to pfd (at most
+ * RUN_TASK_FDS) and lowers *wake to when it needs service without them.
+ */
+static size_t
+task_poll(struct run_task *t, struct pollfd *pfd, int64_t now, int64_t *wake)
+{
+	size_t np = 0;
+
+	if (t->out_fd >= 0)
+		pfd[np++] = (struct pollfd){ .fd = t->out_fd, .events = POLLIN };
+	if (t->err_fd >= 0)
+		pfd[np++] = (struct pollfd){ .fd = t->err_fd, .events = POLLIN };
+	if (t->in_fd >= 0 && t->in && t->in_off < t->in->len)
+		pfd[np++] = (struct pollfd){ .fd = t->in_fd, .events = POLLOUT };
+	if (t->pid_fd >= 0)
+		pfd[np++] = (struct pollfd){ .fd = t->pid_fd, .events = POLLIN };
+	else if (now + reap_interval(t, now) < *wake)
+		*wake = now + reap_interval(t, now);
+	if (t->deadline_ms < *wake && !t->term_sent)
+		*wake = t->deadline_ms;
+	if (t->kill_ms < *wake)
+		*wake = t->kill_ms;
+	return np;
+}
+
 /* Sleeps until a pipe is ready, a child exits, the next deadline or reap round. */
 static void
 loop_wait(struct run_loop *l, int64_t now)
@@ -430,50 +455,39 @@ loop_wait(struct run_loop *l, int64_t now)
 	size_t np = 0;
 	int timeout;
 
-	for (size_t i = 0; i < l->next; i++) {
-		struct run_task *t = &l->tasks[i];
-
-		if (t->state != RUN_RUNNING)
-			continue;
-		if (t->out_fd >= 0)
-			l->pfd[np++] = (struct pollfd){ .fd = t->out_fd, .events = POLLIN };
-		if (t->err_fd >= 0)
-			l->pfd[np++] = (struct pollfd){ .fd = t->err_fd, .events = POLLIN };
-		if (t->in_fd >= 0 && t->in && t->in_off < t->in->len)
-			l->pfd[np++] = (struct pollfd){ .fd = t->in_fd, .events = POLLOUT };
-		if (t->pid_fd >= 0)
-			l->pfd[np++] = (struct pollfd){ .fd = t->pid_fd, .events = POLLIN };
-		else if (now + reap_interval(t, now) < wake)
-			wake = now + reap_interval(t, now);
-		if (t->deadline_ms < wake && !t->term_sent)
-			wake = t->deadline_ms;
-		if (t->kill_ms < wake)
-			wake = t->kill_ms;
-	}
+	for (size_t i = 0; i < l->next; i++)
+		if (l->tasks[i].state == RUN_RUNNING)
+			np += task_poll(&l->tasks[i], l->pfd + np, now, &wake);
 	timeout = wake == INT64_MAX ? -1 : wake > now ? (int)(wake - now) : 0;
 	/* e.g. EINVAL: more fds than RLIMIT_NOFILE now allows; reap by polling */
 	if (poll(l->pfd, np, timeout) < 0 && errno != EINTR)
 		sleep_ms(timeout < 0 || timeout > RUN_REAP_POLL_MS ? RUN_REAP_POLL_MS : timeout);
 }
 
-/* Reads, writes, reaps and signals: whatever the children need now. */
+/* Reads, writes, reaps and signals what running task t needs; 1 once it has ended. */
+static int
+task_service(struct run_task *t, const struct run_opts *opts, size_t max_out, int64_t now)
+{
+	drain(&t->out_fd, &t->out, max_out, t);
+	drain(&t->err_fd, &t->err, max_out, t);
+	feed(t);
+	if (task_reap(t, max_out))
+		return 1;
+	task_check_deadline(t, opts, now);
+	return 0;
+}
+
+/* Whatever the children need now. */
 static void
 loop_service(struct run_loop *l, int64_t now)
 {
 	for (size_t i = 0; i < l->next; i++) {
 		struct run_task *t = &l->tasks[i];
 
-		if (t->state != RUN_RUNNING)
-			continue;
-		drain(&t->out_fd, &t->out, l->max_out, t);
-		drain(&t->err_fd, &t->err, l->max_out, t);
-		feed(t);
-		if (task_reap(t, l->max_out)) {
+		if (t->state == RUN_RUNNING && task_service(t, l->opts, l->max_out, now)) {
 			l->running--;
 			loop_finished(l, t);
-			continue;
 		}
-		task_check_deadline(t, l->opts, now);
 	}
 }
 
@@ -506,6 +520,36 @@ run_parallel(struct run_task *tasks, size_t n, const struct run_opts *opts)
 		if (!run_task_succeeded(&tasks[i]))
 			failed++;
 	return failed;
+}
+
+void
+run_task_start(struct run_task *t, const struct run_opts *opts)
+{
+	task_start(t, opts, clock_monotonic_ms(), 0);
+	feed(t);
+}
+
+size_t
+run_task_poll(struct run_task *t, struct pollfd *pfd, int64_t *wake)
+{
+	return t->state == RUN_RUNNING ? task_poll(t, pfd, clock_monotonic_ms(), wake) : 0;
+}
+
+int
+run_task_service(struct run_task *t, const struct run_opts *opts)
+{
+	size_t max_out = opts->max_output ? opts->max_output : RUN_DEFAULT_MAX_OUTPUT;
+
+	if (t->state != RUN_RUNNING)
+		return 0;
+	return task_service(t, opts, max_out, clock_monotonic_ms());
+}
+
+void
+run_task_expire(struct run_task *t)
+{
+	if (t->state == RUN_RUNNING && !t->term_sent)
+		t->deadline_ms = clock_monotonic_ms();
 }
 
 int

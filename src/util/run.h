@@ -95,6 +95,31 @@ struct run_opts {
  */
 size_t run_parallel(struct run_task *tasks, size_t n, const struct run_opts *opts);
 
+/*
+ * One long-lived child in the caller's own poll() loop (the ssh sessions
+ * of `genv remote top`, which stream output for as long as they live):
+ *
+ *  - run_task_start() starts t as run_parallel() would (stdin, pipes,
+ *    the deadline opts->timeout_ms from now) and returns at once, with t
+ *    RUN_RUNNING or RUN_FAILED;
+ *  - run_task_poll() appends the descriptors t waits on to pfd (room for
+ *    RUN_TASK_FDS entries; returns how many) and lowers *wake (monotonic
+ *    ms) to when t needs service regardless of them;
+ *  - run_task_service() appends what the pipes hold to t->out and t->err
+ *    (the caller may consume and remove what it has read), feeds its
+ *    stdin, signals t when its deadline passed (SIGTERM, then SIGKILL
+ *    after the grace), and reaps it: it returns 1 once t has ended
+ *    (RUN_EXITED), else 0.
+ *
+ * run_task_expire() moves the deadline to now, to end t early.
+ */
+struct pollfd;
+#define RUN_TASK_FDS 4   /* stdout, stderr, stdin, pidfd */
+void run_task_start(struct run_task *t, const struct run_opts *opts);
+size_t run_task_poll(struct run_task *t, struct pollfd *pfd, int64_t *wake);
+int run_task_service(struct run_task *t, const struct run_opts *opts);
+void run_task_expire(struct run_task *t);
+
 /* Whether t ran and exited with status 0 (and was not timed out). */
 int run_task_succeeded(const struct run_task *t);
 /* The exit code of t, or -1 if it was killed by a signal or never ran. */
