@@ -127,6 +127,10 @@ SHIM_SRC = \
 	src/shim/shim.c \
 	src/shim/smi-filter.c
 
+TOP_SRC = \
+	src/top/render.c \
+	src/top/top.c
+
 CLI_SRC = \
 	src/cli/active.c \
 	src/cli/error.c \
@@ -156,11 +160,12 @@ CLI_SRC = \
 	src/cli/cmd-remote.c \
 	src/cli/cmd-shell.c \
 	src/cli/cmd-status.c \
+	src/cli/cmd-top.c \
 	src/cli/cmd-usage.c \
 	src/cli/cmd-version.c
 
 LIB_SRC = $(UTIL_SRC) $(CORE_SRC) $(GPU_SRC) $(SHELL_SRC) $(REMOTE_SRC) $(METRICS_SRC) \
-	  $(SHIM_SRC)
+	  $(SHIM_SRC) $(TOP_SRC)
 
 # unit tests: t/unit/test-<module>.c, each linked with libgenv.a and cmocka
 UNIT_TESTS = \

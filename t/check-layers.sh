@@ -22,7 +22,7 @@ for f in src/cli/*.c src/cli/*.h; do
 	fi
 done
 
-if hits=$(grep -rn '#include "cli/' src/core src/gpu src/util src/remote src/shell src/metrics src/shim); then
+if hits=$(grep -rn '#include "cli/' src/core src/gpu src/util src/remote src/shell src/metrics src/shim src/top); then
 	printf '%s\n' "$hits" >&2
 	fail "a library layer includes the CLI"
 fi

@@ -60,6 +60,7 @@ extern const struct cli_cmd cli_cmd_monitor;
 extern const struct cli_cmd cli_cmd_remote;
 extern const struct cli_cmd cli_cmd_shell;
 extern const struct cli_cmd cli_cmd_status;
+extern const struct cli_cmd cli_cmd_top;
 extern const struct cli_cmd cli_cmd_usage;
 extern const struct cli_cmd cli_cmd_version;
 

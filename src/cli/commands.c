@@ -21,6 +21,7 @@ const struct cli_cmd *const cli_cmds[] = {
 	&cli_cmd_remote,
 	&cli_cmd_shell,
 	&cli_cmd_status,
+	&cli_cmd_top,
 	&cli_cmd_usage,
 	&cli_cmd_version,
 	NULL

@@ -34,6 +34,7 @@ vg devices
 vg devices query --query index eids total_memory attachments
 vg envs --format csv
 vg usage snapshot
+vg top --once
 vg activate --shell $$ --id v1 --inline
 GENV_SHELL=1 GENV_ENVIRONMENT_ID=v1 CUDA_VISIBLE_DEVICES=0,1 vg status
 vg shell --init zsh
