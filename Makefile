@@ -113,6 +113,7 @@ METRICS_SRC = \
 	src/metrics/config.c \
 	src/metrics/monitor.c \
 	src/metrics/prom.c \
+	src/metrics/remote-monitor.c \
 	src/metrics/sample.c \
 	src/metrics/server.c
 
@@ -139,6 +140,7 @@ CLI_SRC = \
 	src/cli/commands.c \
 	src/cli/main.c \
 	src/cli/remote-enforce.c \
+	src/cli/remote-monitor.c \
 	src/cli/shim-docker.c \
 	src/cli/shim-nvidia-smi.c \
 	src/cli/shim-oci.c \

@@ -75,6 +75,8 @@ hostfile.txt lists both. Try:
   ssh gpu-server-2            # then: genv activate --name my-env --gpus 1
   genv remote --hostfile hostfile.txt envs
   genv remote --hostfile hostfile.txt activate --gpus 1
+  genv remote --hostfile hostfile.txt top      # live; q quits
+  genv remote --hostfile hostfile.txt monitor --bind 127.0.0.1 -p 9400 &
 Each host has its own state ($FAKEHOSTS_DIR/h<N>/state) and fake GPU
 inventory ($FAKEHOSTS_DIR/h<N>/gpus.conf), one line each, read at every
 genv command:

@@ -78,7 +78,7 @@ static const struct cli_cmd remote_llm_cmd;   /* with its subcommands, below */
 
 static const struct cli_cmd *const remote_subcmds[] = {
 	&remote_activate_cmd, &remote_devices_cmd, &cli_cmd_remote_enforce, &remote_envs_cmd,
-	&remote_llm_cmd, &remote_query_cmd, &cli_cmd_remote_top, NULL
+	&remote_llm_cmd, &cli_cmd_remote_monitor, &remote_query_cmd, &cli_cmd_remote_top, NULL
 };
 
 /* ---- output of per-host problems (host order) ---- */
