@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.." || exit 1
 export BUILD
 status=0
 for b in bench/local.sh bench/shell.sh bench/remote.sh bench/enforce.sh bench/monitor.sh bench/shim.sh bench/slurm.sh \
-	bench/state-size.sh; do
+	bench/state-size.sh bench/top.sh; do
 	[ -f "$b" ] || continue
 	echo "=== $b"
 	bash "$b" || status=1
