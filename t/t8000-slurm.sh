@@ -7,6 +7,7 @@
 # state, salloc and sbatch contexts, the shipped epilog and the lazy sweep.
 . "$(dirname "$0")/lib.sh"
 . "$T_DIR/helpers/slurm.sh"
+. "$T_DIR/lib-tmux.sh"
 
 if ! slurm_have; then
 	echo "# $TEST_NAME: skipped: Slurm is not installed (make deps installs slurmctld slurmd slurm-client munge)"
@@ -19,7 +20,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 fake_gpus 4
-test_cleanup_hook=slurm_stop
+test_cleanup_hook='slurm_stop; tmux -S "$SOCK" kill-server 2>/dev/null'
 SRC=$(cd "$T_DIR/.." && pwd)
 # the shipped epilog, told where this test's state is; $TRASH/no-epilog
 # makes it do nothing, as for a node that crashed
@@ -121,10 +122,16 @@ run_mode() {
 		slurm_wait_gone "$GENV_TMPDIR/slurm/job-$id"
 	'
 
+	# Typed into a real terminal (tmux) only once the step's shell shows its
+	# prompt: srun --pty flushes what was typed before it set up the pty.
 	test_expect_success "$mode: the interactive step of salloc (a shell on a pty) is in job mode from SLURM_JOB_GPUS" '
-		{ printf "genv exec --gpus 1 printenv CUDA_VISIBLE_DEVICES SLURM_JOB_GPUS SLURM_JOB_ID; genv devices; exit\n"; sleep 5; } |
-		timeout 30 script -qfc "salloc --gres=gpu:1 -n1" /dev/null |
-		sed "s/\x1b\[[?0-9;]*[a-zA-Z]//g; s/\r//g" >"$d/interactive" &&
+		tm new-session -d -s "$mode" -x 200 -y 50 \
+			env SHELL=/bin/sh PS1="job-shell\$ " salloc --gres=gpu:1 -n1 &&
+		test_wait_for 30 eval "last_line $mode | grep -q ^job-shell" &&
+		run "$mode" 1 "genv exec --gpus 1 printenv CUDA_VISIBLE_DEVICES SLURM_JOB_GPUS SLURM_JOB_ID; genv devices" &&
+		pane "$mode" >"$d/interactive" &&
+		type_line "$mode" exit &&
+		test_wait_for 15 eval "! tm has-session -t $mode 2>/dev/null" &&
 		id=$(sed -n "s/^salloc: Granted job allocation //p" "$d/interactive") &&
 		grep "^Slurm job $id: device 0 = node GPU \([0-3]\) (from SLURM_JOB_GPUS); state in $GENV_TMPDIR/slurm/job-$id\$" "$d/interactive" &&
 		gpu=$(grep -A1 "^GPU-" "$d/interactive" | sed -n 2p) &&
