@@ -138,12 +138,15 @@ test_expect_success '--gpu-memory: a GPU shared by memory-limited environments' 
 	ssh gpu-server-1 genv envs deactivate --pid $THIEF
 '
 
+# two_sockets: the control directory holds exactly two sockets (in ./socks)
+two_sockets() { ls "$FAKEHOSTS_DIR/genv-ssh" >socks && test "$(wc -l <socks)" -eq 2; }
 test_expect_success '--reuse-connections: one master per host, private sockets' '
 	XDG_RUNTIME_DIR=$FAKEHOSTS_DIR genv remote --reuse-connections -H gpu-server-1,gpu-server-2 \
 		devices --format csv >out1 &&
 	test "$(stat -c %a "$FAKEHOSTS_DIR/genv-ssh")" = 700 &&
-	ls "$FAKEHOSTS_DIR/genv-ssh" >socks &&
-	test "$(wc -l <socks)" -eq 2 &&
+	# ssh binds each master socket under a temporary name, then renames it
+	test_wait_for 5 two_sockets ||
+	{ echo "control sockets:"; ls -la "$FAKEHOSTS_DIR/genv-ssh"; false; } &&
 	XDG_RUNTIME_DIR=$FAKEHOSTS_DIR GENV_SSH_REUSE=1 genv remote -H gpu-server-1,gpu-server-2 \
 		devices --format csv >out2 &&
 	test_cmp out1 out2 &&
