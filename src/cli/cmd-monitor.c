@@ -37,53 +37,25 @@ say_ready(const struct monitor_ready *r, void *data)
 }
 
 static int
-check_range(const char *opt, long v, long min, long max)
-{
-	if (v >= min && v <= max)
-		return 0;
-	cli_usage_error(&cli_cmd_monitor, "argument %s: must be between %ld and %ld: '%ld'",
-			opt, min, max, v);
-	return -1;
-}
-
-static int
 monitor_cmd_run(int argc, char **argv, void *ctx UNUSED)
 {
-	long port = 8000, interval = 10, timeout = 10;
-	const char *config_dir = NULL, *bind = NULL;
-	const struct option opts[] = {
-		OPT_STRING("--config-dir", &config_dir, NULL,
-			   "Where to write the Prometheus and Grafana\n"
-			   "configuration files (default: metrics in the\n"
-			   "state directory, /var/tmp/genv/metrics)"),
-		OPT_INTEGER("-p|--port", &port, NULL,
-			    "Port to listen on (default: 8000; 0: any free port)"),
-		OPT_INTEGER("-i|--interval", &interval, NULL, "Seconds between readings (default: 10)"),
-		OPT_STRING("--bind", &bind, "ADDR",
-			   "Address to listen on, IPv4 or IPv6 (default:\n"
-			   "0.0.0.0, every IPv4 interface, as genv 1.4.3;\n"
-			   "127.0.0.1 keeps it to this machine)"),
-		OPT_INTEGER("--timeout", &timeout, "SECONDS",
-			    "Close connections that take longer than this\n"
-			    "for a request, or stay idle that long (default: 10)",
-			    .flags = PARSE_OPT_USAGE_BREAK),
-		OPT_END(),
-	};
-	struct monitor_opts mo = { 0 };
+	struct monitor_args a = MONITOR_ARGS_INIT;
+	struct option opts[MONITOR_OPTIONS_NR];
+	struct monitor_opts mo = { .ready = say_ready };
 	struct strbuf err = STRBUF_INIT;
+	int rc = 0;
 
+	monitor_options(opts, &a, "Seconds between readings (default: 10)",
+			"Address to listen on, IPv4 or IPv6 (default:\n"
+			"0.0.0.0, every IPv4 interface, as genv 1.4.3;\n"
+			"127.0.0.1 keeps it to this machine)");
 	cli_parse_options(&cli_cmd_monitor, argc, argv, opts);
-	if (check_range("-p/--port", port, 0, 65535) < 0 ||
-	    check_range("-i/--interval", interval, 1, 86400) < 0 ||
-	    check_range("--timeout", timeout, 1, 3600) < 0)
-		return 2;
-	mo = (struct monitor_opts){ bind, (unsigned)port, (unsigned)interval, (unsigned)timeout,
-				    config_dir, say_ready, NULL };
-	if (monitor_run(&mo, &err) < 0) {
+	if (monitor_opts_from_args(&mo, &a, &err) < 0)
+		rc = cli_usage_error(&cli_cmd_monitor, "%s", err.buf);
+	else if (monitor_run(&mo, &err) < 0) {
 		cli_error("genv monitor: %s", err.buf);
-		strbuf_release(&err);
-		return 1;
+		rc = 1;
 	}
 	strbuf_release(&err);
-	return 0;
+	return rc;
 }

@@ -42,53 +42,28 @@ say_ready(const struct monitor_ready *r, void *data)
 }
 
 static int
-in_range(const char *opt, long v, long min, long max)
-{
-	if (v >= min && v <= max)
-		return 1;
-	cli_usage_error(&cli_cmd_remote_monitor, "argument %s: must be between %ld and %ld: '%ld'",
-			opt, min, max, v);
-	return 0;
-}
-
-static int
 remote_monitor_cmd_run(int argc, char **argv, void *ctx)
 {
 	const struct remote_ctx *remote = ctx;
-	long port = 8000, interval = 10, timeout = 10;
-	const char *config_dir = NULL, *bind = NULL;
-	const struct option opts[] = {
-		OPT_STRING("--config-dir", &config_dir, NULL,
-			   "Where to write the Prometheus and Grafana\n"
-			   "configuration files (default: metrics in the\n"
-			   "state directory, /var/tmp/genv/metrics)"),
-		OPT_INTEGER("-p|--port", &port, NULL,
-			    "Port to listen on (default: 8000; 0: any free port)"),
-		OPT_INTEGER("-i|--interval", &interval, NULL, "Seconds between snapshots (default: 10)"),
-		OPT_STRING("--bind", &bind, "ADDR",
-			   "Address to listen on, IPv4 or IPv6 (default:\n"
-			   "0.0.0.0, every IPv4 interface, as genv 1.4.3)"),
-		OPT_INTEGER("--timeout", &timeout, "SECONDS",
-			    "Close connections that take longer than this\n"
-			    "for a request, or stay idle that long (default: 10)",
-			    .flags = PARSE_OPT_USAGE_BREAK),
-		OPT_END(),
-	};
+	struct monitor_args a = MONITOR_ARGS_INIT;
+	struct option opts[MONITOR_OPTIONS_NR];
 	struct remote_monitor_opts o = { &remote->hosts, STREAM_OPTS_INIT, { 0 } };
 	struct strbuf err = STRBUF_INIT;
-	int r;
+	int rc = 0;
 
+	monitor_options(opts, &a, "Seconds between snapshots (default: 10)",
+			"Address to listen on, IPv4 or IPv6 (default:\n"
+			"0.0.0.0, every IPv4 interface, as genv 1.4.3)");
 	cli_parse_options(&cli_cmd_remote_monitor, argc, argv, opts);
-	if (!in_range("-p/--port", port, 0, 65535) || !in_range("-i/--interval", interval, 1, 86400) ||
-	    !in_range("--timeout", timeout, 1, 3600))
-		return 2;
 	o.stream.fan = remote->fan;
-	o.serve = (struct monitor_opts){ bind, (unsigned)port, (unsigned)interval,
-					 (unsigned)timeout, config_dir, say_ready,
-					 (void *)&remote->hosts };
-	r = remote_monitor_run(&o, &err);
-	if (r < 0)
+	o.serve.ready = say_ready;
+	o.serve.data = (void *)&remote->hosts;
+	if (monitor_opts_from_args(&o.serve, &a, &err) < 0)
+		rc = cli_usage_error(&cli_cmd_remote_monitor, "%s", err.buf);
+	else if (remote_monitor_run(&o, &err) < 0) {
 		cli_error("genv remote monitor: %s", err.buf);
+		rc = 1;
+	}
 	strbuf_release(&err);
-	return r < 0 ? 1 : 0;
+	return rc;
 }

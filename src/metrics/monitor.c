@@ -15,6 +15,7 @@
 #include "metrics/server.h"
 #include "util/clock.h"
 #include "util/json.h"
+#include "util/parse-options.h"
 #include "util/xalloc.h"
 
 #include <pthread.h>
@@ -34,7 +35,7 @@ struct feed_item {
 
 struct monitor {
 	const struct monitor_opts *o;
-	struct store st;             /* used by the collector thread only */
+	struct store *st;            /* used by the collector thread only */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;         /* stopping was set */
 	struct feed_item *current;
@@ -78,7 +79,7 @@ collect(struct monitor *m, const struct feed_item *prev)
 	it->s = (struct metrics_sample)METRICS_SAMPLE_INIT;
 	strbuf_init(&it->json, 0);
 	it->refs = 1;
-	metrics_sample_take(&it->s, prev ? &prev->s : NULL, &m->st);
+	metrics_sample_take(&it->s, prev ? &prev->s : NULL, m->st);
 	return it;
 }
 
@@ -233,96 +234,160 @@ handle(const char *path, struct http_reply *r, void *data)
 	strvec_push(&r->headers, "nosniff");
 }
 
-/* ---- running ---- */
+/* ---- what both monitors share ---- */
+
+void
+monitor_options(struct option *opts, struct monitor_args *a, const char *interval_help,
+		const char *bind_help)
+{
+	const struct option table[MONITOR_OPTIONS_NR] = {
+		OPT_STRING("--config-dir", &a->config_dir, NULL,
+			   "Where to write the Prometheus and Grafana\n"
+			   "configuration files (default: metrics in the\n"
+			   "state directory, /var/tmp/genv/metrics)"),
+		OPT_INTEGER("-p|--port", &a->port, NULL,
+			    "Port to listen on (default: 8000; 0: any free port)"),
+		OPT_INTEGER("-i|--interval", &a->interval, NULL, interval_help),
+		OPT_STRING("--bind", &a->bind, "ADDR", bind_help),
+		OPT_INTEGER("--timeout", &a->timeout, "SECONDS",
+			    "Close connections that take longer than this\n"
+			    "for a request, or stay idle that long (default: 10)",
+			    .flags = PARSE_OPT_USAGE_BREAK),
+		OPT_END(),
+	};
+
+	memcpy(opts, table, sizeof(table));
+}
 
 static int
-start(struct monitor *m, int *listen_fd, struct strbuf *config_dir, struct strbuf *err)
+check_range(const char *opt, long v, long min, long max, struct strbuf *err)
 {
-	const struct monitor_opts *o = m->o;
-	struct monitor_ready ready;
-	unsigned port;
+	if (v >= min && v <= max)
+		return 0;
+	strbuf_addf(err, "argument %s: must be between %ld and %ld: '%ld'", opt, min, max, v);
+	return -1;
+}
 
-	/* first: without it, nothing is published and no port is taken */
-	if (http_server_load(err) < 0 || store_init(&m->st, err) < 0 ||
-	    http_listen(o->bind, o->port, listen_fd, &port, err) < 0)
+int
+monitor_opts_from_args(struct monitor_opts *o, const struct monitor_args *a,
+		       struct strbuf *err)
+{
+	if (check_range("-p/--port", a->port, 0, 65535, err) < 0 ||
+	    check_range("-i/--interval", a->interval, 1, 86400, err) < 0 ||
+	    check_range("--timeout", a->timeout, 1, 3600, err) < 0)
 		return -1;
-	if (o->config_dir)
-		strbuf_addstr(config_dir, o->config_dir);
-	else
-		store_path(&m->st, "metrics", config_dir);
-	if (metrics_publish_config(config_dir->buf, port, err) < 0) {
-		close(*listen_fd);
-		return -1;
-	}
-	/* the first sample before the first request */
-	m->current = collect(m, NULL);
-	ready = (struct monitor_ready){ o->bind && *o->bind ? o->bind : "0.0.0.0", port,
-					config_dir->buf };
-	if (o->ready)
-		o->ready(&ready, o->data);
+	o->bind = a->bind;
+	o->port = (unsigned)a->port;
+	o->interval = (unsigned)a->interval;
+	o->timeout = (unsigned)a->timeout;
+	o->config_dir = a->config_dir;
 	return 0;
 }
 
 int
+monitor_start(struct monitor_server *srv, const struct monitor_opts *o, struct strbuf *err)
+{
+	sigset_t stop;
+
+	*srv = (struct monitor_server){ .st = STORE_INIT, .config_dir = STRBUF_INIT,
+					.listen_fd = -1, .stop_fd = -1 };
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, &srv->saved);
+	srv->stop_fd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (srv->stop_fd < 0) {
+		strbuf_addstr(err, "cannot watch for SIGINT and SIGTERM");
+		strbuf_add_errno(err, errno);
+		return -1;
+	}
+	if (http_server_load(err) < 0 || store_init(&srv->st, err) < 0 ||
+	    http_listen(o->bind, o->port, &srv->listen_fd, &srv->port, err) < 0)
+		return -1;
+	if (o->config_dir)
+		strbuf_addstr(&srv->config_dir, o->config_dir);
+	else
+		store_path(&srv->st, "metrics", &srv->config_dir);
+	return metrics_publish_config(srv->config_dir.buf, srv->port, err);
+}
+
+void
+monitor_announce(const struct monitor_server *srv, const struct monitor_opts *o)
+{
+	struct monitor_ready ready = { o->bind && *o->bind ? o->bind : "0.0.0.0", srv->port,
+				       srv->config_dir.buf };
+
+	if (o->ready)
+		o->ready(&ready, o->data);
+}
+
+int
+monitor_serve(struct monitor_server *srv, unsigned timeout, http_handler_fn handler,
+	      void *data, struct strbuf *err)
+{
+	struct http_server_opts so = { srv->listen_fd, srv->stop_fd, timeout, handler, data };
+
+	srv->listen_fd = -1;   /* http_serve() closes it */
+	return http_serve(&so, err);
+}
+
+void
+monitor_stop(struct monitor_server *srv)
+{
+	if (srv->listen_fd >= 0)
+		close(srv->listen_fd);
+	if (srv->stop_fd >= 0) {
+		/* consume the signal: unblocking it must not kill us now */
+		struct signalfd_siginfo si;
+
+		while (read(srv->stop_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			;
+		close(srv->stop_fd);
+	}
+	pthread_sigmask(SIG_SETMASK, &srv->saved, NULL);
+	store_release(&srv->st);
+	strbuf_release(&srv->config_dir);
+	http_server_unload();
+}
+
+/* ---- running ---- */
+
+int
 monitor_run(const struct monitor_opts *o, struct strbuf *err)
 {
-	struct monitor m = { o, STORE_INIT, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+	struct monitor m = { o, NULL, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
 			     NULL, 0 };
-	struct strbuf config_dir = STRBUF_INIT;
+	struct monitor_server srv;
 	pthread_condattr_t ca;
-	sigset_t stop, saved;
 	pthread_t thread;
-	int listen_fd = -1, stop_fd = -1, rc = -1;
+	int rc = -1;
 
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&m.wake, &ca);
 	pthread_condattr_destroy(&ca);
-	/* blocked before the collector starts, so that it inherits the mask */
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &stop, &saved);
-	stop_fd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (stop_fd < 0) {
-		strbuf_addstr(err, "cannot watch for SIGINT and SIGTERM");
-		strbuf_add_errno(err, errno);
+	/* before the collector starts, so that it inherits the signal mask */
+	if (monitor_start(&srv, o, err) < 0)
 		goto out;
-	}
-	if (start(&m, &listen_fd, &config_dir, err) < 0)
-		goto out;
+	m.st = &srv.st;
+	/* the first sample before the first request */
+	m.current = collect(&m, NULL);
+	monitor_announce(&srv, o);
 	if ((errno = pthread_create(&thread, NULL, collector, &m))) {
 		strbuf_addstr(err, "cannot start the collector thread");
 		strbuf_add_errno(err, errno);
-		close(listen_fd);
 		goto out;
 	}
-	{
-		struct http_server_opts so = { listen_fd, stop_fd, o->timeout, handle, &m };
-
-		rc = http_serve(&so, err);
-	}
+	rc = monitor_serve(&srv, o->timeout, handle, &m, err);
 	pthread_mutex_lock(&m.lock);
 	m.stopping = 1;
 	pthread_cond_signal(&m.wake);
 	pthread_mutex_unlock(&m.lock);
 	pthread_join(thread, NULL);
-	{
-		/* consume the signal: unblocking it must not kill us now */
-		struct signalfd_siginfo si;
-
-		while (read(stop_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-			;
-	}
 out:
 	if (m.current)
 		feed_put(&m, m.current);
-	if (stop_fd >= 0)
-		close(stop_fd);
-	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	monitor_stop(&srv);
 	pthread_cond_destroy(&m.wake);
-	store_release(&m.st);
-	strbuf_release(&config_dir);
-	http_server_unload();
 	return rc;
 }

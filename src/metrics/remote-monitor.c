@@ -8,11 +8,8 @@
  */
 #include "compat.h"
 #include "metrics/remote-monitor.h"
-#include "core/store.h"
 #include "gpu/gpu.h"
-#include "metrics/config.h"
 #include "metrics/prom.h"
-#include "metrics/server.h"
 #include "remote/hosts.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
@@ -20,8 +17,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 struct rmon {
@@ -153,68 +148,13 @@ handle(const char *path, struct http_reply *r, void *data)
 	strvec_push(&r->headers, "no-store");
 }
 
-/* Listens, publishes the config files, and says where. */
 static int
-start(const struct monitor_opts *o, int *listen_fd, struct strbuf *err)
+serve(struct rmon *m, struct monitor_server *srv, struct strbuf *err)
 {
-	struct store st = STORE_INIT;
-	struct strbuf dir = STRBUF_INIT;
-	struct monitor_ready ready;
-	unsigned port;
-	int rc = -1;
-
-	/* as genv monitor: libmicrohttpd first, or nothing is published */
-	if (http_server_load(err) < 0 || store_init(&st, err) < 0 ||
-	    http_listen(o->bind, o->port, listen_fd, &port, err) < 0)
-		goto out;
-	if (o->config_dir)
-		strbuf_addstr(&dir, o->config_dir);
-	else
-		store_path(&st, "metrics", &dir);
-	/* Prometheus scrapes us as it would genv monitor */
-	if (metrics_publish_config(dir.buf, port, err) < 0) {
-		close(*listen_fd);
-		goto out;
-	}
-	ready = (struct monitor_ready){ o->bind && *o->bind ? o->bind : "0.0.0.0", port, dir.buf };
-	if (o->ready)
-		o->ready(&ready, o->data);
-	rc = 0;
-out:
-	store_release(&st);
-	strbuf_release(&dir);
-	return rc;
-}
-
-/* Blocks SIGINT and SIGTERM (threads and children inherit it) for a signalfd. */
-static int
-stop_signals(sigset_t *saved, struct strbuf *err)
-{
-	sigset_t stop;
-	int fd;
-
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &stop, saved);
-	fd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (fd < 0) {
-		strbuf_addstr(err, "cannot watch for SIGINT and SIGTERM");
-		strbuf_add_errno(err, errno);
-	}
-	return fd;
-}
-
-static int
-serve(struct rmon *m, int stop_fd, struct strbuf *err)
-{
-	struct http_server_opts so = { -1, stop_fd, m->o->serve.timeout, handle, m };
 	struct stream_opts sopts = m->o->stream;
 	pthread_t thread;
 	int rc;
 
-	if (start(&m->o->serve, &so.listen_fd, err) < 0)
-		return -1;
 	/* full snapshots need root, as `sudo genv usage snapshot` for 1.4.3 */
 	sopts.interval = m->o->serve.interval;
 	sopts.root = STREAM_AS_ROOT;
@@ -223,11 +163,10 @@ serve(struct rmon *m, int stop_fd, struct strbuf *err)
 	if ((errno = pthread_create(&thread, NULL, streamer, m))) {
 		strbuf_addstr(err, "cannot start the streamer thread");
 		strbuf_add_errno(err, errno);
-		close(so.listen_fd);
 		stream_release(&m->stream);
 		return -1;
 	}
-	rc = http_serve(&so, err);
+	rc = monitor_serve(srv, m->o->serve.timeout, handle, m, err);
 	if (write(m->stop[1], "x", 1) < 0) {
 		/* cannot fail on a fresh pipe with room */
 	}
@@ -240,32 +179,22 @@ int
 remote_monitor_run(const struct remote_monitor_opts *o, struct strbuf *err)
 {
 	struct rmon m = { o, { 0 }, PTHREAD_MUTEX_INITIALIZER, STRBUF_INIT, { -1, -1 } };
-	sigset_t saved;
-	int stop_fd = stop_signals(&saved, err), rc = -1;
+	struct monitor_server srv;
+	int rc = -1;
 
-	if (stop_fd < 0)
-		goto out;
 	if (pipe2(m.stop, O_CLOEXEC) < 0) {
 		strbuf_addstr(err, "cannot create a pipe");
 		strbuf_add_errno(err, errno);
-		goto out;
+		return -1;
 	}
-	rc = serve(&m, stop_fd, err);
-	{
-		/* consume the signal: unblocking it must not kill us now */
-		struct signalfd_siginfo si;
-
-		while (read(stop_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-			;
+	/* Prometheus scrapes us as it would genv monitor, with the same config files */
+	if (!monitor_start(&srv, &o->serve, err)) {
+		monitor_announce(&srv, &o->serve);
+		rc = serve(&m, &srv, err);
 	}
-out:
-	if (stop_fd >= 0)
-		close(stop_fd);
+	monitor_stop(&srv);
 	for (int i = 0; i < 2; i++)
-		if (m.stop[i] >= 0)
-			close(m.stop[i]);
-	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+		close(m.stop[i]);
 	strbuf_release(&m.text);
-	http_server_unload();
 	return rc;
 }
