@@ -8,6 +8,7 @@
 #include "core/memory.h"
 #include "core/snapshot.h"
 #include "core/state-json.h"
+#include "core/store.h"
 #include "core/timefmt.h"
 #include "gpu/gpu.h"
 #include "util/clock.h"
@@ -205,24 +206,66 @@ take_gpus(struct live *l, struct strbuf *err)
 			g->power_limit_mw = d->power_limit_mw;
 			g->valid |= LIVE_GPU_POWER_LIMIT;
 		}
+		l->nvml_errors += d->read_errors;
 	}
 	gpu_devices_release(&devs);
 	return rc;
 }
 
-int
-live_take(struct live *l, struct strbuf *err)
+/* All or nothing: the snapshot, then the GPUs. */
+static int
+take_all(struct live *l, struct store *st, struct strvec *warnings, struct strbuf *why)
 {
-	struct strvec warnings = STRVEC_INIT;
+	if (snapshot_take(st, &l->snap, SNAPSHOT_ALL, warnings, why) < 0)
+		return -1;
+	return take_gpus(l, why);
+}
+
+/*
+ * What can be read, each failure said in why. Without NVML's process
+ * list, environments and attachments still tell who holds what.
+ */
+static void
+take_partial(struct live *l, struct store *st, struct strvec *warnings, struct strbuf *why)
+{
+	struct strbuf state = STRBUF_INIT, err = STRBUF_INIT;
+
+	if (snapshot_take(st, &l->snap, SNAPSHOT_ALL, warnings, &err) < 0) {
+		strbuf_addf(&state, "processes and environments: %s", err.buf);
+		strbuf_reset(&err);
+		if (snapshot_take(st, &l->snap, SNAPSHOT_ENVS | SNAPSHOT_DEVICES, warnings, &err) < 0)
+			strbuf_addf(&state, "; environments: %s", err.buf);
+		else
+			l->nvml_errors++;   /* only the process list failed */
+		strbuf_reset(&err);
+	}
+	if (take_gpus(l, &err) < 0) {
+		l->nvml_errors++;
+		strbuf_addf(why, "GPUs: %s", err.buf);
+	}
+	if (state.len)
+		strbuf_addf(why, "%s%s", why->len ? "; " : "", state.buf);
+	strbuf_release(&state);
+	strbuf_release(&err);
+}
+
+int
+live_collect(struct live *l, struct store *st, unsigned flags, struct strbuf *err)
+{
+	struct store own = STORE_INIT;
+	struct strvec warnings = STRVEC_INIT;   /* per-process trivia: not for a live view */
 	struct strbuf why = STRBUF_INIT;
-	int rc;
+	int rc = 0;
 
 	set_identity(l);
-	/* under the lock, as `genv usage snapshot`; the rest needs none */
-	rc = snapshot_read(&l->snap, SNAPSHOT_ALL, &warnings, &why);
-	if (!rc)
-		rc = take_gpus(l, &why);
-	if (!rc)
+	/* no lock: saves are atomic, and anyone may hold the lock forever */
+	if (!st && store_init(&own, &why) < 0)
+		rc = -1;
+	else if (flags & LIVE_COLLECT_PARTIAL)
+		take_partial(l, st ? st : &own, &warnings, &why);
+	else
+		rc = take_all(l, st ? st : &own, &warnings, &why);
+	if (!rc && (flags & LIVE_COLLECT_PROCESS_INFO))
 		take_process_info(l);
 	if (rc < 0) {
 		char *host = l->hostname, *stamp = l->time;
@@ -232,11 +275,47 @@ live_take(struct live *l, struct strbuf *err)
 		l->hostname = host;
 		l->time = stamp;
 		l->error = xstrdup(why.buf);
-		strbuf_addbuf(err, &why);
 	}
+	strbuf_addbuf(err, &why);
+	store_release(&own);
 	strvec_clear(&warnings);
 	strbuf_release(&why);
 	return rc;
+}
+
+void
+live_gpu_devices(struct gpu_devices *out, const struct live *l)
+{
+	for (size_t i = 0; i < l->gpus_nr; i++) {
+		const struct live_gpu *g = &l->gpus[i];
+		struct gpu_device *d;
+
+		ALLOC_GROW(out->v, out->nr + 1, out->alloc);
+		d = &out->v[out->nr++];
+		memset(d, 0, sizeof(*d));
+		d->index = (unsigned)g->index;
+		d->uuid = xstrdup_or_null(g->uuid);
+		d->name = xstrdup_or_null(g->name);
+		d->mem_total = g->mem_total;
+		d->mem_used = g->mem_used;
+		if (g->valid & LIVE_GPU_UTIL) {
+			d->util_gpu = g->util;
+			d->util_mem = g->util_mem;
+			d->valid |= GPU_HAS_UTILIZATION;
+		}
+		if (g->valid & LIVE_GPU_TEMP) {
+			d->temperature = g->temp;
+			d->valid |= GPU_HAS_TEMPERATURE;
+		}
+		if (g->valid & LIVE_GPU_POWER) {
+			d->power_mw = (unsigned)g->power_mw;
+			d->valid |= GPU_HAS_POWER;
+		}
+		if (g->valid & LIVE_GPU_POWER_LIMIT) {
+			d->power_limit_mw = (unsigned)g->power_limit_mw;
+			d->valid |= GPU_HAS_POWER_LIMIT;
+		}
+	}
 }
 
 /* ---- the watch line ---- */
@@ -560,7 +639,7 @@ live_watch(const struct live_watch_opts *o, struct strbuf *err)
 	for (;;) {
 		struct live l = LIVE_INIT;
 
-		live_take(&l, &why);
+		live_collect(&l, NULL, LIVE_COLLECT_PROCESS_INFO, &why);
 		strbuf_reset(&why);
 		strbuf_reset(&line);
 		live_serialize(&l, &line);

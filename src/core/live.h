@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include "core/state.h"
 
+struct gpu_devices;
+struct store;
 struct strbuf;
 
 #define LIVE_WATCH_VERSION 1
@@ -82,8 +84,10 @@ struct live {
 	int partial;                  /* from a 1.4.3 one-shot snapshot: no NVML
 				       * data; memory in use is the sum of the
 				       * processes' and utilization is unknown */
+	unsigned nvml_errors;         /* live_collect(): NVML calls that failed
+				       * (a list, a GPU's reading); not sent */
 };
-#define LIVE_INIT { NULL, NULL, NULL, SNAPSHOT_INIT, NULL, 0, 0, NULL, 0, 0, 0 }
+#define LIVE_INIT { NULL, NULL, NULL, SNAPSHOT_INIT, NULL, 0, 0, NULL, 0, 0, 0, 0 }
 
 void live_init(struct live *l);
 void live_release(struct live *l);
@@ -92,14 +96,33 @@ void live_release(struct live *l);
 const struct live_gpu *live_find_gpu(const struct live *l, long index);
 const struct live_proc *live_find_proc(const struct live *l, long pid);
 
+enum live_collect_flags {
+	LIVE_COLLECT_PROCESS_INFO = 1 << 0,  /* who runs each GPU process (/proc) */
+	LIVE_COLLECT_PARTIAL      = 1 << 1,  /* what can be read, not all or nothing */
+};
+
 /*
- * Takes a snapshot of this machine into l (empty): the store lock is
- * taken and released here. Per-process problems are not errors (the
- * process info says what is unknown). Returns 0, or -1 with a message in
- * err (l then holds only hostname and time). NVML stays initialised for
- * the next call.
+ * The one collector of this machine's live view (`genv top`, `genv usage
+ * snapshot --watch`, `genv monitor`): fills l (empty) with the snapshot
+ * (processes, environments, devices) of the state directory st (NULL:
+ * resolved here) joined with what NVML reads of every GPU now. The state
+ * is read without the lock: saves are atomic, and a lock held for long by
+ * someone else must not freeze a live view. NVML stays initialised for
+ * the next call. Per-process problems are not errors (the process info
+ * says what is unknown).
+ *
+ * All or nothing by default: returns -1 with a message in err, l->error
+ * set to it and l holding only hostname and time. With
+ * LIVE_COLLECT_PARTIAL, what cannot be read is left empty (without NVML's
+ * process list, the environments and devices are still read), said in err
+ * ("GPUs: ...; processes and environments: ...; environments: ...") and
+ * 0 returned (-1 only when st is NULL and the state directory cannot be
+ * resolved). l->nvml_errors counts NVML's failures either way.
  */
-int live_take(struct live *l, struct strbuf *err);
+int live_collect(struct live *l, struct store *st, unsigned flags, struct strbuf *err);
+
+/* Appends l's GPUs to out as NVML's devices with their readings (gpu/gpu.h). */
+void live_gpu_devices(struct gpu_devices *out, const struct live *l);
 
 /* Appends l as one watch line (no newline). */
 void live_serialize(const struct live *l, struct strbuf *out);

@@ -27,42 +27,6 @@ struct rmon {
 	int stop[2];                 /* written when the streamer must end */
 };
 
-/* The GPUs of a watch line as the renderer takes them. */
-static void
-gpus_from_live(struct gpu_devices *out, const struct live *l)
-{
-	for (size_t i = 0; i < l->gpus_nr; i++) {
-		const struct live_gpu *g = &l->gpus[i];
-		struct gpu_device *d;
-
-		ALLOC_GROW(out->v, out->nr + 1, out->alloc);
-		d = &out->v[out->nr++];
-		memset(d, 0, sizeof(*d));
-		d->index = (unsigned)g->index;
-		d->uuid = xstrdup_or_null(g->uuid);
-		d->name = xstrdup_or_null(g->name);
-		d->mem_total = g->mem_total;
-		d->mem_used = g->mem_used;
-		if (g->valid & LIVE_GPU_UTIL) {
-			d->util_gpu = g->util;
-			d->util_mem = g->util_mem;
-			d->valid |= GPU_HAS_UTILIZATION;
-		}
-		if (g->valid & LIVE_GPU_TEMP) {
-			d->temperature = g->temp;
-			d->valid |= GPU_HAS_TEMPERATURE;
-		}
-		if (g->valid & LIVE_GPU_POWER) {
-			d->power_mw = (unsigned)g->power_mw;
-			d->valid |= GPU_HAS_POWER;
-		}
-		if (g->valid & LIVE_GPU_POWER_LIMIT) {
-			d->power_limit_mw = (unsigned)g->power_limit_mw;
-			d->valid |= GPU_HAS_POWER_LIMIT;
-		}
-	}
-}
-
 void
 remote_monitor_render(const struct stream *s, struct strbuf *out)
 {
@@ -74,7 +38,7 @@ remote_monitor_render(const struct stream *s, struct strbuf *out)
 		const struct stream_host *h = &s->v[i];
 
 		if (h->state == STREAM_UP && !h->live.error) {
-			gpus_from_live(&gpus[n], &h->live);
+			live_gpu_devices(&gpus[n], &h->live);
 			hosts[n] = (struct prom_host){ h->host->name, 1, &gpus[n], NULL,
 						       &h->live.snap };
 			n++;

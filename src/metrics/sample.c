@@ -7,23 +7,13 @@
 #include "compat.h"
 #include "metrics/sample.h"
 #include "core/devices.h"
+#include "core/live.h"
 #include "core/memory.h"
-#include "core/snapshot.h"
 #include "core/state-json.h"
-#include "core/store.h"
 #include "core/timefmt.h"
 #include "metrics/prom.h"
 #include "util/clock.h"
-#include "util/strvec.h"
 #include "util/xalloc.h"
-
-#include <unistd.h>
-
-static void
-add_error(struct metrics_sample *s, const char *what, const struct strbuf *err)
-{
-	strbuf_addf(&s->error, "%s%s: %s", s->error.len ? "; " : "", what, err->buf);
-}
 
 static const struct gpu_device *
 find_gpu(const struct gpu_devices *g, unsigned index)
@@ -56,58 +46,27 @@ remember_gone(struct metrics_sample *s, const struct metrics_sample *prev)
 				append_copy(&s->gone, &lists[l]->v[i]);
 }
 
-static void
-read_gpus(struct metrics_sample *s)
-{
-	struct strbuf err = STRBUF_INIT;
-
-	if (gpu_query_devices(&s->gpus, GPU_QUERY_READINGS, &err) < 0) {
-		gpu_devices_release(&s->gpus);
-		s->nvml_errors++;
-		add_error(s, "GPUs", &err);
-	}
-	for (size_t i = 0; i < s->gpus.nr; i++)
-		s->nvml_errors += s->gpus.v[i].read_errors;
-	strbuf_release(&err);
-}
-
-/* Without NVML's process list, environments and attachments still tell who holds what. */
-static void
-read_state(struct metrics_sample *s, struct store *st)
-{
-	struct strvec warnings = STRVEC_INIT;   /* per-process trivia: not for a monitor */
-	struct strbuf err = STRBUF_INIT;
-
-	if (snapshot_take(st, &s->snap, SNAPSHOT_ALL, &warnings, &err) < 0) {
-		add_error(s, "processes and environments", &err);
-		strbuf_reset(&err);
-		if (snapshot_take(st, &s->snap, SNAPSHOT_ENVS | SNAPSHOT_DEVICES, &warnings, &err) < 0)
-			add_error(s, "environments", &err);
-		else
-			s->nvml_errors++;   /* only the process list failed */
-	}
-	strvec_clear(&warnings);
-	strbuf_release(&err);
-}
-
 void
 metrics_sample_take(struct metrics_sample *s, const struct metrics_sample *prev,
 		    struct store *st)
 {
 	double start = clock_monotonic_seconds();
-	char host[256];
+	struct live l = LIVE_INIT;
 
 	s->taken = (double)clock_wall();
-	if (gethostname(host, sizeof(host)) < 0)
-		host[0] = '\0';
-	host[sizeof(host) - 1] = '\0';
-	s->hostname = xstrdup(host);
 	if (prev) {
 		s->collect_errors = prev->collect_errors;
 		s->nvml_errors = prev->nvml_errors;
 	}
-	read_gpus(s);
-	read_state(s, st);
+	live_collect(&l, st, LIVE_COLLECT_PARTIAL, &s->error);
+	/* the renderers take NVML's devices, and the snapshot as it is */
+	s->hostname = l.hostname;
+	l.hostname = NULL;
+	live_gpu_devices(&s->gpus, &l);
+	s->snap = l.snap;
+	l.snap = (struct snapshot)SNAPSHOT_INIT;
+	s->nvml_errors += l.nvml_errors;
+	live_release(&l);
 	if (prev)
 		remember_gone(s, prev);
 	s->collect_errors += s->error.len > 0;

@@ -31,12 +31,11 @@ struct metrics_sample {
 			      SNAPSHOT_INIT, STRBUF_INIT, 0, 0 }
 
 /*
- * Collects a sample into s (empty) from NVML (opened once per process and
- * kept open) and the state directory st, read without the state lock:
- * writers replace the files atomically, and a lock held for long by
- * someone else must not freeze the monitor. prev, the previous sample or
- * NULL, carries the error counters and the GPUs to remember. Never fails:
- * what cannot be read is left empty and described in s->error.
+ * Collects a sample into s (empty) from NVML and the state directory st
+ * (without the state lock), through live_collect() (core/live.h) as `genv
+ * top` does. prev, the previous sample or NULL, carries the error
+ * counters and the GPUs to remember. Never fails: what cannot be read is
+ * left empty and described in s->error.
  */
 void metrics_sample_take(struct metrics_sample *s, const struct metrics_sample *prev,
 			 struct store *st);

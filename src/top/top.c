@@ -70,7 +70,7 @@ static int
 source_take_local(struct source *src, struct strbuf *err)
 {
 	live_release(&src->local);
-	if (live_take(&src->local, err) < 0)
+	if (live_collect(&src->local, NULL, LIVE_COLLECT_PROCESS_INFO, err) < 0)
 		return -1;
 	strbuf_reset(&src->title);
 	strbuf_addstr(&src->title, src->local.hostname);

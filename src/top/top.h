@@ -9,8 +9,8 @@
  * cleanly. Otherwise (or with once) it prints the same rows once as a
  * plain table, nothing cut.
  *
- * This machine is read in-process (NVML initialised once, the state read
- * under the lock at every refresh). Remote hosts are read through
+ * This machine is read in-process (core/live.h: NVML initialised once,
+ * the state read without the lock at every refresh). Remote hosts are read through
  * remote/stream.h: one ssh session per host for the whole run.
  */
 #ifndef GENV_TOP_TOP_H
