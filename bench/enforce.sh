@@ -8,52 +8,12 @@
 # cycle against the target (GENV_BENCH_TARGET_MS, default 20 ms); exits 1
 # if it is over.
 set -u
-cd "$(dirname "$0")/.." || exit 1
-: "${BUILD:=$PWD/build}"
-GENV=$BUILD/bin/genv
-FAKE_NVML=$BUILD/t/fake-nvml/libnvidia-ml.so.1
 TARGET_MS=${GENV_BENCH_TARGET_MS:-20}
 RUNS=${GENV_BENCH_RUNS:-100}
-for f in "$GENV" "$FAKE_NVML"; do
-	[ -e "$f" ] || { echo "bench/enforce.sh: $f missing (run 'make all $FAKE_NVML')" >&2; exit 1; }
-done
-
-WORK=$(mktemp -d /tmp/genv-bench-enforce.XXXXXX)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-for v in $(env | sed -n 's/^\(GENV_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
-export GENV_TMPDIR=$WORK/state GENV_NVML_LIBRARY=$FAKE_NVML GENV_FAKE_NVML_CONFIG=$WORK/gpus.conf
-export LC_ALL=C
-for ((i = 0; i < 8; i++)); do
-	printf 'gpu %d GPU-%08x-0000-4000-8000-%012d 81920 NVIDIA Fake A100\n' "$i" "$$" "$i"
-done >"$GENV_FAKE_NVML_CONFIG"
-
-uid=$(id -u)
-for ((i = 0; i < 50; i++)); do
-	sleep 1000 &
-	PIDS+=($!)
-	"$GENV" envs activate --eid "env-$i" --uid "$uid" --username "user-$((i % 10))" --pid $! || exit 1
-	"$GENV" envs config --eid "env-$i" gpu-memory --gpu-memory 10g || exit 1
-	if [ $i -lt 40 ]; then
-		"$GENV" devices attach --eid "env-$i" --index $((i % 8)) >/dev/null || exit 1
-	fi
-	for ((k = 0; k < 4; k++)); do
-		GENV_ENVIRONMENT_ID="env-$i" sleep 1000 &
-		PIDS+=($!)
-		# mostly on the env's own device, every 4th on the next one
-		printf 'proc %d %d %d\n' $(((i + (k == 3)) % 8)) "$!" $((1024 + 512 * k)) \
-			>>"$GENV_FAKE_NVML_CONFIG"
-	done
-done
-# let every sleep exec (its /proc environ is the final one only then)
-sleep 0.5
+. "$(dirname "$0")/lib.sh"
+bench_init enforce
+bench_fake_gpus 8
+bench_busy_machine
 echo "GPU processes: $(grep -c '^proc ' "$GENV_FAKE_NVML_CONFIG"), environments: 50, GPUs: 8"
 
 cycle=("$GENV" enforce --interval 0 --dry-run --no-audit-log --non-env-processes

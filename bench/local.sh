@@ -6,41 +6,17 @@
 # median with the target (GENV_BENCH_TARGET_MS, default 5 ms); exits 1 if
 # one is slower.
 set -u
-cd "$(dirname "$0")/.." || exit 1
-: "${BUILD:=$PWD/build}"
-GENV=$BUILD/bin/genv
-FAKE_NVML=$BUILD/t/fake-nvml/libnvidia-ml.so.1
 TARGET_MS=${GENV_BENCH_TARGET_MS:-5}
 RUNS=${GENV_BENCH_RUNS:-300}
-for f in "$GENV" "$FAKE_NVML"; do
-	[ -e "$f" ] || { echo "bench/local.sh: $f missing (run 'make all $FAKE_NVML')" >&2; exit 1; }
-done
-command -v hyperfine >/dev/null || { echo "bench/local.sh: hyperfine not installed" >&2; exit 1; }
-
-WORK=$(mktemp -d /tmp/genv-bench-local.XXXXXX)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-for v in $(env | sed -n 's/^\(GENV_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
-unset CUDA_VISIBLE_DEVICES
-export GENV_TMPDIR=$WORK/state GENV_NVML_LIBRARY=$FAKE_NVML GENV_FAKE_NVML_CONFIG=$WORK/gpus.conf
-export LC_ALL=C
-for ((i = 0; i < 8; i++)); do
-	printf 'gpu %d GPU-%08x-0000-4000-8000-%012d 81920 NVIDIA Fake A100\n' "$i" "$$" "$i"
-done >"$GENV_FAKE_NVML_CONFIG"
+. "$(dirname "$0")/lib.sh"
+bench_init local hyperfine
+bench_fake_gpus 8
 
 # 50 environments, each with a live pid of its own; the first 24 attached
 # (8 whole devices' worth: 16 memory-sharing envs plus 4 whole-device ones)
 uid=$(id -u)
 for ((i = 0; i < 50; i++)); do
-	sleep 1000 &
-	PIDS+=($!)
+	bench_bg sleep 1000
 	"$GENV" envs activate --eid "env-$i" --uid "$uid" --username bench --pid $! || exit 1
 	"$GENV" envs config --eid "env-$i" name --name "project-$i" || exit 1
 	if [ $i -lt 16 ]; then

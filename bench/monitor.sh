@@ -12,60 +12,19 @@
 #    every 15 s as Prometheus does, against 1% of a core.
 # Exits 1 when a target is missed.
 set -u
-cd "$(dirname "$0")/.." || exit 1
-: "${BUILD:=$PWD/build}"
-GENV=$BUILD/bin/genv
-FAKE_NVML=$BUILD/t/fake-nvml/libnvidia-ml.so.1
 TARGET_MS=${GENV_BENCH_TARGET_MS:-2}
 RUNS=${GENV_BENCH_RUNS:-1000}
 CPU_SECONDS=${GENV_BENCH_CPU_SECONDS:-60}
-for f in "$GENV" "$FAKE_NVML"; do
-	[ -e "$f" ] || { echo "bench/monitor.sh: $f missing (run 'make all $FAKE_NVML')" >&2; exit 1; }
-done
-command -v curl >/dev/null || { echo "bench/monitor.sh: curl not installed" >&2; exit 1; }
-
-WORK=$(mktemp -d /tmp/genv-bench-monitor.XXXXXX)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-for v in $(env | sed -n 's/^\(GENV_[A-Za-z0-9_]*\)=.*/\1/p'); do
-	case $v in GENV_BENCH_*) ;; *) unset "$v" ;; esac
-done
-export GENV_TMPDIR=$WORK/state GENV_NVML_LIBRARY=$FAKE_NVML GENV_FAKE_NVML_CONFIG=$WORK/gpus.conf
-export LC_ALL=C
+. "$(dirname "$0")/lib.sh"
+bench_init monitor curl
+bench_fake_gpus 8
 for ((i = 0; i < 8; i++)); do
-	printf 'gpu %d GPU-%08x-0000-4000-8000-%012d 81920 NVIDIA Fake A100\n' "$i" "$$" "$i"
 	printf 'util %d %d %d\npower %d %d 400\n' "$i" $((i * 12)) $((i * 5)) "$i" $((60 + i * 40))
-done >"$GENV_FAKE_NVML_CONFIG"
+done >>"$GENV_FAKE_NVML_CONFIG"
+bench_busy_machine --named
 
-uid=$(id -u)
-for ((i = 0; i < 50; i++)); do
-	sleep 1000 &
-	PIDS+=($!)
-	"$GENV" envs activate --eid "env-$i" --uid "$uid" --username "user-$((i % 10))" --pid $! || exit 1
-	"$GENV" envs config --eid "env-$i" name --name "project-$i" || exit 1
-	"$GENV" envs config --eid "env-$i" gpu-memory --gpu-memory 10g || exit 1
-	if [ $i -lt 40 ]; then
-		"$GENV" devices attach --eid "env-$i" --index $((i % 8)) >/dev/null || exit 1
-	fi
-	for ((k = 0; k < 4; k++)); do
-		GENV_ENVIRONMENT_ID="env-$i" sleep 1000 &
-		PIDS+=($!)
-		printf 'proc %d %d %d\n' $(((i + (k == 3)) % 8)) "$!" $((1024 + 512 * k)) \
-			>>"$GENV_FAKE_NVML_CONFIG"
-	done
-done
-sleep 0.5   # every sleep has exec'ed: its /proc environ is final
-
-"$GENV" monitor --bind 127.0.0.1 --port 0 --config-dir "$WORK/config" 2>"$WORK/monitor.err" &
+bench_bg "$GENV" monitor --bind 127.0.0.1 --port 0 --config-dir "$WORK/config" 2>"$WORK/monitor.err"
 MONITOR=$!
-PIDS+=($MONITOR)
 for ((t = 0; t < 100; t++)); do
 	grep -q "serving http" "$WORK/monitor.err" && break
 	sleep 0.1

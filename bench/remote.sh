@@ -17,30 +17,14 @@
 # GENV_BENCH_RUNS (default 5) sets the runs of the 16-host measurements.
 # Exits 1 when a target is missed.
 set -u
-cd "$(dirname "$0")/.." || exit 1
-: "${BUILD:=$PWD/build}"
-export BUILD
-GENV=$BUILD/bin/genv
 RUNS=${GENV_BENCH_RUNS:-5}
 NHOSTS=16
-for f in "$GENV" "$BUILD/t/fake-nvml/libnvidia-ml.so.1"; do
-	[ -e "$f" ] || { echo "bench/remote.sh: $f missing (make all test-build)" >&2; exit 1; }
-done
-command -v hyperfine >/dev/null || { echo "bench/remote.sh: hyperfine not installed" >&2; exit 1; }
-
-for v in $(env | sed -n 's/^\(GENV_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
-export LC_ALL=C
-WORK=$(mktemp -d /tmp/genv-bench-remote.XXXXXX) || exit 1
-PIDS=()
+. "$(dirname "$0")/lib.sh"
+bench_init remote hyperfine
 FAKEHOSTS_DIR=
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+bench_teardown() {
 	[ -n "$FAKEHOSTS_DIR" ] && FAKEHOSTS_DIR=$FAKEHOSTS_DIR bash t/helpers/fakehosts.sh stop
-	rm -rf "$WORK"
 }
-trap cleanup EXIT
 status=0
 
 # median and CPU (user + system) of hyperfine's CSV row k (0-based), in ms
@@ -51,11 +35,7 @@ verdict() {   # value op target
 
 echo "== 1. the remote side: genv usage snapshot --type devices (8 GPUs, 20 envs)"
 (
-	export GENV_TMPDIR=$WORK/state GENV_NVML_LIBRARY=$BUILD/t/fake-nvml/libnvidia-ml.so.1
-	export GENV_FAKE_NVML_CONFIG=$WORK/gpus.conf
-	for ((i = 0; i < 8; i++)); do
-		printf 'gpu %d GPU-%08x-0000-4000-8000-%012d 81920 NVIDIA Fake A100\n' "$i" "$$" "$i"
-	done >"$GENV_FAKE_NVML_CONFIG"
+	bench_fake_gpus 8
 	sleep 1000 &
 	echo $! >"$WORK/sleeper"
 	for ((i = 0; i < 20; i++)); do

@@ -6,28 +6,13 @@
 # round trips; we report the median per round trip and compare it with
 # the target (GENV_BENCH_TARGET_MS, default 15 ms); exits 1 if slower.
 set -u
-cd "$(dirname "$0")/.." || exit 1
-: "${BUILD:=$PWD/build}"
-GENV=$BUILD/bin/genv
-FAKE_NVML=$BUILD/t/fake-nvml/libnvidia-ml.so.1
 TARGET_MS=${GENV_BENCH_TARGET_MS:-15}
 ROUNDS=${GENV_BENCH_ROUNDS:-20}
 RUNS=${GENV_BENCH_RUNS:-20}
-for f in "$GENV" "$FAKE_NVML"; do
-	[ -e "$f" ] || { echo "bench/shell.sh: $f missing (run 'make all $FAKE_NVML')" >&2; exit 1; }
-done
-command -v hyperfine >/dev/null || { echo "bench/shell.sh: hyperfine not installed" >&2; exit 1; }
-
-WORK=$(mktemp -d /tmp/genv-bench-shell.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-
-for v in $(env | sed -n 's/^\(GENV_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
-unset CUDA_VISIBLE_DEVICES CUDA_DEVICE_ORDER
-export GENV_TMPDIR=$WORK/state GENV_NVML_LIBRARY=$FAKE_NVML GENV_FAKE_NVML_CONFIG=$WORK/gpus.conf
-export PATH="$BUILD/bin:$PATH" LC_ALL=C ROUNDS
-for ((i = 0; i < 8; i++)); do
-	printf 'gpu %d GPU-%08x-0000-4000-8000-%012d 81920 NVIDIA Fake A100\n' "$i" "$$" "$i"
-done >"$GENV_FAKE_NVML_CONFIG"
+. "$(dirname "$0")/lib.sh"
+bench_init shell hyperfine
+bench_fake_gpus 8
+export PATH="$BUILD/bin:$PATH" ROUNDS
 
 cat >"$WORK/round.sh" <<'EOS'
 eval "$(genv shell --init)"

@@ -16,36 +16,20 @@
 # any binary costs ~0.4 ms here, so against the fake the ratio exceeds 1.2
 # by construction; against a real nvidia-smi the same added time is <= 1.1x.
 set -u
-cd "$(dirname "$0")/.." || exit 1
-: "${BUILD:=$PWD/build}"
-SHIMS=$BUILD/libexec/genv/shims
-FAKE_SMI=$PWD/t/helpers/fake-nvidia-smi
 RATIO=${GENV_BENCH_SHIM_RATIO:-}
 ADDED_MS=${GENV_BENCH_SHIM_ADDED_MS:-2}
 RUNS=${GENV_BENCH_RUNS:-200}
+. "$(dirname "$0")/lib.sh"
+bench_init shim hyperfine
+SHIMS=$BUILD/libexec/genv/shims
+FAKE_SMI=$PWD/t/helpers/fake-nvidia-smi
 [ -e "$SHIMS/nvidia-smi" ] || { echo "bench/shim.sh: $SHIMS/nvidia-smi missing (run make)" >&2; exit 1; }
-command -v hyperfine >/dev/null || { echo "bench/shim.sh: hyperfine not installed" >&2; exit 1; }
-
-WORK=$(mktemp -d /tmp/genv-bench-shim.XXXXXX)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-for v in $(env | sed -n 's/^\(GENV_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
-export GENV_FAKE_NVML_CONFIG=$WORK/gpus.conf LC_ALL=C
+# the fake nvidia-smi reads the fake GPUs' file
+bench_fake_gpus 8
 mkdir -p "$WORK/real"
 ln -s "$FAKE_SMI" "$WORK/real/nvidia-smi"
-for ((i = 0; i < 8; i++)); do
-	printf 'gpu %d GPU-%08x-0000-4000-8000-%012d 81920 NVIDIA Fake A100\n' "$i" "$$" "$i"
-done >"$GENV_FAKE_NVML_CONFIG"
 for ((i = 0; i < 40; i++)); do
-	GENV_ENVIRONMENT_ID="env-$((i % 10))" sleep 1000 &
-	PIDS+=($!)
+	GENV_ENVIRONMENT_ID="env-$((i % 10))" bench_bg sleep 1000
 	printf 'proc %d %d %d\n' $((i % 8)) "$!" $((100 + i)) >>"$GENV_FAKE_NVML_CONFIG"
 done
 

@@ -7,24 +7,12 @@
 # which asks scontrol) is measured with that stand-in and reported only.
 # Target: median inside <= median outside + GENV_BENCH_TARGET_MS (0.5).
 set -u
-cd "$(dirname "$0")/.." || exit 1
-: "${BUILD:=$PWD/build}"
-GENV=$BUILD/bin/genv
-FAKE_NVML=$BUILD/t/fake-nvml/libnvidia-ml.so.1
 TARGET_MS=${GENV_BENCH_TARGET_MS:-0.5}
 RUNS=${GENV_BENCH_RUNS:-300}
-for f in "$GENV" "$FAKE_NVML"; do
-	[ -e "$f" ] || { echo "bench/slurm.sh: $f missing (run 'make all $FAKE_NVML')" >&2; exit 1; }
-done
-WORK=$(mktemp -d /tmp/genv-bench-slurm.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-for v in $(env | sed -n 's/^\(GENV_[A-Za-z0-9_]*\|SLURM_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
-unset CUDA_VISIBLE_DEVICES
-export GENV_TMPDIR=$WORK/state GENV_NVML_LIBRARY=$FAKE_NVML GENV_FAKE_NVML_CONFIG=$WORK/gpus.conf
-export LC_ALL=C
-for ((i = 0; i < 4; i++)); do
-	printf 'gpu %d GPU-%08x-0000-4000-8000-%012d 81920 NVIDIA Fake A100\n' "$i" "$$" "$i"
-done >"$GENV_FAKE_NVML_CONFIG"
+. "$(dirname "$0")/lib.sh"
+bench_init slurm
+for v in $(env | sed -n 's/^\(SLURM_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
+bench_fake_gpus 4
 mkdir -p "$WORK/bin"
 cat >"$WORK/bin/scontrol" <<EOF2
 #!/bin/sh

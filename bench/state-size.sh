@@ -16,38 +16,15 @@
 # Knobs: BUILD, GENV_BENCH_RUNS (default 3), GENV_BENCH_SIZES (default
 # "10000 100000").
 set -u
-cd "$(dirname "$0")/.." || exit 1
-: "${BUILD:=$PWD/build}"
-GENV=$BUILD/bin/genv
-FAKE_NVML=$BUILD/t/fake-nvml/libnvidia-ml.so.1
 TARGET_MS=${GENV_BENCH_TARGET_MS:-1000}
 RUNS=${GENV_BENCH_RUNS:-3}
 SIZES=${GENV_BENCH_SIZES:-10000 100000}
-for f in "$GENV" "$FAKE_NVML"; do
-	[ -e "$f" ] || { echo "bench/state-size.sh: $f missing (run 'make all $FAKE_NVML')" >&2; exit 1; }
-done
-
-WORK=$(mktemp -d /tmp/genv-bench-state-size.XXXXXX)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-for v in $(env | sed -n 's/^\(GENV_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
-unset CUDA_VISIBLE_DEVICES
-export GENV_TMPDIR=$WORK/state GENV_NVML_LIBRARY=$FAKE_NVML GENV_FAKE_NVML_CONFIG=$WORK/gpus.conf
-export LC_ALL=C
+. "$(dirname "$0")/lib.sh"
+bench_init state-size
 NGPUS=8
-for ((i = 0; i < NGPUS; i++)); do
-	printf 'gpu %d GPU-%08x-0000-4000-8000-%012d 81920 NVIDIA Fake A100\n' "$i" "$$" "$i"
-done >"$GENV_FAKE_NVML_CONFIG"
+bench_fake_gpus $NGPUS
 
-sleep 100000 &
-PIDS+=($!)
+bench_bg sleep 100000
 LIVE=$!
 uid=$(id -u)
 

@@ -17,29 +17,16 @@
 # Targets: streaming starts no process per refresh and costs less local
 # CPU than a `genv remote devices` per refresh. Exits 1 when missed.
 set -u
-cd "$(dirname "$0")/.." || exit 1
-: "${BUILD:=$PWD/build}"
-export BUILD
-GENV=$BUILD/bin/genv
 SECONDS_WANTED=${GENV_BENCH_SECONDS:-10}
 NHOSTS=16
-for f in "$GENV" "$BUILD/t/fake-nvml/libnvidia-ml.so.1"; do
-	[ -e "$f" ] || { echo "bench/top.sh: $f missing (make all test-build)" >&2; exit 1; }
-done
-for tool in tmux curl; do
-	command -v $tool >/dev/null || { echo "bench/top.sh: $tool not installed" >&2; exit 1; }
-done
-
-for v in $(env | sed -n 's/^\(GENV_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
-export LC_ALL=C TERM=xterm
-WORK=$(mktemp -d /tmp/genv-bench-top.XXXXXX) || exit 1
+. "$(dirname "$0")/lib.sh"
+bench_init top tmux curl
+export TERM=xterm
 FAKEHOSTS_DIR=
-cleanup() {
+bench_teardown() {
 	tmux -S "$WORK/tmux.sock" kill-server 2>/dev/null
 	[ -n "$FAKEHOSTS_DIR" ] && FAKEHOSTS_DIR=$FAKEHOSTS_DIR bash t/helpers/fakehosts.sh stop
-	rm -rf "$WORK"
 }
-trap cleanup EXIT
 status=0
 HZ=$(getconf CLK_TCK)
 
