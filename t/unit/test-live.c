@@ -2,7 +2,8 @@
 /*
  * test-live.c: the watch line protocol (core/live.h): serialise and parse
  * back, framing of a stream cut anywhere, what is rejected, the 1.4.3
- * one-shot conversion; and fitting text to columns (util/term.h).
+ * one-shot conversion; the collector of this machine (the fake NVML, a
+ * private state directory); and fitting text to columns (util/term.h).
  */
 #include "compat.h"
 #include <setjmp.h>
@@ -11,9 +12,12 @@
 #include "core/live.h"
 #include "core/state.h"
 #include "core/state-json.h"
+#include "gpu/gpu.h"
 #include "util/strbuf.h"
 #include "util/term.h"
 #include "util/xalloc.h"
+
+#include <unistd.h>
 
 static const char snapshot_json[] =
 	"{\"processes\": {\"processes\": ["
@@ -315,6 +319,72 @@ from_143_snapshot(void **state)
 	strbuf_release(&err);
 }
 
+static struct strbuf inventory = STRBUF_INIT;   /* the fake NVML's file */
+
+static void
+set_inventory(const char *text)
+{
+	FILE *f = fopen(inventory.buf, "w");
+
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+	gpu_close();   /* re-read at the next init */
+}
+
+static void
+collect(void **state)
+{
+	struct gpu_devices devs = GPU_DEVICES_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct live l = LIVE_INIT;
+
+	if (!inventory.len)
+		skip();
+	(void)state;
+	set_inventory("gpu 0 GPU-0 16384 Fake A\ngpu 1 GPU-1 16384 Fake B\nutil 0 150 7\n"
+		      "fail 1 nvmlDeviceGetTemperature 15\n");
+	assert_int_equal(live_collect(&l, NULL, LIVE_COLLECT_PROCESS_INFO, &err), 0);
+	assert_string_equal(err.buf, "");
+	assert_null(l.error);
+	assert_non_null(l.hostname);
+	assert_int_equal(l.gpus_nr, 2);
+	assert_int_equal(l.gpus[0].util, 100);   /* clamped, as the watch line wants */
+	assert_int_equal(l.gpus[0].util_mem, 7);
+	assert_int_equal(l.gpus[1].valid & LIVE_GPU_TEMP, 0);
+	assert_int_equal(l.nvml_errors, 1);      /* GPU 1's temperature */
+	assert_int_equal(l.snap.devices.nr, 2);
+	live_gpu_devices(&devs, &l);
+	assert_int_equal(devs.nr, 2);
+	assert_string_equal(devs.v[1].uuid, "GPU-1");
+	assert_true(devs.v[0].valid & GPU_HAS_UTILIZATION);
+	assert_int_equal(devs.v[0].util_gpu, 100);
+	assert_true(devs.v[0].mem_total == 16384ULL << 20);
+	gpu_devices_release(&devs);
+	live_release(&l);
+
+	/* NVML failing: all or nothing (the watch line's error) ... */
+	set_inventory("init_error 9\n");
+	assert_int_equal(live_collect(&l, NULL, 0, &err), -1);
+	assert_non_null(l.error);
+	assert_string_equal(l.error, err.buf);
+	assert_non_null(l.hostname);
+	assert_non_null(l.time);
+	assert_int_equal(l.gpus_nr, 0);
+	live_release(&l);
+	/* ... or what can be read, each failure said (the monitor's sample) */
+	strbuf_reset(&err);
+	gpu_close();
+	assert_int_equal(live_collect(&l, NULL, LIVE_COLLECT_PARTIAL, &err), 0);
+	assert_null(l.error);
+	assert_int_equal(strncmp(err.buf, "GPUs: ", 6), 0);
+	assert_non_null(strstr(err.buf, "; processes and environments: "));
+	assert_true(l.nvml_errors >= 1);
+	live_release(&l);
+	strbuf_release(&err);
+	gpu_close();
+}
+
 static void
 fit(void **state)
 {
@@ -347,8 +417,29 @@ main(void)
 		cmocka_unit_test(framing),
 		cmocka_unit_test(feed_newest_only_and_errors),
 		cmocka_unit_test(from_143_snapshot),
+		cmocka_unit_test(collect),
 		cmocka_unit_test(fit),
 	};
+	const char *fake = getenv("GENV_TEST_FAKE_NVML");
+	char tmpl[] = "/tmp/genv-test-live.XXXXXX";
+	struct strbuf state_dir = STRBUF_INIT;
+	int failed;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	/* the collector needs the fake NVML (t/run-tests.sh names it) */
+	if (fake && *fake == '/' && mkdtemp(tmpl)) {
+		strbuf_addf(&inventory, "%s/gpus.conf", tmpl);
+		strbuf_addf(&state_dir, "%s/state", tmpl);
+		setenv("GENV_NVML_LIBRARY", fake, 1);
+		setenv("GENV_FAKE_NVML_CONFIG", inventory.buf, 1);
+		setenv("GENV_TMPDIR", state_dir.buf, 1);
+	}
+	failed = cmocka_run_group_tests(tests, NULL, NULL);
+	if (inventory.len) {
+		unlink(inventory.buf);
+		rmdir(state_dir.buf);   /* a loaded state creates nothing */
+		rmdir(tmpl);
+	}
+	strbuf_release(&inventory);
+	strbuf_release(&state_dir);
+	return failed;
 }
