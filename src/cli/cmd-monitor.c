@@ -50,9 +50,9 @@ monitor_cmd_run(int argc, char **argv, void *ctx UNUSED)
 			"0.0.0.0, every IPv4 interface, as genv 1.4.3;\n"
 			"127.0.0.1 keeps it to this machine)");
 	cli_parse_options(&cli_cmd_monitor, argc, argv, opts);
-	if (monitor_opts_from_args(&mo, &a, &err) < 0)
+	if (monitor_opts_from_args(&mo, &a, &err) < 0) {
 		rc = cli_usage_error(&cli_cmd_monitor, "%s", err.buf);
-	else if (monitor_run(&mo, &err) < 0) {
+	} else if (monitor_run(&mo, &err) < 0) {
 		cli_error("genv monitor: %s", err.buf);
 		rc = 1;
 	}

@@ -58,9 +58,9 @@ remote_monitor_cmd_run(int argc, char **argv, void *ctx)
 	o.stream.fan = remote->fan;
 	o.serve.ready = say_ready;
 	o.serve.data = (void *)&remote->hosts;
-	if (monitor_opts_from_args(&o.serve, &a, &err) < 0)
+	if (monitor_opts_from_args(&o.serve, &a, &err) < 0) {
 		rc = cli_usage_error(&cli_cmd_remote_monitor, "%s", err.buf);
-	else if (remote_monitor_run(&o, &err) < 0) {
+	} else if (remote_monitor_run(&o, &err) < 0) {
 		cli_error("genv remote monitor: %s", err.buf);
 		rc = 1;
 	}
