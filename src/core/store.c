@@ -36,6 +36,7 @@
 #define STORE_DEFAULT_DIR "/var/tmp/genv"
 #define UUIDS_FILE "devices.uuids"
 #define LOCK_TIMEOUT_MS 10000   /* default of $GENV_LOCK_TIMEOUT */
+#define ENVS_PER_USER 256       /* default of max_envs_per_user (doc/security.md) */
 #define TORN_RETRY_MS 1000      /* how long a lockless reader retries a torn file */
 
 /*
@@ -244,6 +245,59 @@ store_may_remove_pid(const struct envs *envs, long pid, struct strbuf *err)
 	return 0;
 }
 
+/*
+ * How many environments one uid may have, 0 for no limit: genv.conf's
+ * max_envs_per_user, else the default. $GENV_MAX_ENVS_PER_USER replaces
+ * it, but in the protected mode only to lower it: it is the caller's.
+ */
+static int
+envs_per_user_limit(long long *limit, struct strbuf *err)
+{
+	const char *v = getenv("GENV_MAX_ENVS_PER_USER");
+	long long n;
+	char *end;
+
+	*limit = protect_max_envs_per_user();
+	if (*limit < 0)
+		*limit = ENVS_PER_USER;
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno || *end || *v < '0' || *v > '9') {
+		strbuf_addf(err, "GENV_MAX_ENVS_PER_USER is '%s', not a number of environments", v);
+		return -1;
+	}
+	if (!protect_active() || (n && (!*limit || n < *limit)))
+		*limit = n;
+	return 0;
+}
+
+/*
+ * One user must not fill the state (and its size cap) for everybody: a
+ * new environment of uid's must fit under the per-user limit. One pass
+ * over the loaded environments, on creation only.
+ */
+static int
+may_create(const struct envs *envs, long long uid, struct strbuf *err)
+{
+	long long limit, n = 0;
+
+	if (envs_per_user_limit(&limit, err) < 0)
+		return -1;
+	if (!limit)
+		return 0;
+	for (size_t i = 0; i < envs->nr; i++)
+		n += envs->v[i].uid == uid;
+	if (n < limit)
+		return 0;
+	strbuf_addstr(err, "user ");
+	add_owner(err, uid);
+	strbuf_addf(err, " already has %lld environments (the limit per user is %lld): "
+		    "end one of them first ('genv envs' lists them)", n, limit);
+	return -1;
+}
+
 int
 store_may_register(const struct envs *envs, const char *eid, long long uid,
 		   const char *username, long pid, struct strbuf *err)
@@ -265,6 +319,8 @@ store_may_register(const struct envs *envs, const char *eid, long long uid,
 			    pid);
 		return -1;
 	}
+	if (!envs_find(envs, eid))
+		return may_create(envs, uid, err);
 	return store_may_change(envs, eid, err);
 }
 
