@@ -10,6 +10,8 @@
 #   genv devices                       read both files (attachment cleanup)
 #   genv envs activate --eid ...       a write: load, add, save envs.json
 #   genv devices attach --eid ...      a write: load both, attach, save
+#   the same activate by another user  (run as root, with setpriv): what
+#                                      the per-user limit's count adds
 # (wall and CPU time of the fastest run) and compares the wall time of
 # `genv envs` with 100k environments with the target (GENV_BENCH_TARGET_MS,
 # default 1000 ms); exits 1 if it is slower.
@@ -28,6 +30,7 @@ for f in "$GENV" "$FAKE_NVML"; do
 done
 
 WORK=$(mktemp -d /tmp/genv-bench-state-size.XXXXXX)
+chmod 0755 "$WORK"   # the other user of the last row reads the state
 PIDS=()
 cleanup() {
 	local p
@@ -40,7 +43,7 @@ trap cleanup EXIT
 for v in $(env | sed -n 's/^\(GENV_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
 unset CUDA_VISIBLE_DEVICES
 export GENV_TMPDIR=$WORK/state GENV_NVML_LIBRARY=$FAKE_NVML GENV_FAKE_NVML_CONFIG=$WORK/gpus.conf
-export LC_ALL=C
+export LC_ALL=C GENV_MAX_ENVS_PER_USER=0
 NGPUS=8
 for ((i = 0; i < NGPUS; i++)); do
 	printf 'gpu %d GPU-%08x-0000-4000-8000-%012d 81920 NVIDIA Fake A100\n' "$i" "$$" "$i"
@@ -49,6 +52,12 @@ done >"$GENV_FAKE_NVML_CONFIG"
 sleep 100000 &
 PIDS+=($!)
 LIVE=$!
+OTHER_LIVE=
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	setpriv --reuid=65534 --regid=65534 --clear-groups sleep 100000 &
+	PIDS+=($!)
+	OTHER_LIVE=$!
+fi
 uid=$(id -u)
 
 # generate N: envs.json and devices.json with N live environments, env-i
@@ -112,9 +121,19 @@ for n in $SIZES; do
 	cmds=("$GENV envs" "$GENV devices"
 	      "$GENV envs activate --eid bench-new --uid $uid --pid $LIVE"
 	      "$GENV devices attach --eid env-1 --count 1")
+	# all n environments are the caller's: the per-user limit is lifted
+	# (GENV_MAX_ENVS_PER_USER=0), except for another user (uid 65534)
+	# whose new environment (a new eid each run) counts them all, or not
+	if [ -n "$OTHER_LIVE" ]; then
+		chmod 0644 "$GENV_FAKE_NVML_CONFIG" && chmod 0777 "$GENV_TMPDIR" &&
+			chmod 0666 "$GENV_TMPDIR"/*.json
+		as_other="setpriv --reuid=65534 --regid=65534 --clear-groups"
+		new="sh -c 'exec $GENV envs activate --eid bench-user-\$\$ --uid 65534 --pid $OTHER_LIVE'"
+		names+=("... by another user, limit lifted" "... by another user, limit 256")
+		cmds+=("$as_other $new" "env -u GENV_MAX_ENVS_PER_USER $as_other $new")
+	fi
 	for ((k = 0; k < ${#cmds[@]}; k++)); do
-		# shellcheck disable=SC2086
-		read -r ms cpu < <(best_ms ${cmds[$k]}) || exit 1
+		read -r ms cpu < <(best_ms eval "${cmds[$k]}") || exit 1
 		[ -n "$ms" ] || exit 1
 		verdict=
 		if [ "$n" -eq 100000 ] && [ $k -eq 0 ]; then
