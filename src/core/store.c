@@ -102,22 +102,23 @@ protected_job_dir(const char *path, const struct stat *sb, struct strbuf *err)
 /*
  * Job mode (slurm.h): the state is <dir>/slurm/job-<id>. Making it is the
  * job's first command: the cold path, where the state of jobs that no
- * longer exist is swept.
+ * longer exist is swept. The job's GPUs are decided once it exists (they
+ * may be kept there).
  */
 static int
 job_dir_init(struct store *st, struct strbuf *err)
 {
 	struct strbuf base = STRBUF_INIT;
-	const struct slurm_job *job;
+	const char *id = slurm_job_id(err);
 	struct stat sb;
 	int failed, fresh, slurm = -1, fd = -1, rc = -1;
 
-	job = slurm_job(&failed, err);
-	if (!job)
-		return failed ? -1 : 0;
+	if (!id)
+		return -1;
 	strbuf_addbuf(&base, &st->dir);
 	strbuf_reset(&st->dir);
-	slurm_job_dir(base.buf, job->id, &st->dir);
+	slurm_job_dir(base.buf, id, &st->dir);
+	slurm_set_job_dir(st->dir.buf, store_file_mode());
 	priv_raise();
 	fresh = lstat(st->dir.buf, &sb) < 0;
 	priv_lower();
@@ -146,6 +147,8 @@ out:
 	if (slurm >= 0)
 		close(slurm);
 	strbuf_release(&base);
+	if (!rc && !slurm_job(&failed, err))
+		rc = -1;
 	return rc;
 }
 
@@ -960,10 +963,10 @@ store_describe_job(struct strbuf *out, struct strbuf *err)
 	const struct slurm_job *job;
 	int failed;
 
-	job = slurm_job(&failed, err);
-	if (!job)
-		return failed ? -1 : 0;
-	if (store_init(&st, err) < 0) {
+	/* first the state directory, where the job's GPUs may be kept */
+	if (!slurm_in_job())
+		return 0;
+	if (store_init(&st, err) < 0 || !(job = slurm_job(&failed, err))) {
 		store_release(&st);
 		return -1;
 	}
@@ -972,7 +975,9 @@ store_describe_job(struct strbuf *out, struct strbuf *err)
 		strbuf_addstr(out, "no GPUs");
 	for (size_t i = 0; i < job->gpus_nr; i++)
 		strbuf_addf(out, "%sdevice %zu = node GPU %ld", i ? ", " : "", i, job->gpus[i]);
-	strbuf_addf(out, " (from %s); state in %s", job->source, st.dir.buf);
+	strbuf_addf(out, " (from %s)", job->source);
+	slurm_describe_step(job, out);
+	strbuf_addf(out, "; state in %s", st.dir.buf);
 	store_release(&st);
 	return 0;
 }
@@ -986,12 +991,11 @@ store_visible_devices(const char *indices, struct strbuf *out, struct strbuf *er
 	const char *p = indices;
 	int failed;
 
-	job = slurm_job(&failed, err);
-	if (!job || !*indices) {
+	if (!slurm_in_job() || !*indices) {
 		strbuf_addstr(out, indices);
-		return failed ? -1 : 0;
+		return 0;
 	}
-	if (store_init(&st, err) < 0) {
+	if (store_init(&st, err) < 0 || !(job = slurm_job(&failed, err))) {
 		store_release(&st);
 		return -1;
 	}
