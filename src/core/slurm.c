@@ -226,8 +226,16 @@ job_gpus(struct slurm_job *job, struct strbuf *err)
 	job->source = "scontrol show job -d";
 	if (read_kept_gpus(&job->gpus, &job->gpus_nr))
 		return 0;
-	if (gpus_from_scontrol(job->id, &job->gpus, &job->gpus_nr, err) < 0)
-		return -1;
+	if (gpus_from_scontrol(job->id, &job->gpus, &job->gpus_nr, err) < 0) {
+		/* no answer: a step's own GPUs are the job's as far as it knows */
+		size_t len = err->len;
+
+		job->source = "SLURM_STEP_GPUS";
+		rc = gpus_from_env("SLURM_STEP_GPUS", &job->gpus, &job->gpus_nr, err);
+		if (!rc)
+			strbuf_setlen(err, len);
+		return rc ? -1 : 0;
+	}
 	qsort(job->gpus, job->gpus_nr, sizeof(long), cmp_long);
 	keep_gpus(job->gpus, job->gpus_nr);
 	return 0;
