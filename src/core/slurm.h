@@ -10,7 +10,8 @@
  * steps of a batch job), else, where a context does not have it (the
  * command salloc runs, the steps of salloc, whose SLURM_STEP_GPUS are only
  * the step's), `scontrol show job -d`, once per job: the answer is kept in
- * the job's state directory (job.gpus) for its later commands.
+ * the job's state directory (job.gpus) for its later commands. When
+ * scontrol cannot answer, a step's own GPUs stand for the job's.
  *
  * The state is the job's, shared by its steps, so its devices are always
  * all the job's GPUs; a step with fewer GPUs than its job (srun --gres=gpu:1
