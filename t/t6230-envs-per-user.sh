@@ -75,6 +75,15 @@ test_expect_success 'once her environments end, A may create one again' '
 	! grep -x "$UID_A" out
 '
 
+test_expect_success 'make install PROTECTED=1 again keeps the limit genv.conf had' '
+	protected_install >install.out 2>&1 &&
+	grep -x "max_envs_per_user = 3" "$P_CONF" &&
+	for i in 1 2 3; do
+		genv_as A envs activate --eid c$i --uid "$UID_A" --pid "$A_PID" || exit 1
+	done &&
+	at_limit genv_as A envs activate --eid c4 --uid "$UID_A" --pid "$A_PID"
+'
+
 # ---- the shared mode: the same limit, which the user's environment may change
 SHARED="$TRASH/shared"
 mkdir -m 0777 "$SHARED"
