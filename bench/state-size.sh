@@ -10,6 +10,8 @@
 #   genv devices                       read both files (attachment cleanup)
 #   genv envs activate --eid ...       a write: load, add, save envs.json
 #   genv devices attach --eid ...      a write: load both, attach, save
+#   the same activate by another user  (run as root, with setpriv): what
+#                                      the per-user limit's count adds
 # (wall and CPU time of the fastest run) and compares the wall time of
 # `genv envs` with 100k environments with the target (GENV_BENCH_TARGET_MS,
 # default 1000 ms); exits 1 if it is slower.
@@ -21,11 +23,18 @@ RUNS=${GENV_BENCH_RUNS:-3}
 SIZES=${GENV_BENCH_SIZES:-10000 100000}
 . "$(dirname "$0")/lib.sh"
 bench_init state-size
+chmod 0755 "$WORK"   # the other user of the last row reads the state
+export GENV_MAX_ENVS_PER_USER=0
 NGPUS=8
 bench_fake_gpus $NGPUS
 
 bench_bg sleep 100000
 LIVE=$!
+OTHER_LIVE=
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	bench_bg setpriv --reuid=65534 --regid=65534 --clear-groups sleep 100000
+	OTHER_LIVE=$!
+fi
 uid=$(id -u)
 
 # generate N: envs.json and devices.json with N live environments, env-i
@@ -89,9 +98,19 @@ for n in $SIZES; do
 	cmds=("$GENV envs" "$GENV devices"
 	      "$GENV envs activate --eid bench-new --uid $uid --pid $LIVE"
 	      "$GENV devices attach --eid env-1 --count 1")
+	# all n environments are the caller's: the per-user limit is lifted
+	# (GENV_MAX_ENVS_PER_USER=0), except for another user (uid 65534)
+	# whose new environment (a new eid each run) counts them all, or not
+	if [ -n "$OTHER_LIVE" ]; then
+		chmod 0644 "$GENV_FAKE_NVML_CONFIG" && chmod 0777 "$GENV_TMPDIR" &&
+			chmod 0666 "$GENV_TMPDIR"/*.json
+		as_other="setpriv --reuid=65534 --regid=65534 --clear-groups"
+		new="sh -c 'exec $GENV envs activate --eid bench-user-\$\$ --uid 65534 --pid $OTHER_LIVE'"
+		names+=("... by another user, limit lifted" "... by another user, limit 256")
+		cmds+=("$as_other $new" "env -u GENV_MAX_ENVS_PER_USER $as_other $new")
+	fi
 	for ((k = 0; k < ${#cmds[@]}; k++)); do
-		# shellcheck disable=SC2086
-		read -r ms cpu < <(best_ms ${cmds[$k]}) || exit 1
+		read -r ms cpu < <(best_ms eval "${cmds[$k]}") || exit 1
 		[ -n "$ms" ] || exit 1
 		verdict=
 		if [ "$n" -eq 100000 ] && [ $k -eq 0 ]; then

@@ -51,6 +51,9 @@ find "$statedir" -mindepth 1 -type f -exec chown 0:"$gid" {} + -exec chmod 0660 
 confdir="$prefix/etc/genv"
 (umask 022 && mkdir -p "$confdir")
 chown 0:0 "$confdir" && chmod 0755 "$confdir"
+# an administrator's limit of environments per user survives a re-install
+limit=$(sed -n 's/^[[:space:]]*max_envs_per_user[[:space:]]*=[[:space:]]*\([0-9][0-9]*\)[[:space:]]*$/\1/p' \
+	"$confdir/genv.conf" 2>/dev/null | tail -n 1)
 cat >"$confdir/genv.conf.new" <<EOF
 # genv.conf: written by \`make install PROTECTED=1\` (doc/security.md).
 # genv reads it only while root owns it and nobody else can change it.
@@ -60,6 +63,7 @@ group = $group
 gid = $gid
 nvml_library = $nvml
 EOF
+[ -z "$limit" ] || echo "max_envs_per_user = $limit" >>"$confdir/genv.conf.new"
 chown 0:0 "$confdir/genv.conf.new" && chmod 0644 "$confdir/genv.conf.new"
 mv -f "$confdir/genv.conf.new" "$confdir/genv.conf"
 

@@ -109,4 +109,30 @@ test_expect_success 'usage execute refuses a planted log the same way' '
 	rm "$LOG"
 '
 
+test_expect_success 'a detach skipped because another user holds the lock is logged, with the reason' '
+	sleep 1000 &
+	KEEPER=$! && test_track_pid $KEEPER &&
+	genv envs activate --eid e1 --uid 0 --username root --pid $KEEPER &&
+	genv devices attach --eid e1 --index 0 >/dev/null &&
+	genv devices attach --eid e1 --index 1 >/dev/null &&
+	{ setpriv --reuid=65534 --regid=65534 --clear-groups flock "$GENV_TMPDIR/genv.lock" sleep 1000 & } &&
+	HOLDER=$! && test_track_pid $HOLDER &&
+	test_wait_for 5 grep -q "FLOCK .* $HOLDER " /proc/locks &&
+	test_wait_for 5 pgrep -P $HOLDER >/dev/null && test_track_pid $(pgrep -P $HOLDER) &&
+	GENV_LOCK_TIMEOUT=0.5 genv enforce --interval 0 --max-devices-per-user 1 \
+		--audit-log "$TRASH/held.log" >out 2>err;
+	grep -F "Not detaching environments" err &&
+	test "$(wc -l <"$TRASH/held.log")" -eq 1 &&
+	grep -F "\"rule\": \"max-devices-per-user\", \"pid\": null, \"uid\": 0, \"eid\": \"e1\", \"device\": " "$TRASH/held.log" &&
+	grep -F "\"action\": \"detach\", \"result\": \"skipped\", \"reason\": \"" "$TRASH/held.log" &&
+	sed -n "s/.*\"reason\": \"\\(.*\\)\"}$/\\1/p" "$TRASH/held.log" >reason &&
+	grep -F "$GENV_TMPDIR/genv.lock" reason && grep -F "pid $HOLDER" reason &&
+	genv devices find --eid e1 >out &&
+	echo 0,1 >expect && test_cmp expect out &&
+	kill $HOLDER $(pgrep -P $HOLDER) &&
+	test_wait_for 5 eval "! grep -q \"FLOCK .* $HOLDER \" /proc/locks" &&
+	genv enforce --interval 0 --max-devices-per-user 1 --audit-log "$TRASH/free.log" >out 2>err &&
+	grep -F "\"action\": \"detach\", \"result\": \"detached\"}" "$TRASH/free.log"
+'
+
 test_done

@@ -52,7 +52,7 @@ d=$1
 genv devices >"$d/salloc-devices" 2>&1
 genv doctor >"$d/salloc-doctor" 2>&1
 srun --overlap genv doctor >"$d/step-doctor" 2>&1
-srun --overlap printenv SLURM_STEP_GPUS >"$d/job-gpus"
+srun --overlap -n1 printenv SLURM_STEP_GPUS >"$d/job-gpus"
 for s in a b; do
 	srun --overlap genv exec --gpus 1 sh -c \
 		'printf "%s\n" "$CUDA_VISIBLE_DEVICES" >"$0.tmp" && mv "$0.tmp" "$0" && while [ ! -e "$1" ]; do sleep 0.1; done' \
@@ -67,6 +67,46 @@ wait
 ls "$GENV_TMPDIR/slurm" >"$d/dirs"
 echo "$SLURM_JOB_ID" >"$d/id"
 EOF
+
+# A step with fewer GPUs than its job (srun --gres=gpu:1 in a 2-GPU salloc:
+# its SLURM_STEP_GPUS are its own, no variable names the job's): two such
+# steps at once each get their own GPU through genv, and the job's state
+# keeps both (it has all the job's GPUs, from scontrol once).
+cat >"$TRASH/fewer-salloc.sh" <<'EOF'
+set -u
+d=$1
+for s in a b; do
+	srun --exact -n1 --gres=gpu:1 sh -c \
+		'printenv SLURM_STEP_GPUS >"$0-gpus"; genv devices >"$0-devices" 2>&1;
+		genv exec --gpus 1 sh -c "printf \"%s\n\" \"\$CUDA_VISIBLE_DEVICES\" >\"\$0.tmp\" && mv \"\$0.tmp\" \"\$0\" && while [ ! -e \"\$1\" ]; do sleep 0.1; done" "$0" "$1"' \
+		"$d/step-$s" "$d/go" &
+	while [ ! -e "$d/step-$s" ]; do sleep 0.1; done
+done
+srun --overlap -n1 genv devices >"$d/job-devices" 2>&1
+srun --overlap -n1 printenv SLURM_STEP_GPUS >"$d/job-gpus"
+touch "$d/go"
+wait
+echo "$SLURM_JOB_ID" >"$d/id"
+EOF
+
+# The same in a 2-GPU batch job (SLURM_JOB_GPUS names the job's): the batch
+# shell holds the job's first GPU through genv, then a 1-GPU step (Slurm
+# knows nothing of genv) may hand out only its own GPU.
+cat >"$TRASH/fewer-batch.sh" <<'EOF'
+#!/bin/bash
+d=$1
+genv exec --gpus 1 sh -c \
+	'printenv CUDA_VISIBLE_DEVICES >"$0/held.tmp" && mv "$0/held.tmp" "$0/held"; while [ ! -e "$0/go" ]; do sleep 0.1; done' "$d" &
+while [ ! -e "$d/held" ]; do sleep 0.1; done
+srun --gres=gpu:1 sh -c 'printenv SLURM_STEP_GPUS >"$0/step-gpus"; genv devices >"$0/step-devices" 2>&1;
+	genv exec --gpus 1 printenv CUDA_VISIBLE_DEVICES >"$0/step-exec.out" 2>&1; echo $? >"$0/step-exec.rc"' "$d"
+touch "$d/go"
+wait
+srun --gres=gpu:1 sh -c 'printenv SLURM_STEP_GPUS >"$0/step2-gpus"; genv exec --gpus 1 printenv CUDA_VISIBLE_DEVICES >"$0/step2-cvd"' "$d"
+printenv SLURM_JOB_GPUS >"$d/job-gpus"
+echo "$SLURM_JOB_ID" >"$d/id"
+EOF
+chmod 755 "$TRASH/fewer-batch.sh"
 
 # One of two 2-GPU batch jobs at once: the batch shell and a step.
 cat >"$TRASH/batch.sh" <<'EOF'
@@ -102,7 +142,7 @@ run_mode() {
 		id=$(cat "$d/id") &&
 		grep "^Slurm job $id: device 0 = node GPU [0-3], device 1 = node GPU [0-3] (from scontrol show job -d); state in $GENV_TMPDIR/slurm/job-$id\$" "$d/salloc-devices" &&
 		grep "^ok    slurm    job mode, job $id: node GPU [0-3], node GPU [0-3] (from scontrol show job -d); state $GENV_TMPDIR/slurm/job-$id\$" "$d/salloc-doctor" &&
-		grep "^ok    slurm    job mode, job $id: node GPU [0-3], node GPU [0-3] (from SLURM_STEP_GPUS); state $GENV_TMPDIR/slurm/job-$id\$" "$d/step-doctor"
+		grep "^ok    slurm    job mode, job $id: node GPU [0-3], node GPU [0-3] (from scontrol show job -d); state $GENV_TMPDIR/slurm/job-$id\$" "$d/step-doctor"
 	'
 	test_expect_success "$mode: two genv exec --gpus 1 steps get different GPUs, both the job's" '
 		a=$(cat "$d/step-a") && b=$(cat "$d/step-b") &&
@@ -172,6 +212,39 @@ run_mode() {
 	test_expect_success "$mode: the epilog removed both jobs' state" '
 		slurm_wait_gone "$GENV_TMPDIR/slurm/job-$(cat "$d/id-A")" &&
 		slurm_wait_gone "$GENV_TMPDIR/slurm/job-$(cat "$d/id-B")"
+	'
+	d="$TRASH/$mode-3"
+	mkdir -p "$d"
+	test_expect_success "$mode: two 1-GPU steps of a 2-GPU salloc: each gets its own GPU, the job's state keeps both" '
+		salloc --gres=gpu:2 -n2 bash "$TRASH/fewer-salloc.sh" "$d" 2>"$d/salloc.err" &&
+		id=$(cat "$d/id") && a=$(cat "$d/step-a-gpus") && b=$(cat "$d/step-b-gpus") &&
+		test "$a" != "$b" && case "$a$b" in *,*) false ;; esac &&
+		test "$(echo "$a,$b" | tr , "\n" | sort -n | paste -sd,)" = "$(cat "$d/job-gpus")" &&
+		test "$(cat "$d/step-a")" = "$(uuid "$a")" &&
+		test "$(cat "$d/step-b")" = "$(uuid "$b")" &&
+		for s in a b; do
+			grep "^Slurm job $id: device 0 = node GPU [0-3], device 1 = node GPU [0-3] (from scontrol show job -d); this step: node GPU $(cat "$d/step-$s-gpus") only (SLURM_STEP_GPUS); state in $GENV_TMPDIR/slurm/job-$id\$" \
+				"$d/step-$s-devices" || exit 1
+		done &&
+		grep "^Slurm job $id: device 0 = node GPU [0-3], device 1 = node GPU [0-3] (from scontrol show job -d); state in" "$d/job-devices" &&
+		test "$(grep -cE "^[01] +[0-9]+ " "$d/job-devices")" = 2
+	'
+	d="$TRASH/$mode-4"
+	mkdir -p "$d"
+	test_expect_success "$mode: a 1-GPU step of a 2-GPU batch job hands out only its own GPU" '
+		sbatch -W -Q --gres=gpu:2 -n1 -o "$d/out" "$TRASH/fewer-batch.sh" "$d" &&
+		first=$(cut -d, -f1 "$d/job-gpus") && step=$(cat "$d/step-gpus") &&
+		test "$(cat "$d/held")" = "$(uuid "$first")" &&
+		case ",$(cat "$d/job-gpus")," in *",$step,"*) ;; *) false ;; esac &&
+		grep "(from SLURM_JOB_GPUS); this step: node GPU $step only (SLURM_STEP_GPUS); state in" "$d/step-devices" &&
+		if [ "$step" = "$first" ]; then
+			test "$(cat "$d/step-exec.rc")" != 0 &&
+			grep -x "No available devices" "$d/step-exec.out" &&
+			grep "^requested 1 GPU, 0 of 1 available" "$d/step-exec.out"
+		else
+			test "$(cat "$d/step-exec.out")" = "$(uuid "$step")"
+		fi &&
+		test "$(cat "$d/step2-cvd")" = "$(uuid "$(cat "$d/step2-gpus")")"
 	'
 	test_expect_success "$mode: a crashed job's state is swept by the next job's first command" '
 		touch "$TRASH/no-epilog" &&

@@ -99,6 +99,18 @@ add_holders(struct strbuf *sb, const struct device *d, const struct envs *envs,
 	strbuf_addch(sb, ')');
 }
 
+/* Whether req may attach device index (req->usable). */
+static int
+is_usable(const struct attach_request *req, long index)
+{
+	if (!req->usable)
+		return 1;
+	for (size_t i = 0; i < req->usable_nr; i++)
+		if (req->usable[i] == index)
+			return 1;
+	return 0;
+}
+
 /*
  * The second line of a refused count request: what was asked, what is
  * free and who holds the rest.
@@ -109,6 +121,7 @@ explain_shortage(const struct devices *devs, const char *eid,
 {
 	struct strbuf ignored = STRBUF_INIT;
 	size_t have = devices_attached_count(devs, eid), free_nr = 0;
+	size_t total = req->usable ? req->usable_nr : devs->nr;
 	time_t now = clock_wall();
 	const char *sep = "; held: ";
 
@@ -117,19 +130,19 @@ explain_shortage(const struct devices *devs, const char *eid,
 		strbuf_addf(err, " with %s each", req->gpu_memory);
 	if (have)
 		strbuf_addf(err, " (%zu already attached)", have);
-	if ((size_t)req->count > devs->nr) {
-		strbuf_addf(err, ", this machine has %zu", devs->nr);
+	if ((size_t)req->count > total) {
+		strbuf_addf(err, ", this %s has %zu", req->usable ? "Slurm step" : "machine", total);
 		return;
 	}
 	for (size_t i = 0; i < devs->nr; i++) {
 		int available = 0;
 
-		if (!device_has_eid(&devs->v[i], eid) &&
+		if (is_usable(req, devs->v[i].index) && !device_has_eid(&devs->v[i], eid) &&
 		    !device_is_available(&devs->v[i], req->gpu_memory, &available, &ignored) &&
 		    available)
 			free_nr++;
 	}
-	strbuf_addf(err, ", %zu of %zu available", free_nr, devs->nr);
+	strbuf_addf(err, ", %zu of %zu available", free_nr, total);
 	for (size_t i = 0; i < devs->nr; i++) {
 		const struct device *d = &devs->v[i];
 
@@ -159,9 +172,11 @@ cmp_attachments(const void *a, const void *b)
  */
 static int
 find_available(struct devices *devs, const char *eid, size_t count,
-	       const char *gpu_memory, int over, struct device **picked,
+	       const struct attach_request *req, struct device **picked,
 	       struct strbuf *err)
 {
+	const char *gpu_memory = req->gpu_memory;
+	int over = req->over_subscribe;
 	struct device **busy = xmalloc((devs->nr + 1) * sizeof(*busy));
 	size_t nr = 0, busy_nr = 0;
 	int rc = -1;
@@ -170,7 +185,7 @@ find_available(struct devices *devs, const char *eid, size_t count,
 		struct device *d = &devs->v[i];
 		int available;
 
-		if (device_has_eid(d, eid))
+		if (device_has_eid(d, eid) || !is_usable(req, d->index))
 			continue;
 		if (device_is_available(d, gpu_memory, &available, err) < 0)
 			goto out;
@@ -233,6 +248,10 @@ attach_index(struct devices *devs, const char *eid, const struct attach_request 
 		strbuf_addf(err, "Device %ld does not exist", req->index);
 		return -1;
 	}
+	if (!is_usable(req, req->index)) {
+		strbuf_addf(err, "Device %ld is not one of this Slurm step's GPUs", req->index);
+		return -1;
+	}
 	if (device_has_eid(d, eid))
 		return 0;
 	if (device_is_available(d, req->gpu_memory, &available, err) < 0)
@@ -266,8 +285,7 @@ attach_more(struct devices *devs, const char *eid, const struct attach_request *
 		return refuse(req);
 	}
 	picked = xmalloc((want + 1) * sizeof(*picked));
-	rc = find_available(devs, eid, want, req->gpu_memory, req->over_subscribe,
-			    picked, err);
+	rc = find_available(devs, eid, want, req, picked, err);
 	if (rc) {
 		free(picked);
 		if (rc < 0)

@@ -26,8 +26,14 @@ struct attach_request {
 	const struct envs *envs;
 	/* if not NULL: set to 1 when the devices are not available (not an error) */
 	int *refused;
+	/*
+	 * If not NULL, only these device indices may be attached (a Slurm
+	 * step's GPUs among its job's); the others count as no device.
+	 */
+	const long *usable;
+	size_t usable_nr;
 };
-#define ATTACH_REQUEST_INIT { -1, -1, NULL, 0, NULL, NULL }
+#define ATTACH_REQUEST_INIT { -1, -1, NULL, 0, NULL, NULL, NULL, 0 }
 
 /*
  * Sets *available to whether d can take an attachment of gpu_memory

@@ -136,6 +136,13 @@ check_slurm(struct doctor *d)
 
 	if (!slurm_in_job())
 		return;
+	/* where the job's GPUs may be kept, before asking for them */
+	if (store_locate(&s, &dir) >= 0 && slurm_job_id(&dir)) {
+		strbuf_reset(&dir);
+		slurm_job_dir(s.dir.buf, slurm_job_id(&dir), &dir);
+		slurm_set_job_dir(dir.buf, store_file_mode());
+	}
+	strbuf_reset(&dir);
 	job = slurm_job(&failed, &sb);
 	if (!job) {
 		add(d, DOCTOR_FAIL, "slurm", sb.buf,
@@ -147,7 +154,9 @@ check_slurm(struct doctor *d)
 		strbuf_addstr(&sb, "no GPUs");
 	for (size_t i = 0; i < job->gpus_nr; i++)
 		strbuf_addf(&sb, "%snode GPU %ld", i ? ", " : "", job->gpus[i]);
-	strbuf_addf(&sb, " (from %s); state ", job->source);
+	strbuf_addf(&sb, " (from %s)", job->source);
+	slurm_describe_step(job, &sb);
+	strbuf_addstr(&sb, "; state ");
 	if (store_locate(&s, &dir) >= 0) {
 		strbuf_reset(&dir);
 		slurm_job_dir(s.dir.buf, job->id, &dir);

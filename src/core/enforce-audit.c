@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * enforce-audit.c: the audit log, one JSON line per enforcement action
- * (time, host, rule, pid, uid, eid, [device,] action, result), appended
+ * (time, host, rule, pid, uid, eid, [device,] action, result, [reason]), appended
  * in one write per cycle so that concurrent enforcers' lines never
  * interleave (enforce.h).
  */
@@ -20,7 +20,7 @@
 void
 enforce_audit_add(const struct enforce_exec_options *o, enum enforce_rule rule,
 		  long pid, long long uid, const char *eid, long device,
-		  const char *action, const char *result)
+		  const char *action, const char *result, const char *reason)
 {
 	char stamp[64] = "";
 	time_t now = clock_wall();
@@ -42,6 +42,8 @@ enforce_audit_add(const struct enforce_exec_options *o, enum enforce_rule rule,
 		json_object_set_new(obj, "device", json_integer(device));
 	json_object_set_new(obj, "action", json_string(action));
 	json_object_set_new(obj, "result", json_string(result));
+	if (reason)
+		json_object_set_new(obj, "reason", json_string_or_null(reason));
 	json_dump_py(o->audit, obj, JSON_STYLE_LINE);
 	strbuf_addch(o->audit, '\n');
 	json_decref(obj);

@@ -81,7 +81,8 @@ write_audit(struct store *st, const struct enforce_cycle_options *o,
 
 /*
  * Detaches what r says (under the lock unless dry_run). Without the lock
- * (anyone may hold it) nothing is detached: 1, with the reason in why.
+ * (anyone may hold it) nothing is detached: 1, with the reason in why and
+ * in the audit log.
  */
 static int
 detach(struct store *st, const struct report *r, const struct enforce_exec_options *xo,
@@ -94,6 +95,7 @@ detach(struct store *st, const struct report *r, const struct enforce_exec_optio
 	detach_only.terminate.nr = 0;
 	if (!xo->dry_run && store_lock(st, &err) < 0) {
 		strbuf_addf(why, "[ERROR] Not detaching environments: %s", err.buf);
+		enforce_audit_undone_detaches(r, xo, "skipped", err.buf);
 		rc = 1;
 	} else {
 		if (enforce_execute(xo->dry_run ? NULL : st, &detach_only, xo, out, errout,

@@ -110,7 +110,7 @@ terminate_process(const struct report_process *rp, const struct enforce_exec_opt
 		   o->dry_run ? "[dry-run] " : "", p->pid, p->eid ? p->eid : "N/A", gpus.buf);
 	strbuf_release(&gpus);
 	result = terminate_one(rp, uid, o, errout, pending);
-	enforce_audit_add(o, rp->rule, p->pid, uid, p->eid, -1, "terminate", result);
+	enforce_audit_add(o, rp->rule, p->pid, uid, p->eid, -1, "terminate", result, NULL);
 }
 
 void
@@ -159,42 +159,81 @@ detach_one(struct devices *devs, const struct envs *live, const char *eid, long 
 	return "detached";
 }
 
+/*
+ * The audit line of each detach of r: results[k] for the k-th, or result
+ * for all when results is NULL. A detach that was to be done but was not
+ * saved is "failed", with reason.
+ */
+static void
+audit_detaches(const struct report *r, const struct enforce_exec_options *o,
+	       const char *const *results, const char *result, const char *reason)
+{
+	size_t k = 0;
+
+	for (size_t d = 0; d < r->detach_nr; d++) {
+		const struct report_detach *rd = &r->detach[d];
+
+		for (size_t e = 0; e < rd->envs.nr; e++, k++) {
+			const char *res = results ? results[k] : result, *why = NULL;
+
+			if (reason && (!results || !strcmp(res, "detached"))) {
+				res = results ? "failed" : res;
+				why = reason;
+			}
+			enforce_audit_add(o, ENFORCE_RULE_MAX_DEVICES_PER_USER, -1,
+					  rd->envs.v[e].uid, rd->envs.v[e].eid, rd->index,
+					  "detach", res, why);
+		}
+	}
+}
+
+void
+enforce_audit_undone_detaches(const struct report *r, const struct enforce_exec_options *o,
+			      const char *result, const char *reason)
+{
+	audit_detaches(r, o, NULL, result, reason);
+}
+
 static int
 detach_all(struct store *st, const struct report *r, const struct enforce_exec_options *o,
 	   struct strvec *out, struct strvec *errout, struct strbuf *err)
 {
 	struct devices devs = DEVICES_INIT;
 	struct envs live = ENVS_INIT;
+	const char **results = NULL;
+	size_t nr = 0, k = 0;
 	int rc = -1;
 
 	if (!o->dry_run) {
 		if (!st) {
 			strbuf_addstr(err, "cannot detach environments: no state directory");
-			return -1;
+			goto out;
 		}
 		if (store_load_envs(st, &live, STORE_CLEANUP, err) < 0 ||
 		    store_load_devices(st, &devs, &live, STORE_CLEANUP, err) < 0)
 			goto out;
 	}
+	for (size_t d = 0; d < r->detach_nr; d++)
+		nr += r->detach[d].envs.nr;
+	results = xcalloc(nr ? nr : 1, sizeof(*results));
 	for (size_t d = 0; d < r->detach_nr; d++) {
 		const struct report_detach *rd = &r->detach[d];
 
 		for (size_t e = 0; e < rd->envs.nr; e++) {
 			const struct env *env = &rd->envs.v[e];
-			const char *result;
 
 			strvec_pushf(out, "%sDetaching environment %s of user %s from device %ld",
 				   o->dry_run ? "[dry-run] " : "", env->eid,
 				   env->username ? env->username : "N/A", rd->index);
-			result = detach_one(&devs, &live, env->eid, rd->index, o, errout);
-			enforce_audit_add(o, ENFORCE_RULE_MAX_DEVICES_PER_USER, -1, env->uid,
-					  env->eid, rd->index, "detach", result);
+			results[k++] = detach_one(&devs, &live, env->eid, rd->index, o, errout);
 		}
 	}
-	if (!o->dry_run && store_save_devices(st, &devs, err) < 0)
-		goto out;
-	rc = 0;
+	if (o->dry_run || !store_save_devices(st, &devs, err))
+		rc = 0;
 out:
+	/* not loaded: none was done; not saved: none that was to be */
+	audit_detaches(r, o, results, "failed", rc ? err->buf : NULL);
+	free(results);
 	devices_release(&devs);
 	envs_release(&live);
 	return rc;
@@ -274,6 +313,6 @@ enforce_escalate(const struct enforce_pendings *pending, long grace_ms,
 				   pd->pid, grace_ms / 1000, grace_ms == 1000 ? "" : "s");
 		if (kill((pid_t)pd->pid, SIGKILL) < 0)
 			result = signal_failed(pd->pid, "kill", errout);
-		enforce_audit_add(o, pd->rule, pd->pid, pd->uid, pd->eid, -1, "kill", result);
+		enforce_audit_add(o, pd->rule, pd->pid, pd->uid, pd->eid, -1, "kill", result, NULL);
 	}
 }

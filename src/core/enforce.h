@@ -235,6 +235,15 @@ int enforce_execute(struct store *st, const struct report *r,
 		    struct strbuf *err);
 
 /*
+ * Audits every detach of r as not done, with result ("skipped": the
+ * caller could not take the lock) and reason (the error, which names the
+ * lock's holder).
+ */
+void enforce_audit_undone_detaches(const struct report *r,
+				   const struct enforce_exec_options *o,
+				   const char *result, const char *reason);
+
+/*
  * Waits up to grace_ms for the pending processes to exit, then SIGKILLs
  * those still running (same pid and start time): "Killing process <pid>
  * that is still running <N> seconds after SIGTERM" on out
@@ -249,12 +258,13 @@ void enforce_escalate(const struct enforce_pendings *pending, long grace_ms,
 
 /*
  * Appends one JSON line (time, host, rule, pid, uid, eid, [device,]
- * action, result) to o->audit, if set. pid <= 0 and uid < 0 are null;
- * device < 0 leaves the key out.
+ * action, result, [reason]) to o->audit, if set. pid <= 0 and uid < 0 are
+ * null; device < 0 and reason NULL leave the key out (a reason says why
+ * an action was not done).
  */
 void enforce_audit_add(const struct enforce_exec_options *o, enum enforce_rule rule,
 		       long pid, long long uid, const char *eid, long device,
-		       const char *action, const char *result);
+		       const char *action, const char *result, const char *reason);
 
 /*
  * Appends the audit lines to path in one write. The log is a record the

@@ -11,6 +11,7 @@
 #include "util/proc.h"
 #include "util/xalloc.h"
 
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,7 +29,7 @@ static struct {
 	enum protect_state state;
 	const char *dropped_for;   /* the variable that made us drop */
 	struct install_config conf;
-} protect;
+} protect = { PROTECT_OFF, NULL, INSTALL_CONFIG_INIT };
 
 void
 install_config_release(struct install_config *c)
@@ -58,6 +59,13 @@ set_value(struct install_config *c, const char *key, const char *value,
 		c->gid = strtoll(value, &end, 10);
 		if (errno || *end || c->gid > (long long)(gid_t)-2) {
 			strbuf_addf(err, "not a gid: '%s'", value);
+			return -1;
+		}
+	} else if (!strcmp(key, "max_envs_per_user") && *value >= '0' && *value <= '9') {
+		errno = 0;
+		c->max_envs_per_user = strtoll(value, &end, 10);
+		if (errno || *end || c->max_envs_per_user > INT_MAX) {
+			strbuf_addf(err, "not a number of environments: '%s'", value);
 			return -1;
 		}
 	} else if (!strcmp(key, "nvml_library") && (!*value || *value == '/')) {
@@ -210,6 +218,12 @@ protect_init(struct strbuf *warn, struct strbuf *err)
 		return -1;
 	}
 	return 0;
+}
+
+long long
+protect_max_envs_per_user(void)
+{
+	return protect.conf.max_envs_per_user;
 }
 
 int

@@ -24,12 +24,13 @@ struct install_config {
 	char *group;          /* name, for messages */
 	long long gid;        /* -1 when not given */
 	char *nvml_library;   /* absolute, or NULL for the driver's */
+	long long max_envs_per_user;  /* 0 = no limit, -1 when not given */
 };
-#define INSTALL_CONFIG_INIT { 0, NULL, NULL, -1, NULL }
+#define INSTALL_CONFIG_INIT { 0, NULL, NULL, -1, NULL, -1 }
 
 /*
  * Parses genv.conf ("key = value" lines, "#" comment lines): protected,
- * state_dir, group, gid, nvml_library. Unknown keys and bad values are
+ * state_dir, group, gid, nvml_library, max_envs_per_user. Unknown keys and bad values are
  * errors. Returns 0, or -1 with a message naming the line in err.
  */
 int install_config_parse(struct install_config *c, const char *text,
@@ -45,6 +46,12 @@ void install_config_release(struct install_config *c);
  * err only when the privilege could not be dropped.
  */
 int protect_init(struct strbuf *warn, struct strbuf *err);
+
+/*
+ * genv.conf's max_envs_per_user (0 = no limit), or -1 when there is no
+ * trusted record or it does not say.
+ */
+long long protect_max_envs_per_user(void);
 
 /* Whether this process uses the protected state. */
 int protect_active(void);

@@ -17,6 +17,11 @@
 #include <string.h>
 
 #define SLURM_TIMEOUT_MS 10000
+#define JOB_GPUS_FILE "job.gpus"   /* scontrol's answer, kept in the job's state */
+
+/* The job's state directory (slurm_set_job_dir()), "" when unknown. */
+static struct strbuf job_dir = STRBUF_INIT;
+static unsigned job_file_mode;
 
 int
 slurm_in_job(void)
@@ -33,6 +38,25 @@ valid_job_id(const char *id)
 	size_t n = strspn(id, "0123456789");
 
 	return n && n < 20 && !id[n];
+}
+
+const char *
+slurm_job_id(struct strbuf *err)
+{
+	const char *id = getenv("SLURM_JOB_ID");
+
+	if (id && valid_job_id(id))
+		return id;
+	strbuf_addf(err, "SLURM_JOB_ID is '%s', not a Slurm job id", id ? id : "");
+	return NULL;
+}
+
+void
+slurm_set_job_dir(const char *dir, unsigned file_mode)
+{
+	strbuf_reset(&job_dir);
+	strbuf_addstr(&job_dir, dir);
+	job_file_mode = file_mode;
 }
 
 int
@@ -115,7 +139,7 @@ gpus_from_scontrol(const char *id, long **v, size_t *nr, struct strbuf *err)
 	}
 	o.timeout_ms = SLURM_TIMEOUT_MS;
 	if (run_parallel(&t, 1, &o)) {
-		strbuf_addf(err, "job %s has no SLURM_JOB_GPUS or SLURM_STEP_GPUS and "
+		strbuf_addf(err, "job %s has no SLURM_JOB_GPUS and "
 			    "`scontrol show job -d %s` failed", id, id);
 		if (t.error.len)
 			strbuf_addf(err, ": %s", t.error.buf);
@@ -129,34 +153,135 @@ out:
 	return rc;
 }
 
+/*
+ * The job's GPUs a command of the job learnt from scontrol, as job.gpus in
+ * its state ("0,1\n", "\n" for none): 1 and the list, 0 when not there.
+ */
+static int
+read_kept_gpus(long **v, size_t *nr)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, ignored = STRBUF_INIT;
+	int rc = 0;
+
+	if (!job_dir.len)
+		return 0;
+	strbuf_addf(&path, "%s/%s", job_dir.buf, JOB_GPUS_FILE);
+	priv_raise();
+	rc = !read_file_nofollow(&text, path.buf, "Slurm job GPU list", &ignored);
+	priv_lower();
+	strbuf_trim(&text);
+	if (rc && slurm_parse_indices(text.buf, text.len, v, nr, &ignored) < 0)
+		rc = 0;  /* not ours to trust: ask scontrol again */
+	strbuf_release(&path);
+	strbuf_release(&text);
+	strbuf_release(&ignored);
+	return rc;
+}
+
+/* Keeps what scontrol said for the job's later commands (best effort). */
+static void
+keep_gpus(const long *v, size_t nr)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, ignored = STRBUF_INIT;
+
+	if (!job_dir.len)
+		return;
+	strbuf_addf(&path, "%s/%s", job_dir.buf, JOB_GPUS_FILE);
+	for (size_t i = 0; i < nr; i++)
+		strbuf_addf(&text, "%s%ld", i ? "," : "", v[i]);
+	strbuf_addch(&text, '\n');
+	priv_raise();
+	write_file_atomic(path.buf, text.buf, text.len, (mode_t)job_file_mode, &ignored);
+	priv_lower();
+	strbuf_release(&path);
+	strbuf_release(&text);
+	strbuf_release(&ignored);
+}
+
+/* The list in variable name (0), or -1 (err); 1 when it is not set. */
+static int
+gpus_from_env(const char *name, long **v, size_t *nr, struct strbuf *err)
+{
+	const char *value = getenv(name);
+
+	if (!value || !*value)
+		return 1;
+	if (slurm_parse_indices(value, strlen(value), v, nr, err) < 0) {
+		strbuf_addf(err, " (%s)", name);
+		return -1;
+	}
+	qsort(*v, *nr, sizeof(long), cmp_long);
+	return 0;
+}
+
+static int
+job_gpus(struct slurm_job *job, struct strbuf *err)
+{
+	int rc = gpus_from_env("SLURM_JOB_GPUS", &job->gpus, &job->gpus_nr, err);
+
+	if (rc <= 0) {
+		job->source = "SLURM_JOB_GPUS";
+		return rc;
+	}
+	job->source = "scontrol show job -d";
+	if (read_kept_gpus(&job->gpus, &job->gpus_nr))
+		return 0;
+	if (gpus_from_scontrol(job->id, &job->gpus, &job->gpus_nr, err) < 0) {
+		/* no answer: a step's own GPUs are the job's as far as it knows */
+		size_t len = err->len;
+
+		job->source = "SLURM_STEP_GPUS";
+		rc = gpus_from_env("SLURM_STEP_GPUS", &job->gpus, &job->gpus_nr, err);
+		if (!rc)
+			strbuf_setlen(err, len);
+		return rc ? -1 : 0;
+	}
+	qsort(job->gpus, job->gpus_nr, sizeof(long), cmp_long);
+	keep_gpus(job->gpus, job->gpus_nr);
+	return 0;
+}
+
+/* The job's GPUs, then the step's: some of them (the job's outside a step). */
 static int
 job_detect(struct slurm_job *job, struct strbuf *err)
 {
-	static const char *const vars[] = { "SLURM_JOB_GPUS", "SLURM_STEP_GPUS" };
-	const char *value;
+	int rc;
 
-	if (!valid_job_id(job->id)) {
-		strbuf_addf(err, "SLURM_JOB_ID is '%s', not a Slurm job id", job->id);
+	if (!slurm_job_id(err) || job_gpus(job, err) < 0)
 		return -1;
+	rc = gpus_from_env("SLURM_STEP_GPUS", &job->step_gpus, &job->step_gpus_nr, err);
+	if (rc < 0)
+		return -1;
+	if (rc) {
+		job->step_gpus = job->gpus;
+		job->step_gpus_nr = job->gpus_nr;
 	}
-	for (size_t i = 0; i < sizeof(vars) / sizeof(*vars); i++) {
-		value = getenv(vars[i]);
-		if (value && *value) {
-			job->source = vars[i];
-			if (slurm_parse_indices(value, strlen(value), &job->gpus,
-						&job->gpus_nr, err) < 0) {
-				strbuf_addf(err, " (%s)", vars[i]);
-				return -1;
-			}
-			goto sort;
+	job->step_pos = xcalloc(job->step_gpus_nr + 1, sizeof(long));
+	for (size_t i = 0; i < job->step_gpus_nr; i++) {
+		const long *at = bsearch(&job->step_gpus[i], job->gpus, job->gpus_nr,
+					 sizeof(long), cmp_long);
+
+		if (!at) {
+			strbuf_addf(err, "SLURM_STEP_GPUS has node GPU %ld, which is not one of job %s's (%s)",
+				    job->step_gpus[i], job->id, job->source);
+			return -1;
 		}
+		job->step_pos[i] = (long)(at - job->gpus);
 	}
-	job->source = "scontrol show job -d";
-	if (gpus_from_scontrol(job->id, &job->gpus, &job->gpus_nr, err) < 0)
-		return -1;
-sort:
-	qsort(job->gpus, job->gpus_nr, sizeof(long), cmp_long);
 	return 0;
+}
+
+void
+slurm_describe_step(const struct slurm_job *job, struct strbuf *out)
+{
+	if (job->step_gpus_nr == job->gpus_nr)
+		return;
+	strbuf_addstr(out, "; this step: ");
+	if (!job->step_gpus_nr)
+		strbuf_addstr(out, "no GPUs");
+	for (size_t i = 0; i < job->step_gpus_nr; i++)
+		strbuf_addf(out, "%snode GPU %ld", i ? ", " : "", job->step_gpus[i]);
+	strbuf_addstr(out, " only (SLURM_STEP_GPUS)");
 }
 
 const struct slurm_job *

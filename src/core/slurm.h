@@ -7,8 +7,16 @@
  *
  * The job's GPUs are what Slurm says, as global indices (the node's GPU
  * order, which is NVML's): SLURM_JOB_GPUS (batch shell, interactive step,
- * steps of a batch job), else SLURM_STEP_GPUS (srun), else, where a
- * context has neither (the command salloc runs), `scontrol show job -d`.
+ * steps of a batch job), else, where a context does not have it (the
+ * command salloc runs, the steps of salloc, whose SLURM_STEP_GPUS are only
+ * the step's), `scontrol show job -d`, once per job: the answer is kept in
+ * the job's state directory (job.gpus) for its later commands. When
+ * scontrol cannot answer, a step's own GPUs stand for the job's.
+ *
+ * The state is the job's, shared by its steps, so its devices are always
+ * all the job's GPUs; a step with fewer GPUs than its job (srun --gres=gpu:1
+ * in a 2-GPU job: SLURM_STEP_GPUS) attaches only its own, the only ones it
+ * can open under ConstrainDevices.
  * CUDA_VISIBLE_DEVICES is not used to find them: with ConstrainDevices
  * Slurm renumbers it from 0, and inside a genv environment it is genv's.
  * Environments get the GPUs' UUIDs in CUDA_VISIBLE_DEVICES, which are
@@ -26,6 +34,9 @@ struct slurm_job {
 	long *gpus;          /* the job's GPUs, global indices, ascending */
 	size_t gpus_nr;
 	const char *source;  /* where they came from: "SLURM_JOB_GPUS", ... */
+	long *step_gpus;     /* the GPUs this step may use (SLURM_STEP_GPUS), */
+	size_t step_gpus_nr; /*   ascending; the job's outside a step */
+	long *step_pos;      /* their positions among the job's (its state's indices) */
 };
 
 /*
@@ -37,6 +48,22 @@ const struct slurm_job *slurm_job(int *failed, struct strbuf *err);
 
 /* Whether SLURM_JOB_ID is set (no GPU lookup). */
 int slurm_in_job(void);
+
+/* SLURM_JOB_ID when it is a job id, else NULL with err. */
+const char *slurm_job_id(struct strbuf *err);
+
+/*
+ * Where the job's state directory is, to keep the job's GPU list learnt
+ * from scontrol (file_mode: the state's); set before slurm_job() decides.
+ * Without it, scontrol answers every process that needs it.
+ */
+void slurm_set_job_dir(const char *dir, unsigned file_mode);
+
+/*
+ * When this step has fewer GPUs than its job, appends "; this step: node
+ * GPU 1 only (SLURM_STEP_GPUS)" to out; else nothing.
+ */
+void slurm_describe_step(const struct slurm_job *job, struct strbuf *out);
 
 /*
  * Parses Slurm's index lists: "0,1", "0-2,5" (SLURM_*_GPUS) or the IDX

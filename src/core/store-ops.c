@@ -9,12 +9,34 @@
 #include "core/devices.h"
 #include "core/envs.h"
 #include "core/project-config.h"
+#include "core/slurm.h"
 #include "core/state.h"
 #include "core/state-check.h"
 #include "core/state-json.h"
 #include "util/strbuf.h"
 
 #include <unistd.h>
+
+/*
+ * In a Slurm step with fewer GPUs than its job, req may attach only the
+ * step's: the others are the job's (its state has them all) but the step
+ * cannot use them (slurm.h).
+ */
+static void
+only_step_gpus(struct attach_request *req)
+{
+	struct strbuf ignored = STRBUF_INIT;
+	const struct slurm_job *job;
+	int failed;
+
+	/* decided by the store's first load: no new question here */
+	job = slurm_in_job() ? slurm_job(&failed, &ignored) : NULL;
+	strbuf_release(&ignored);
+	if (job && job->step_gpus_nr < job->gpus_nr) {
+		req->usable = job->step_pos;
+		req->usable_nr = job->step_gpus_nr;
+	}
+}
 
 int
 store_deactivate_pid(long pid, struct strbuf *err)
@@ -88,6 +110,7 @@ store_activate(const struct activation *a, struct env_config *config,
 			req.over_subscribe = a->over_subscribe;
 			req.envs = &t.envs;
 			req.refused = a->refused;
+			only_step_gpus(&req);
 			if (devices_attach(&t.devs, a->eid, &req, err) < 0 ||
 			    store_save_devices(&t.st, &t.devs, err) < 0)
 				goto out;
@@ -145,6 +168,7 @@ store_attach(const char *eid, const struct attach_request *req, struct strbuf *e
 		goto out;
 	if (!registered_env(&t.envs, eid, err) || store_may_change(&t.envs, eid, err) < 0)
 		goto out;
+	only_step_gpus(&r);
 	if (store_load_devices(&t.st, &t.devs, &t.envs, STORE_CLEANUP, err) < 0 ||
 	    devices_attach(&t.devs, eid, &r, err) < 0 ||
 	    store_save_devices(&t.st, &t.devs, err) < 0)
@@ -500,6 +524,7 @@ admin_attach_devices(struct admin *adm, const struct admin_attach *a,
 	req.gpu_memory = env ? env->config.gpu_memory : NULL;
 	req.over_subscribe = a->over_subscribe;
 	req.envs = &adm->t.envs;
+	only_step_gpus(&req);
 	if (a->has_index) {
 		req.index = a->index;
 		if (!devices_find(&adm->t.devs, a->index)) {

@@ -36,6 +36,7 @@
 #define STORE_DEFAULT_DIR "/var/tmp/genv"
 #define UUIDS_FILE "devices.uuids"
 #define LOCK_TIMEOUT_MS 10000   /* default of $GENV_LOCK_TIMEOUT */
+#define ENVS_PER_USER 256       /* default of max_envs_per_user (doc/security.md) */
 #define TORN_RETRY_MS 1000      /* how long a lockless reader retries a torn file */
 
 /*
@@ -101,22 +102,23 @@ protected_job_dir(const char *path, const struct stat *sb, struct strbuf *err)
 /*
  * Job mode (slurm.h): the state is <dir>/slurm/job-<id>. Making it is the
  * job's first command: the cold path, where the state of jobs that no
- * longer exist is swept.
+ * longer exist is swept. The job's GPUs are decided once it exists (they
+ * may be kept there).
  */
 static int
 job_dir_init(struct store *st, struct strbuf *err)
 {
 	struct strbuf base = STRBUF_INIT;
-	const struct slurm_job *job;
+	const char *id = slurm_job_id(err);
 	struct stat sb;
 	int failed, fresh, slurm = -1, fd = -1, rc = -1;
 
-	job = slurm_job(&failed, err);
-	if (!job)
-		return failed ? -1 : 0;
+	if (!id)
+		return -1;
 	strbuf_addbuf(&base, &st->dir);
 	strbuf_reset(&st->dir);
-	slurm_job_dir(base.buf, job->id, &st->dir);
+	slurm_job_dir(base.buf, id, &st->dir);
+	slurm_set_job_dir(st->dir.buf, store_file_mode());
 	priv_raise();
 	fresh = lstat(st->dir.buf, &sb) < 0;
 	priv_lower();
@@ -145,6 +147,8 @@ out:
 	if (slurm >= 0)
 		close(slurm);
 	strbuf_release(&base);
+	if (!rc && !slurm_job(&failed, err))
+		rc = -1;
 	return rc;
 }
 
@@ -244,6 +248,59 @@ store_may_remove_pid(const struct envs *envs, long pid, struct strbuf *err)
 	return 0;
 }
 
+/*
+ * How many environments one uid may have, 0 for no limit: genv.conf's
+ * max_envs_per_user, else the default. $GENV_MAX_ENVS_PER_USER replaces
+ * it, but in the protected mode only to lower it: it is the caller's.
+ */
+static int
+envs_per_user_limit(long long *limit, struct strbuf *err)
+{
+	const char *v = getenv("GENV_MAX_ENVS_PER_USER");
+	long long n;
+	char *end;
+
+	*limit = protect_max_envs_per_user();
+	if (*limit < 0)
+		*limit = ENVS_PER_USER;
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno || *end || *v < '0' || *v > '9') {
+		strbuf_addf(err, "GENV_MAX_ENVS_PER_USER is '%s', not a number of environments", v);
+		return -1;
+	}
+	if (!protect_active() || (n && (!*limit || n < *limit)))
+		*limit = n;
+	return 0;
+}
+
+/*
+ * One user must not fill the state (and its size cap) for everybody: a
+ * new environment of uid's must fit under the per-user limit. One pass
+ * over the loaded environments, on creation only.
+ */
+static int
+may_create(const struct envs *envs, long long uid, struct strbuf *err)
+{
+	long long limit, n = 0;
+
+	if (envs_per_user_limit(&limit, err) < 0)
+		return -1;
+	if (!limit)
+		return 0;
+	for (size_t i = 0; i < envs->nr; i++)
+		n += envs->v[i].uid == uid;
+	if (n < limit)
+		return 0;
+	strbuf_addstr(err, "user ");
+	add_owner(err, uid);
+	strbuf_addf(err, " already has %lld environments (the limit per user is %lld): "
+		    "end one of them first ('genv envs' lists them)", n, limit);
+	return -1;
+}
+
 int
 store_may_register(const struct envs *envs, const char *eid, long long uid,
 		   const char *username, long pid, struct strbuf *err)
@@ -265,6 +322,8 @@ store_may_register(const struct envs *envs, const char *eid, long long uid,
 			    pid);
 		return -1;
 	}
+	if (!envs_find(envs, eid))
+		return may_create(envs, uid, err);
 	return store_may_change(envs, eid, err);
 }
 
@@ -904,10 +963,10 @@ store_describe_job(struct strbuf *out, struct strbuf *err)
 	const struct slurm_job *job;
 	int failed;
 
-	job = slurm_job(&failed, err);
-	if (!job)
-		return failed ? -1 : 0;
-	if (store_init(&st, err) < 0) {
+	/* first the state directory, where the job's GPUs may be kept */
+	if (!slurm_in_job())
+		return 0;
+	if (store_init(&st, err) < 0 || !(job = slurm_job(&failed, err))) {
 		store_release(&st);
 		return -1;
 	}
@@ -916,7 +975,9 @@ store_describe_job(struct strbuf *out, struct strbuf *err)
 		strbuf_addstr(out, "no GPUs");
 	for (size_t i = 0; i < job->gpus_nr; i++)
 		strbuf_addf(out, "%sdevice %zu = node GPU %ld", i ? ", " : "", i, job->gpus[i]);
-	strbuf_addf(out, " (from %s); state in %s", job->source, st.dir.buf);
+	strbuf_addf(out, " (from %s)", job->source);
+	slurm_describe_step(job, out);
+	strbuf_addf(out, "; state in %s", st.dir.buf);
 	store_release(&st);
 	return 0;
 }
@@ -930,12 +991,11 @@ store_visible_devices(const char *indices, struct strbuf *out, struct strbuf *er
 	const char *p = indices;
 	int failed;
 
-	job = slurm_job(&failed, err);
-	if (!job || !*indices) {
+	if (!slurm_in_job() || !*indices) {
 		strbuf_addstr(out, indices);
-		return failed ? -1 : 0;
+		return 0;
 	}
-	if (store_init(&st, err) < 0) {
+	if (store_init(&st, err) < 0 || !(job = slurm_job(&failed, err))) {
 		store_release(&st);
 		return -1;
 	}

@@ -74,7 +74,9 @@ int store_locate(struct store *st, struct strbuf *err);
  * store_may_remove_pid: every environment holding pid is the caller's.
  * store_may_register: what `envs activate` records is the caller's: uid,
  *   username (when given), pid (when not 0: a process of that uid), and
- *   eid if it exists.
+ *   eid if it exists; a new eid must fit under the caller's limit of
+ *   environments (genv.conf's max_envs_per_user, default 256, or a lower
+ *   $GENV_MAX_ENVS_PER_USER; in the shared mode any).
  */
 int store_may_change(const struct envs *envs, const char *eid, struct strbuf *err);
 int store_may_remove_pid(const struct envs *envs, long pid, struct strbuf *err);

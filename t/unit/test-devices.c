@@ -434,6 +434,45 @@ refusal_names_holders(void **state UNUSED)
 	strbuf_release(&err);
 }
 
+/* A Slurm step with fewer GPUs than its job: only its devices are attached. */
+static void
+usable_devices_only(void **state UNUSED)
+{
+	static const long step[] = { 2 };
+	struct attach_request req = ATTACH_REQUEST_INIT;
+	struct devices devs = DEVICES_INIT;
+	struct strbuf err = STRBUF_INIT, sb = STRBUF_INIT;
+	struct envs envs = ENVS_INIT;
+
+	make_devices(&devs, 3);
+	req.usable = step;
+	req.usable_nr = 1;
+	req.envs = &envs;
+	req.count = 1;
+	/* devices 0 and 1 are free, but not the step's */
+	assert_int_equal(devices_attach(&devs, "a", &req, &err), 0);
+	assert_string_equal(attached(&devs, "a", &sb), "2");
+	assert_int_equal(devices_attach(&devs, "b", &req, &err), -1);
+	assert_string_equal(err.buf, "No available devices\nrequested 1 GPU, 0 of 1 available; held: 2 (environment a, <1m)");
+	strbuf_reset(&err);
+	req.count = 2;
+	assert_int_equal(devices_attach(&devs, "b", &req, &err), -1);
+	assert_string_equal(err.buf, "No available devices\nrequested 2 GPUs, this Slurm step has 1");
+	strbuf_reset(&err);
+	/* over-subscribing still stays in the step */
+	req.count = 1;
+	req.over_subscribe = 1;
+	assert_int_equal(devices_attach(&devs, "b", &req, &err), 0);
+	assert_string_equal(attached(&devs, "b", &sb), "2");
+	req.count = -1;
+	req.index = 0;
+	assert_int_equal(devices_attach(&devs, "b", &req, &err), -1);
+	assert_string_equal(err.buf, "Device 0 is not one of this Slurm step's GPUs");
+	devices_release(&devs);
+	strbuf_release(&err);
+	strbuf_release(&sb);
+}
+
 int
 main(void)
 {
@@ -448,6 +487,7 @@ main(void)
 		cmocka_unit_test(env_lifecycle),
 		cmocka_unit_test(drop_empty_keeps_order),
 		cmocka_unit_test(refusal_names_holders),
+		cmocka_unit_test(usable_devices_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,6 +29,12 @@ parse_ok(void **state)
 	/* an empty library is the driver's */
 	assert_int_equal(install_config_parse(&c, "nvml_library =\n", &err), 0);
 	assert_null(c.nvml_library);
+	/* the limit of environments per user: unset, a number, none (0) */
+	assert_int_equal(c.max_envs_per_user, -1);
+	assert_int_equal(install_config_parse(&c, "max_envs_per_user = 64\n", &err), 0);
+	assert_int_equal(c.max_envs_per_user, 64);
+	assert_int_equal(install_config_parse(&c, "max_envs_per_user = 0\n", &err), 0);
+	assert_int_equal(c.max_envs_per_user, 0);
 	assert_int_equal(err.len, 0);
 	install_config_release(&c);
 	strbuf_release(&err);
@@ -44,6 +50,9 @@ parse_bad(void **state)
 		{ "gid = 12x\n", "not a gid: '12x'" },
 		{ "gid = 99999999999999\n", "not a gid" },
 		{ "nvml_library = lib.so\n", "unknown key or bad value" },
+		{ "max_envs_per_user = -1\n", "unknown key or bad value" },
+		{ "max_envs_per_user = 9x\n", "not a number of environments: '9x'" },
+		{ "max_envs_per_user = 99999999999\n", "not a number of environments" },
 		{ "colour = blue\n", "unknown key or bad value: 'colour = blue'" },
 		{ "just words\n", "line 1: not 'key = value'" },
 		{ "protected = 1\nstate_dir = /x\n", "protected = 1 needs state_dir, group and gid" },
