@@ -53,9 +53,8 @@ timings /metrics "$WORK/keepalive" || exit 1
 timings /metrics "$WORK/fresh" -H 'Connection: close' || exit 1
 timings /api/snapshot "$WORK/snapshot" || exit 1
 
-status=0
 verdict() {   # MEDIAN TARGET
-	if awk -v m="$1" -v t="$2" 'BEGIN { exit !(m > t) }'; then status=1; echo "SLOWER"; else echo ok; fi
+	if awk -v m="$1" -v t="$2" 'BEGIN { exit !(m > t) }'; then : >"$WORK/missed"; echo "SLOWER"; else echo ok; fi
 }
 printf '\n%-44s %10s   (target: median <= %s ms; %s requests, client: curl on loopback)\n' \
 	request median "$TARGET_MS" "$RUNS"
@@ -81,4 +80,5 @@ elapsed=$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { print a - b }')
 pct=$(awk -v t=$((after - before)) -v hz="$ticks" -v e="$elapsed" 'BEGIN { printf "%.3f", 100 * t / hz / e }')
 printf '%-44s %8s %%    (target: <= 1%% of a core; %s s at --interval 10, %s ticks of 1/%s s)   %s\n' \
 	"genv monitor CPU" "$pct" "${elapsed%.*}" $((after - before)) "$ticks" "$(verdict "$pct" 1)"
-exit $status
+[ ! -e "$WORK/missed" ]   # a verdict runs in $(...): a file carries it out
+exit $?
