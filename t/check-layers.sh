@@ -5,7 +5,9 @@
 #  1. src/cli parses, calls one library function and prints: it never
 #     takes the state lock, loads or saves state files, or walks /proc.
 #  2. Layers point downward: nothing below src/cli includes "cli/", and
-#     src/util includes nothing of genv's other layers.
+#     src/util includes nothing of genv's other layers, and each layer
+#     between includes only those below it (allowed_below, the picture in
+#     doc/architecture.md).
 cd "$(dirname "$0")/.." || exit 1
 status=0
 
@@ -31,6 +33,27 @@ if hits=$(grep -rnE '#include "(core|gpu|remote|shell|metrics|shim|cli)/' src/ut
 	printf '%s\n' "$hits" >&2
 	fail "src/util includes a genv layer above it"
 fi
+
+# each library layer, then the genv layers below it that it may include
+allowed_below='gpu:
+core: gpu
+shell:
+remote: core gpu
+shim: core gpu
+metrics: core gpu remote
+top: core gpu remote'
+for layer in gpu core shell remote shim metrics top; do
+	allowed=$(printf '%s\n' "$allowed_below" | sed -n "s/^$layer://p")
+	for used in $(grep -ohE '#include "(core|gpu|remote|shell|metrics|shim|top)/' src/"$layer"/*.[ch] |
+		sed 's/#include "//; s|/$||' | sort -u); do
+		[ "$used" = "$layer" ] && continue
+		case " $allowed " in
+		*" $used "*) ;;
+		*) grep -n "#include \"$used/" src/"$layer"/*.[ch] >&2
+		   fail "src/$layer includes src/$used, which is not below it" ;;
+		esac
+	done
+done
 
 [ $status -eq 0 ] && echo "layer-check: ok"
 exit $status
