@@ -131,7 +131,7 @@ say_on_stderr(const struct host *h, const char *line, void *data)
 	if (ctx->quiet)
 		return;
 	if (h)
-		print_host_line(h->name, line);
+		print_host_line(host_entry(h), line);
 	else
 		fprintf(stderr, "%s\n", line);
 }

@@ -108,7 +108,7 @@ says_not_found(const struct strbuf *err)
 static int
 judge_sudo(struct fanout_result *r, int exit_code, const struct strbuf *err)
 {
-	const char *name = r->host->name;
+	const char *name = host_entry(r->host);
 	const char *fix = "run it as root (log in as root), or allow this login "
 		"passwordless sudo for `genv usage` on the host "
 		"(e.g. 'USER ALL=(root) NOPASSWD: /usr/bin/genv usage *')";
@@ -137,7 +137,7 @@ static int
 judge_exit(struct fanout_result *r, int exit_code, int timed_out, long timeout,
 	   const struct strbuf *err)
 {
-	const char *name = r->host->name;
+	const char *name = host_entry(r->host);
 
 	if (timed_out) {
 		strbuf_addf(&r->error,
@@ -175,7 +175,7 @@ fanout_judge(struct fanout_result *r, enum fanout_type type, const char *cmd,
 	     const struct strbuf *out, const struct strbuf *err)
 {
 	struct strbuf why = STRBUF_INIT, text = STRBUF_INIT;
-	const char *name = r->host->name;
+	const char *name = host_entry(r->host);
 	int rc;
 
 	r->ok = 0;
@@ -272,13 +272,13 @@ judge_start(struct fanout_result *r, const struct run_task *t, const char *cmd)
 {
 	if (t->state == RUN_FAILED) {
 		strbuf_addf(&r->error, "Failed running SSH command on %s (%s)",
-			    r->host->name, t->error.buf);
+			    host_entry(r->host), t->error.buf);
 		return -1;
 	}
 	if (t->truncated) {
 		strbuf_addf(&r->error,
 			    "Invalid answer from %s to '%s' (more than 64 MiB of output)",
-			    r->host->name, cmd);
+			    host_entry(r->host), cmd);
 		return -1;
 	}
 	return 0;

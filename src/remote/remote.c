@@ -233,7 +233,7 @@ activate_on(const struct host *h, const struct fanout_opts *o,
 	struct strbuf remote_cmd = STRBUF_INIT;
 	int rc;
 
-	ra.host = h->name;
+	ra.host = host_entry(h);
 	ssh_activate_command(&remote_cmd, &ra);
 	rc = session(h, o, remote_cmd.buf, status, err);
 	strbuf_release(&remote_cmd);
