@@ -69,7 +69,8 @@ test_expect_success 'a command that times out dies on its host, with its childre
 	hanging_genv "$H1" &&
 	test_expect_code 1 genv remote --command-timeout 1 -H gpu-server-1,gpu-server-2 devices \
 		--format csv --no-summary >out 2>err &&
-	echo "Failed running SSH command on gpu-server-1 (no answer within 1 seconds)" >expect.err &&
+	printf "%s\n" "Failed running SSH command on gpu-server-1 (no answer within 1 seconds)" \
+		"genv: 1 of 2 hosts failed" >expect.err &&
 	test_cmp expect.err err &&
 	printf "%s\n" HOST,TOTAL,AVAILABLE gpu-server-2,1,1 >expect &&
 	test_cmp expect out &&

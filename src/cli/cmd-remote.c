@@ -94,10 +94,38 @@ print_host_line(const char *host, const char *text)
 	strbuf_release(&prefix);
 }
 
+/* How many hosts failed: "genv: 4 of 6 hosts failed", or that none answered. */
+static void
+print_failed_count(const struct remote_answers *ans)
+{
+	size_t failed = ans->nr - ans->answered;
+
+	if (!ans->answered)
+		fprintf(stderr, "genv: no host answered (%zu %s failed)\n", failed,
+			failed == 1 ? "host" : "hosts");
+	else
+		fprintf(stderr, "genv: %zu of %zu hosts failed\n", failed, ans->nr);
+}
+
+/*
+ * Whether no host answered, for the commands that need one: they fail
+ * with that (said even with -q: it is their error, not a host's report).
+ */
+static int
+none_answered(const struct remote_ctx *ctx, const struct remote_answers *ans)
+{
+	if (ans->answered)
+		return 0;
+	if (ctx->quiet)
+		print_failed_count(ans);
+	return 1;
+}
+
 /*
  * Prints each failed host's message (unless -q) and each answering host's
- * stderr lines as "[host] line". With -e, stops at the first failure and
- * returns -1. Returns the number of failed hosts otherwise.
+ * stderr lines as "[host] line", then how many failed (unless -q). With
+ * -e, stops at the first failure and returns -1. Returns the number of
+ * failed hosts otherwise.
  */
 static int
 report_hosts(const struct remote_ctx *ctx, const struct remote_answers *ans)
@@ -119,6 +147,8 @@ report_hosts(const struct remote_ctx *ctx, const struct remote_answers *ans)
 		for (size_t j = 0; j < h->warnings.nr; j++)
 			print_host_line(h->host->name, h->warnings.v[j]);
 	}
+	if (failed && !ctx->quiet)
+		print_failed_count(ans);
 	return failed;
 }
 
@@ -387,7 +417,7 @@ remote_activate(int argc, char **argv, void *data)
 	}
 
 	remote_ask_devices(&ans, &ctx->hosts, &ctx->fan);
-	if (report_hosts(ctx, &ans) >= 0) {
+	if (report_hosts(ctx, &ans) >= 0 && !none_answered(ctx, &ans)) {
 		const struct remote_activate req = {
 			.remote_genv = ctx->fan.remote_genv, .gpus = gpus,
 			.gpu_memory = gpu_memory, .name = name, .prompt = !no_prompt,
@@ -563,7 +593,7 @@ remote_llm_serve(int argc, char **argv, void *data)
 	}
 	remote_ask_devices(&ans, &ctx->hosts, &ctx->fan);
 	rc = 1;
-	if (report_hosts(ctx, &ans) < 0)
+	if (report_hosts(ctx, &ans) < 0 || none_answered(ctx, &ans))
 		goto out;
 	n = remote_choose_hosts(&ans, gpus, gpu_memory, &order, say_on_stderr, ctx);
 	strvec_pushv(&args, (const char *const[]){ "llm", "serve", model, NULL });
@@ -601,7 +631,7 @@ remote_llm_attach(int argc, char **argv, void *data)
 
 	cli_parse_options(&remote_llm_attach_cmd, argc, argv, opts);
 	remote_ask_envs(&ans, &ctx->hosts, &ctx->fan);
-	if (report_hosts(ctx, &ans) >= 0) {
+	if (report_hosts(ctx, &ans) >= 0 && !none_answered(ctx, &ans)) {
 		found = remote_llm_host(&ans, model);
 		if (found)
 			rc = remote_session(ctx, found,
