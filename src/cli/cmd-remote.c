@@ -163,7 +163,7 @@ say_on_stderr(const struct host *h, const char *line, void *data)
 	if (h)
 		print_host_line(host_entry(h), line);
 	else
-		fprintf(stderr, "%s\n", line);
+		cli_print_line(stderr, NULL, line);
 }
 
 /*
