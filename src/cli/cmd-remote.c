@@ -22,10 +22,13 @@
 #include "remote/remote.h"
 #include "remote/ssh.h"
 #include "util/clock.h"
+#include "util/quote.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
+#include "util/term.h"
 
 #include <time.h>
+#include <unistd.h>
 
 #define REMOTE_DEFAULT_CONNECT_TIMEOUT 10
 #define REMOTE_DEFAULT_COMMAND_TIMEOUT 60
@@ -81,6 +84,63 @@ static const struct cli_cmd *const remote_subcmds[] = {
 	&remote_llm_cmd, &cli_cmd_remote_monitor, &remote_query_cmd, &cli_cmd_remote_top, NULL
 };
 
+/* ---- progress while hosts are waited on (stderr a terminal only) ---- */
+
+#define PROGRESS_DELAY_MS 300   /* fast calls show nothing */
+#define PROGRESS_EVERY_MS 250   /* redrawn at most 4 times a second */
+
+/* "genv: 3/6 hosts done, waiting for user2@gpu-server-5 (4s)", in place */
+static void
+draw_progress(const struct fanout_progress *p, void *data)
+{
+	struct remote_ctx *ctx = data;
+	struct strbuf line = STRBUF_INIT, out = STRBUF_INIT;
+	unsigned rows, cols;
+
+	if (p->elapsed_ms < PROGRESS_DELAY_MS || !p->slowest ||
+	    (ctx->progress_shown && p->elapsed_ms - ctx->progress_last_ms < PROGRESS_EVERY_MS))
+		return;
+	strbuf_addf(&line, "genv: %zu/%zu hosts done, waiting for ", p->done, p->total);
+	quote_display(&line, host_entry(p->slowest));
+	strbuf_addf(&line, " (%lds)", p->waited_ms / 1000);
+	/* a line that wrapped could not be erased with \r */
+	strbuf_addch(&out, '\r');
+	if (!term_size(STDERR_FILENO, &rows, &cols) && cols > 1 && term_width(line.buf) >= cols)
+		term_add_fit(&out, line.buf, cols - 1);
+	else
+		strbuf_addbuf(&out, &line);
+	strbuf_addstr(&out, "\033[K");
+	fwrite(out.buf, 1, out.len, stderr);
+	fflush(stderr);
+	ctx->progress_shown = 1;
+	ctx->progress_last_ms = p->elapsed_ms;
+	strbuf_release(&line);
+	strbuf_release(&out);
+}
+
+/* Before asking the hosts: a progress line, if stderr is a terminal and not -q. */
+static void
+progress_begin(struct remote_ctx *ctx)
+{
+	const char *term = getenv("TERM");
+
+	if (ctx->quiet || !isatty(STDERR_FILENO) || !term || !strcmp(term, "dumb"))
+		return;
+	ctx->fan.progress = draw_progress;
+	ctx->fan.progress_data = ctx;
+}
+
+/* Once every host answered or failed: the line is erased, nothing is left. */
+static void
+progress_end(struct remote_ctx *ctx)
+{
+	if (ctx->progress_shown)
+		fputs("\r\033[K", stderr);
+	ctx->progress_shown = 0;
+	ctx->fan.progress = NULL;
+	ctx->fan.progress_data = NULL;
+}
+
 /* ---- output of per-host problems (host order) ---- */
 
 /* "[host] text" on stderr: the text comes from the host, escaped */
@@ -128,10 +188,11 @@ none_answered(const struct remote_ctx *ctx, const struct remote_answers *ans)
  * failed hosts otherwise.
  */
 static int
-report_hosts(const struct remote_ctx *ctx, const struct remote_answers *ans)
+report_hosts(struct remote_ctx *ctx, const struct remote_answers *ans)
 {
 	int failed = 0;
 
+	progress_end(ctx);
 	fflush(stdout);
 	for (size_t i = 0; i < ans->nr; i++) {
 		const struct remote_host *h = &ans->v[i];
@@ -245,6 +306,7 @@ remote_devices(int argc, char **argv, void *data)
 	struct remote_answers ans = REMOTE_ANSWERS_INIT;
 
 	cli_parse_options(&remote_devices_cmd, argc, argv, opts);
+	progress_begin(ctx);
 	remote_ask_devices(&ans, &ctx->hosts, &ctx->fan);
 	failed = report_hosts(ctx, &ans);
 	if (failed >= 0 && table_format_of(format) == TABLE_JSON)
@@ -310,6 +372,7 @@ remote_envs(int argc, char **argv, void *data)
 	struct remote_answers ans = REMOTE_ANSWERS_INIT;
 
 	cli_parse_options(&remote_envs_cmd, argc, argv, opts);
+	progress_begin(ctx);
 	remote_ask_envs(&ans, &ctx->hosts, &ctx->fan);
 	failed = report_hosts(ctx, &ans);
 	if (failed >= 0 && table_format_of(format) == TABLE_JSON)
@@ -374,6 +437,7 @@ remote_query(int argc, char **argv, void *data)
 	int failed;
 
 	cli_parse_options(&remote_query_cmd, argc, argv, opts);
+	progress_begin(ctx);
 	remote_ask_named(&ans, &ctx->hosts, &ctx->fan, name);
 	failed = report_hosts(ctx, &ans);
 	if (failed >= 0)
@@ -416,6 +480,7 @@ remote_activate(int argc, char **argv, void *data)
 		return r;
 	}
 
+	progress_begin(ctx);
 	remote_ask_devices(&ans, &ctx->hosts, &ctx->fan);
 	if (report_hosts(ctx, &ans) >= 0 && !none_answered(ctx, &ans)) {
 		const struct remote_activate req = {
@@ -554,6 +619,7 @@ remote_llm_ps(int argc, char **argv, void *data)
 	struct remote_answers ans = REMOTE_ANSWERS_INIT;
 
 	cli_parse_options(&remote_llm_ps_cmd, argc, argv, opts);
+	progress_begin(ctx);
 	remote_ask_envs(&ans, &ctx->hosts, &ctx->fan);
 	failed = report_hosts(ctx, &ans);
 	if (failed >= 0)
@@ -591,6 +657,7 @@ remote_llm_serve(int argc, char **argv, void *data)
 		strbuf_release(&err);
 		return rc;
 	}
+	progress_begin(ctx);
 	remote_ask_devices(&ans, &ctx->hosts, &ctx->fan);
 	rc = 1;
 	if (report_hosts(ctx, &ans) < 0 || none_answered(ctx, &ans))
@@ -630,6 +697,7 @@ remote_llm_attach(int argc, char **argv, void *data)
 	int rc = 1;
 
 	cli_parse_options(&remote_llm_attach_cmd, argc, argv, opts);
+	progress_begin(ctx);
 	remote_ask_envs(&ans, &ctx->hosts, &ctx->fan);
 	if (report_hosts(ctx, &ans) >= 0 && !none_answered(ctx, &ans)) {
 		found = remote_llm_host(&ans, model);
@@ -759,7 +827,7 @@ remote_run(int argc, char **argv, void *data UNUSED)
 		OPT_SUBCOMMAND(NULL, NULL, "subcommands"),
 		OPT_END(),
 	};
-	struct remote_ctx ctx = { HOSTLIST_INIT, FANOUT_OPTS_INIT, STRBUF_INIT, 0, 0 };
+	struct remote_ctx ctx = { HOSTLIST_INIT, FANOUT_OPTS_INIT, STRBUF_INIT, 0, 0, 0, 0 };
 	const struct cli_cmd *sub;
 	int i, rc = 2;
 
