@@ -108,7 +108,7 @@ test_expect_success 'remote activate says which host it chose and why' '
 	genv remote -H gpu-server-4,gpu-server-2,gpu-server-1 activate <session >out 2>err &&
 	printf "%s\n" "Failed running SSH command on gpu-server-4 ($REFUSED)" \
 		"genv: 1 of 3 hosts failed" \
-		"genv: activating on gpu-server-2: 2 of 2 GPUs available (the first host that answered; no --gpus asked)" \
+		"genv: activating on gpu-server-2: 2 of 2 GPUs available (the first host that answered; no GPUs asked)" \
 		>expect.err &&
 	test_cmp expect.err err
 '

@@ -195,7 +195,8 @@ remote_choose_hosts(const struct remote_answers *ans, long gpus, const char *gpu
 }
 
 /*
- * "genv: activating on HOST: 3 of 4 GPUs available (best fit for --gpus 2)":
+ * "genv: activating on HOST: 3 of 4 GPUs available (best fit for --gpus 2: the
+ * fewest that suffice)":
  * the host about to be tried and why, as choose() ranked it; try says
  * whether hosts before it were tried already.
  */
@@ -219,7 +220,7 @@ say_choice(const struct remote_answers *ans, const struct candidate *cand, size_
 			strbuf_addf(&line, " --gpu-memory %s", req->gpu_memory);
 		strbuf_addstr(&line, ": the fewest that suffice)");
 	} else {
-		strbuf_addf(&line, " (%s host that answered; no --gpus asked)",
+		strbuf_addf(&line, " (%s host that answered; no GPUs asked)",
 			    try ? "the next" : "the first");
 	}
 	say(NULL, line.buf, say_data);
