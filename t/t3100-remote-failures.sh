@@ -18,16 +18,6 @@ ME=$(id -un)
 # gpu-server-4 is down for the whole script
 fakehosts_stop_pid "$(cat "$H4/run.pid")"
 
-test_must_be_empty() {
-	if [ -s "$1" ]; then echo "$1 is not empty:"; cat "$1"; return 1; fi
-}
-
-# fake_genv HOSTDIR SCRIPT: a `genv` first on that host's PATH
-fake_genv() {
-	printf '#!/bin/sh\n%s\n' "$2" >"$1/bin/genv" && chmod +x "$1/bin/genv"
-}
-real_genv() { rm -f "$1/bin/genv"; }
-
 ms() { echo $(($(date +%s%N) / 1000000)); }
 
 one_host_table() {

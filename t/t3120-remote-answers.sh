@@ -19,15 +19,6 @@ ME=$(id -un)
 fakehosts_stop_pid "$(cat "$H4/run.pid")"
 REFUSED="ssh: connect to host 127.0.0.5 port $FAKEHOSTS_PORT: Connection refused"
 
-test_must_be_empty() {
-	if [ -s "$1" ]; then echo "$1 is not empty:"; cat "$1"; return 1; fi
-}
-
-# fake_genv HOSTDIR SCRIPT: a `genv` first on that host's PATH
-fake_genv() {
-	printf '#!/bin/sh\n%s\n' "$2" >"$1/bin/genv" && chmod +x "$1/bin/genv"
-}
-real_genv() { rm -f "$1/bin/genv"; }
 ms() { echo $(($(date +%s%N) / 1000000)); }
 
 test_expect_success 'a failing user@host entry is named in full, apart from the good row' '

@@ -15,16 +15,6 @@ H2=$(fakehost_dir gpu-server-2)
 REAL_GENV=$BUILD/bin/genv
 ME=$(id -un)
 
-test_must_be_empty() {
-	if [ -s "$1" ]; then echo "$1 is not empty:"; cat "$1"; return 1; fi
-}
-
-# fake_genv HOSTDIR SCRIPT: a `genv` first on that host's PATH
-fake_genv() {
-	printf '#!/bin/sh\n%s\n' "$2" >"$1/bin/genv" && chmod +x "$1/bin/genv"
-}
-real_genv() { rm -f "$1/bin/genv"; }
-
 # A genv that hangs with a child, after saying who it is. It is the
 # leader of the session sshd made for the command (every shell on the way
 # execs), so that session is everything the command started.

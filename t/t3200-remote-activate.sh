@@ -14,10 +14,6 @@
 FAKEHOSTS_GPUS="1 1 2" fakehosts_setup 3
 ME=$(id -un)
 
-test_must_be_empty() {
-	if [ -s "$1" ]; then echo "$1 is not empty:"; cat "$1"; return 1; fi
-}
-
 # race_client N: a background `remote activate` reading its session from inN
 race_client() {
 	{ genv remote -H gpu-server-1 activate --gpus 1 <in$1 >o$1 2>e$1; echo $? >rc$1; } &
