@@ -110,6 +110,11 @@ test_expect_code() {
 
 test_cmp() { diff -u "$1" "$2"; }
 
+# test_must_be_empty FILE: FILE is empty (else shows it).
+test_must_be_empty() {
+	if [ -s "$1" ]; then echo "$1 is not empty:"; cat "$1"; return 1; fi
+}
+
 # test_wait_for SECONDS CMD...: poll (every 50 ms) until CMD succeeds.
 test_wait_for() {
 	local deadline=$(($(date +%s%N) + $1 * 1000000000))

@@ -26,10 +26,6 @@ skip_without_tty() {
 	return 1
 }
 
-test_must_be_empty() {
-	if [ -s "$1" ]; then echo "$1 is not empty:"; cat "$1"; return 1; fi
-}
-
 # "N seconds ago" -> "AGO", so rows can be compared exactly
 normalize_ago() { sed -E 's/[0-9]+ (second|minute)s? ago$/AGO/'; }
 

@@ -18,16 +18,6 @@ ME=$(id -un)
 # gpu-server-4 is down for the whole script
 fakehosts_stop_pid "$(cat "$H4/run.pid")"
 
-test_must_be_empty() {
-	if [ -s "$1" ]; then echo "$1 is not empty:"; cat "$1"; return 1; fi
-}
-
-# fake_genv HOSTDIR SCRIPT: a `genv` first on that host's PATH
-fake_genv() {
-	printf '#!/bin/sh\n%s\n' "$2" >"$1/bin/genv" && chmod +x "$1/bin/genv"
-}
-real_genv() { rm -f "$1/bin/genv"; }
-
 ms() { echo $(($(date +%s%N) / 1000000)); }
 
 one_host_table() {
@@ -37,7 +27,8 @@ one_host_table() {
 
 test_expect_success 'a host that is down: the others are listed, exit 1' '
 	one_host_table >expect &&
-	echo "Failed running SSH command on gpu-server-4 (ssh: connect to host 127.0.0.5 port $FAKEHOSTS_PORT: Connection refused)" >expect.err &&
+	printf "%s\n" "Failed running SSH command on gpu-server-4 (ssh: connect to host 127.0.0.5 port $FAKEHOSTS_PORT: Connection refused)" \
+		"genv: 1 of 2 hosts failed" >expect.err &&
 	test_expect_code 1 genv remote -H gpu-server-1,gpu-server-4 devices >out 2>err &&
 	test_cmp expect out &&
 	test_cmp expect.err err
@@ -57,7 +48,8 @@ test_expect_success 'garbage and incompatible JSON are per-host errors' '
 	one_host_table >expect &&
 	test_cmp expect out &&
 	test_line_count() { test "$(wc -l <"$2")" -eq "$1"; } &&
-	test_line_count 2 err &&
+	test_line_count 3 err &&
+	tail -n 1 err | grep -x "genv: 2 of 3 hosts failed" &&
 	grep "^Invalid answer from gpu-server-2 to .genv usage snapshot --type devices. (" err &&
 	grep "^Invalid answer from gpu-server-3 to .genv usage snapshot --type devices. (" err &&
 	head -n 1 err | grep -q gpu-server-2
@@ -74,7 +66,8 @@ test_expect_success '-e stops at the first failing host in host order' '
 test_expect_success 'a remote genv that fails: its stderr in the message' '
 	fake_genv "$H2" "echo boom >&2; echo second line >&2; exit 3" &&
 	test_expect_code 1 genv remote -H gpu-server-2 envs >out 2>err &&
-	echo "Failed running SSH command on gpu-server-2 (boom; second line)" >expect.err &&
+	printf "%s\n" "Failed running SSH command on gpu-server-2 (boom; second line)" \
+		"genv: no host answered (1 host failed)" >expect.err &&
 	test_cmp expect.err err &&
 	printf "%-25s%-8s%-16s%-16s%s\n\nTotal 0 environments on 0 hosts\n" HOST ID USER NAME CREATED >expect &&
 	test_cmp expect out
@@ -91,7 +84,8 @@ test_expect_success 'stderr of hosts that answer is repeated as [host] lines' '
 
 test_expect_success 'a host without genv: say how to fix it' '
 	real_genv "$H2" &&
-	echo "genv is not installed on gpu-server-1 or not on its non-interactive PATH; install it or pass --remote-genv /path/to/genv" >expect.err &&
+	printf "%s\n" "genv is not installed on gpu-server-1 or not on its non-interactive PATH; install it or pass --remote-genv /path/to/genv" \
+		"genv: no host answered (1 host failed)" >expect.err &&
 	test_expect_code 1 genv remote --remote-genv genv-not-installed -H gpu-server-1 devices \
 		>out 2>err &&
 	test_cmp expect.err err &&
@@ -133,7 +127,8 @@ test_expect_success 'a remote command that hangs is bounded by --command-timeout
 	real_genv "$H3" &&
 	echo "took $took ms" &&
 	test $took -ge 1000 && test $took -lt 5000 &&
-	echo "Failed running SSH command on gpu-server-3 (no answer within 1 seconds)" >expect.err &&
+	printf "%s\n" "Failed running SSH command on gpu-server-3 (no answer within 1 seconds)" \
+		"genv: 1 of 2 hosts failed" >expect.err &&
 	test_cmp expect.err err &&
 	one_host_table >expect &&
 	test_cmp expect out

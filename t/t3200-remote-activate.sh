@@ -14,10 +14,6 @@
 FAKEHOSTS_GPUS="1 1 2" fakehosts_setup 3
 ME=$(id -un)
 
-test_must_be_empty() {
-	if [ -s "$1" ]; then echo "$1 is not empty:"; cat "$1"; return 1; fi
-}
-
 # race_client N: a background `remote activate` reading its session from inN
 race_client() {
 	{ genv remote -H gpu-server-1 activate --gpus 1 <in$1 >o$1 2>e$1; echo $? >rc$1; } &
@@ -71,10 +67,14 @@ test_expect_success 'taken meanwhile: the loser of a race moves on to the next h
 		<session >out 2>err &&
 	echo "landed on gpu-server-2" >expect &&
 	test_cmp expect out &&
-	printf "%s\n" "No available devices" \
+	printf "%s\n" \
+		"genv: activating on gpu-server-1: 1 of 1 GPU available (best fit for --gpus 1: the fewest that suffice)" \
+		"No available devices" \
 		"requested 1 GPU, 0 of 1 available; held: 0 (uid 0, <1m)" \
 		"genv: could not reserve GPUs on gpu-server-1 (taken meanwhile)" \
-		"genv: trying the next host" >expect.err &&
+		"genv: trying the next host" \
+		"genv: activating on gpu-server-2: 1 of 1 GPU available (next best fit for --gpus 1: the fewest that suffice)" \
+		>expect.err &&
 	test_cmp expect.err err &&
 	# the thief keeps its GPU; our half-made environment is gone
 	genv remote -H gpu-server-1 envs --format csv --no-header --no-summary >out &&
@@ -88,7 +88,9 @@ test_expect_success 'taken meanwhile and no other host: fail cleanly' '
 	ssh gpu-server-1 genv envs deactivate --pid $THIEF &&
 	test_expect_code 1 env GENV_SSH=$TRASH/thief-ssh genv remote -H gpu-server-1 activate \
 		--gpus 1 </dev/null >out 2>err &&
-	printf "%s\n" "No available devices" \
+	printf "%s\n" \
+		"genv: activating on gpu-server-1: 1 of 1 GPU available (best fit for --gpus 1: the fewest that suffice)" \
+		"No available devices" \
 		"requested 1 GPU, 0 of 1 available; held: 0 (uid 0, <1m)" \
 		"genv: could not reserve GPUs on gpu-server-1 (taken meanwhile)" \
 		"Cannot find a host with enough available resources" >expect.err &&

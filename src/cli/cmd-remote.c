@@ -22,10 +22,13 @@
 #include "remote/remote.h"
 #include "remote/ssh.h"
 #include "util/clock.h"
+#include "util/quote.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
+#include "util/term.h"
 
 #include <time.h>
+#include <unistd.h>
 
 #define REMOTE_DEFAULT_CONNECT_TIMEOUT 10
 #define REMOTE_DEFAULT_COMMAND_TIMEOUT 60
@@ -81,6 +84,63 @@ static const struct cli_cmd *const remote_subcmds[] = {
 	&remote_llm_cmd, &cli_cmd_remote_monitor, &remote_query_cmd, &cli_cmd_remote_top, NULL
 };
 
+/* ---- progress while hosts are waited on (stderr a terminal only) ---- */
+
+#define PROGRESS_DELAY_MS 300   /* fast calls show nothing */
+#define PROGRESS_EVERY_MS 250   /* redrawn at most 4 times a second */
+
+/* "genv: 3/6 hosts done, waiting for user2@gpu-server-5 (4s)", in place */
+static void
+draw_progress(const struct fanout_progress *p, void *data)
+{
+	struct remote_ctx *ctx = data;
+	struct strbuf line = STRBUF_INIT, out = STRBUF_INIT;
+	unsigned rows, cols;
+
+	if (p->elapsed_ms < PROGRESS_DELAY_MS || !p->slowest ||
+	    (ctx->progress_shown && p->elapsed_ms - ctx->progress_last_ms < PROGRESS_EVERY_MS))
+		return;
+	strbuf_addf(&line, "genv: %zu/%zu hosts done, waiting for ", p->done, p->total);
+	quote_display(&line, host_entry(p->slowest));
+	strbuf_addf(&line, " (%lds)", p->waited_ms / 1000);
+	/* a line that wrapped could not be erased with \r */
+	strbuf_addch(&out, '\r');
+	if (!term_size(STDERR_FILENO, &rows, &cols) && cols > 1 && term_width(line.buf) >= cols)
+		term_add_fit(&out, line.buf, cols - 1);
+	else
+		strbuf_addbuf(&out, &line);
+	strbuf_addstr(&out, "\033[K");
+	fwrite(out.buf, 1, out.len, stderr);
+	fflush(stderr);
+	ctx->progress_shown = 1;
+	ctx->progress_last_ms = p->elapsed_ms;
+	strbuf_release(&line);
+	strbuf_release(&out);
+}
+
+/* Before asking the hosts: a progress line, if stderr is a terminal and not -q. */
+static void
+progress_begin(struct remote_ctx *ctx)
+{
+	const char *term = getenv("TERM");
+
+	if (ctx->quiet || !isatty(STDERR_FILENO) || !term || !strcmp(term, "dumb"))
+		return;
+	ctx->fan.progress = draw_progress;
+	ctx->fan.progress_data = ctx;
+}
+
+/* Once every host answered or failed: the line is erased, nothing is left. */
+static void
+progress_end(struct remote_ctx *ctx)
+{
+	if (ctx->progress_shown)
+		fputs("\r\033[K", stderr);
+	ctx->progress_shown = 0;
+	ctx->fan.progress = NULL;
+	ctx->fan.progress_data = NULL;
+}
+
 /* ---- output of per-host problems (host order) ---- */
 
 /* "[host] text" on stderr: the text comes from the host, escaped */
@@ -94,16 +154,45 @@ print_host_line(const char *host, const char *text)
 	strbuf_release(&prefix);
 }
 
+/* How many hosts failed: "genv: 4 of 6 hosts failed", or that none answered. */
+static void
+print_failed_count(const struct remote_answers *ans)
+{
+	size_t failed = ans->nr - ans->answered;
+
+	if (!ans->answered)
+		fprintf(stderr, "genv: no host answered (%zu %s failed)\n", failed,
+			failed == 1 ? "host" : "hosts");
+	else
+		fprintf(stderr, "genv: %zu of %zu hosts failed\n", failed, ans->nr);
+}
+
 /*
- * Prints each failed host's message (unless -q) and each answering host's
- * stderr lines as "[host] line". With -e, stops at the first failure and
- * returns -1. Returns the number of failed hosts otherwise.
+ * Whether no host answered, for the commands that need one: they fail
+ * with that (said even with -q: it is their error, not a host's report).
  */
 static int
-report_hosts(const struct remote_ctx *ctx, const struct remote_answers *ans)
+none_answered(const struct remote_ctx *ctx, const struct remote_answers *ans)
+{
+	if (ans->answered)
+		return 0;
+	if (ctx->quiet)
+		print_failed_count(ans);
+	return 1;
+}
+
+/*
+ * Prints each failed host's message (unless -q) and each answering host's
+ * stderr lines as "[host] line", then how many failed (unless -q). With
+ * -e, stops at the first failure and returns -1. Returns the number of
+ * failed hosts otherwise.
+ */
+static int
+report_hosts(struct remote_ctx *ctx, const struct remote_answers *ans)
 {
 	int failed = 0;
 
+	progress_end(ctx);
 	fflush(stdout);
 	for (size_t i = 0; i < ans->nr; i++) {
 		const struct remote_host *h = &ans->v[i];
@@ -119,6 +208,8 @@ report_hosts(const struct remote_ctx *ctx, const struct remote_answers *ans)
 		for (size_t j = 0; j < h->warnings.nr; j++)
 			print_host_line(h->host->name, h->warnings.v[j]);
 	}
+	if (failed && !ctx->quiet)
+		print_failed_count(ans);
 	return failed;
 }
 
@@ -131,9 +222,9 @@ say_on_stderr(const struct host *h, const char *line, void *data)
 	if (ctx->quiet)
 		return;
 	if (h)
-		print_host_line(h->name, line);
+		print_host_line(host_entry(h), line);
 	else
-		fprintf(stderr, "%s\n", line);
+		cli_print_line(stderr, NULL, line);
 }
 
 /*
@@ -215,6 +306,7 @@ remote_devices(int argc, char **argv, void *data)
 	struct remote_answers ans = REMOTE_ANSWERS_INIT;
 
 	cli_parse_options(&remote_devices_cmd, argc, argv, opts);
+	progress_begin(ctx);
 	remote_ask_devices(&ans, &ctx->hosts, &ctx->fan);
 	failed = report_hosts(ctx, &ans);
 	if (failed >= 0 && table_format_of(format) == TABLE_JSON)
@@ -280,6 +372,7 @@ remote_envs(int argc, char **argv, void *data)
 	struct remote_answers ans = REMOTE_ANSWERS_INIT;
 
 	cli_parse_options(&remote_envs_cmd, argc, argv, opts);
+	progress_begin(ctx);
 	remote_ask_envs(&ans, &ctx->hosts, &ctx->fan);
 	failed = report_hosts(ctx, &ans);
 	if (failed >= 0 && table_format_of(format) == TABLE_JSON)
@@ -344,6 +437,7 @@ remote_query(int argc, char **argv, void *data)
 	int failed;
 
 	cli_parse_options(&remote_query_cmd, argc, argv, opts);
+	progress_begin(ctx);
 	remote_ask_named(&ans, &ctx->hosts, &ctx->fan, name);
 	failed = report_hosts(ctx, &ans);
 	if (failed >= 0)
@@ -386,8 +480,9 @@ remote_activate(int argc, char **argv, void *data)
 		return r;
 	}
 
+	progress_begin(ctx);
 	remote_ask_devices(&ans, &ctx->hosts, &ctx->fan);
-	if (report_hosts(ctx, &ans) >= 0) {
+	if (report_hosts(ctx, &ans) >= 0 && !none_answered(ctx, &ans)) {
 		const struct remote_activate req = {
 			.remote_genv = ctx->fan.remote_genv, .gpus = gpus,
 			.gpu_memory = gpu_memory, .name = name, .prompt = !no_prompt,
@@ -524,6 +619,7 @@ remote_llm_ps(int argc, char **argv, void *data)
 	struct remote_answers ans = REMOTE_ANSWERS_INIT;
 
 	cli_parse_options(&remote_llm_ps_cmd, argc, argv, opts);
+	progress_begin(ctx);
 	remote_ask_envs(&ans, &ctx->hosts, &ctx->fan);
 	failed = report_hosts(ctx, &ans);
 	if (failed >= 0)
@@ -561,9 +657,10 @@ remote_llm_serve(int argc, char **argv, void *data)
 		strbuf_release(&err);
 		return rc;
 	}
+	progress_begin(ctx);
 	remote_ask_devices(&ans, &ctx->hosts, &ctx->fan);
 	rc = 1;
-	if (report_hosts(ctx, &ans) < 0)
+	if (report_hosts(ctx, &ans) < 0 || none_answered(ctx, &ans))
 		goto out;
 	n = remote_choose_hosts(&ans, gpus, gpu_memory, &order, say_on_stderr, ctx);
 	strvec_pushv(&args, (const char *const[]){ "llm", "serve", model, NULL });
@@ -600,8 +697,9 @@ remote_llm_attach(int argc, char **argv, void *data)
 	int rc = 1;
 
 	cli_parse_options(&remote_llm_attach_cmd, argc, argv, opts);
+	progress_begin(ctx);
 	remote_ask_envs(&ans, &ctx->hosts, &ctx->fan);
-	if (report_hosts(ctx, &ans) >= 0) {
+	if (report_hosts(ctx, &ans) >= 0 && !none_answered(ctx, &ans)) {
 		found = remote_llm_host(&ans, model);
 		if (found)
 			rc = remote_session(ctx, found,
@@ -729,7 +827,7 @@ remote_run(int argc, char **argv, void *data UNUSED)
 		OPT_SUBCOMMAND(NULL, NULL, "subcommands"),
 		OPT_END(),
 	};
-	struct remote_ctx ctx = { HOSTLIST_INIT, FANOUT_OPTS_INIT, STRBUF_INIT, 0, 0 };
+	struct remote_ctx ctx = { HOSTLIST_INIT, FANOUT_OPTS_INIT, STRBUF_INIT, 0, 0, 0, 0 };
 	const struct cli_cmd *sub;
 	int i, rc = 2;
 

@@ -19,6 +19,8 @@ struct remote_ctx {
 	struct strbuf control_dir;
 	int exit_on_error;
 	int quiet;
+	int progress_shown;        /* the progress line is on the terminal */
+	long progress_last_ms;     /* when it was last drawn */
 };
 
 /* `genv remote enforce`: its run function takes a struct remote_ctx */

@@ -52,7 +52,7 @@ judge_host(const struct host *h, const struct run_task *t, struct strvec *lines)
 
 		strvec_pushf(lines, "[%s] FAIL  ssh      no answer (%.*s); fix: check that "
 			     "'ssh %s genv version' works", h->name, (int)strcspn(why, "\r\n"),
-			     why, h->name);
+			     why, host_entry(h));
 	}
 	else if (!found.nr)
 		strvec_pushf(lines, "[%s] FAIL  doctor   its genv has no doctor; fix: install "

@@ -7,6 +7,7 @@
 #include "remote/fanout.h"
 #include "core/state-json.h"
 #include "remote/hosts.h"
+#include "util/clock.h"
 #include "util/run.h"
 #include "util/xalloc.h"
 
@@ -108,7 +109,7 @@ says_not_found(const struct strbuf *err)
 static int
 judge_sudo(struct fanout_result *r, int exit_code, const struct strbuf *err)
 {
-	const char *name = r->host->name;
+	const char *name = host_entry(r->host);
 	const char *fix = "run it as root (log in as root), or allow this login "
 		"passwordless sudo for `genv usage` on the host "
 		"(e.g. 'USER ALL=(root) NOPASSWD: /usr/bin/genv usage *')";
@@ -137,7 +138,7 @@ static int
 judge_exit(struct fanout_result *r, int exit_code, int timed_out, long timeout,
 	   const struct strbuf *err)
 {
-	const char *name = r->host->name;
+	const char *name = host_entry(r->host);
 
 	if (timed_out) {
 		strbuf_addf(&r->error,
@@ -175,7 +176,7 @@ fanout_judge(struct fanout_result *r, enum fanout_type type, const char *cmd,
 	     const struct strbuf *out, const struct strbuf *err)
 {
 	struct strbuf why = STRBUF_INIT, text = STRBUF_INIT;
-	const char *name = r->host->name;
+	const char *name = host_entry(r->host);
 	int rc;
 
 	r->ok = 0;
@@ -211,6 +212,34 @@ out:
 	strbuf_release(&text);
 }
 
+struct fanout_tick {
+	const struct fanout_opts *o;
+	int64_t start_ms;
+};
+
+/* run_parallel()'s tick: where we stand, for o->progress. */
+static void
+fanout_tick(const struct run_task *tasks, size_t n, void *data)
+{
+	const struct fanout_tick *ft = data;
+	struct fanout_progress p = { 0, n, NULL, 0, 0 };
+	int64_t now = clock_monotonic_ms(), oldest = INT64_MAX;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct run_task *t = &tasks[i];
+
+		if (t->state == RUN_EXITED || t->state == RUN_FAILED)
+			p.done++;
+		else if (t->state == RUN_RUNNING && t->started_ms < oldest) {
+			oldest = t->started_ms;
+			p.slowest = ((const struct fanout_result *)t->data)->host;
+		}
+	}
+	p.waited_ms = p.slowest ? (long)(now - oldest) : 0;
+	p.elapsed_ms = (long)(now - ft->start_ms);
+	ft->o->progress(&p, ft->o->progress_data);
+}
+
 /*
  * Runs cmd (in the remote shell's place: "exec ...") on every host, or
  * with payloads on every host i whose payloads[i] is not NULL, with that
@@ -228,6 +257,7 @@ fanout_run(const struct hostlist *hl, const char *cmd,
 	struct run_task *tasks = xcalloc(hl->nr ? hl->nr : 1, sizeof(*tasks));
 	struct run_opts ropts = RUN_OPTS_INIT;
 	struct strbuf wire = STRBUF_INIT;
+	struct fanout_tick tick = { o, clock_monotonic_ms() };
 	size_t n = 0;
 
 	for (size_t i = 0; i < hl->nr; i++) {
@@ -251,6 +281,10 @@ fanout_run(const struct hostlist *hl, const char *cmd,
 		ropts.max_parallel = n ? n : 1;
 	ropts.timeout_ms = o->command_timeout > 0 ? o->command_timeout * 1000 : 0;
 	ropts.kill_grace_ms = 1000;
+	if (o->progress) {
+		ropts.tick = fanout_tick;
+		ropts.cb_data = &tick;
+	}
 	run_parallel(tasks, n, &ropts);
 	*nrun = n;
 	return tasks;
@@ -272,13 +306,13 @@ judge_start(struct fanout_result *r, const struct run_task *t, const char *cmd)
 {
 	if (t->state == RUN_FAILED) {
 		strbuf_addf(&r->error, "Failed running SSH command on %s (%s)",
-			    r->host->name, t->error.buf);
+			    host_entry(r->host), t->error.buf);
 		return -1;
 	}
 	if (t->truncated) {
 		strbuf_addf(&r->error,
 			    "Invalid answer from %s to '%s' (more than 64 MiB of output)",
-			    r->host->name, cmd);
+			    host_entry(r->host), cmd);
 		return -1;
 	}
 	return 0;

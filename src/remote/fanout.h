@@ -29,13 +29,24 @@ enum fanout_type {
 	FANOUT_SNAPSHOT,   /* genv usage snapshot (all of it; as root) */
 };
 
+/* Where a fan-out stands while it waits (fanout_opts.progress). */
+struct fanout_progress {
+	size_t done, total;          /* hosts that answered or failed, of all */
+	const struct host *slowest;  /* the host waited on longest, or NULL */
+	long waited_ms;              /* how long slowest has been waited on */
+	long elapsed_ms;             /* since the fan-out started */
+};
+typedef void (*fanout_progress_fn)(const struct fanout_progress *p, void *data);
+
 struct fanout_opts {
 	struct ssh_opts ssh;
 	const char *remote_genv;   /* "genv" unless configured */
 	size_t parallel;           /* at most this many ssh at once */
 	long command_timeout;      /* seconds per host; <= 0: none */
+	fanout_progress_fn progress;  /* NULL, or called about every 100 ms */
+	void *progress_data;          /* while hosts are still being waited on */
 };
-#define FANOUT_OPTS_INIT { SSH_OPTS_INIT, "genv", 32, 60 }
+#define FANOUT_OPTS_INIT { SSH_OPTS_INIT, "genv", 32, 60, NULL, NULL }
 
 struct fanout_result {
 	const struct host *host;   /* borrowed from the hostlist */

@@ -15,6 +15,7 @@ hostlist_release(struct hostlist *hl)
 	for (size_t i = 0; i < hl->nr; i++) {
 		free(hl->v[i].name);
 		free(hl->v[i].user);
+		free(hl->v[i].entry);
 	}
 	free(hl->v);
 	hl->v = NULL;
@@ -97,7 +98,14 @@ add_entry(struct hostlist *hl, const char *entry, const char *default_user,
 	h = &hl->v[hl->nr++];
 	h->name = xstrdup(name);
 	h->user = user;
+	h->entry = xstrdup(entry);
 	return 0;
+}
+
+const char *
+host_entry(const struct host *h)
+{
+	return h->entry ? h->entry : h->name;
 }
 
 /* Drops the hosts appended after keep (a failed parse leaves hl unchanged). */
@@ -108,6 +116,7 @@ truncate_list(struct hostlist *hl, size_t keep)
 		hl->nr--;
 		free(hl->v[hl->nr].name);
 		free(hl->v[hl->nr].user);
+		free(hl->v[hl->nr].entry);
 	}
 }
 

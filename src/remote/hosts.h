@@ -22,7 +22,15 @@ struct strbuf;
 struct host {
 	char *name;   /* what ssh connects to, and what tables print */
 	char *user;   /* login name, or NULL for ssh's default */
+	char *entry;  /* the entry as written ("user2@gpu-server-2"); may be NULL */
 };
+
+/*
+ * How messages name h: its entry as written in the host list, so that a
+ * failing "user2@gpu-server-2" is not taken for a "gpu-server-2" row
+ * (tables print only the name, as 1.4.3); the name when there is no entry.
+ */
+const char *host_entry(const struct host *h);
 
 struct hostlist {
 	struct host *v;

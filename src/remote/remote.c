@@ -153,9 +153,10 @@ usable_devices(const struct remote_host *h, const char *gpu_memory, remote_say_f
 	return usable;
 }
 
-size_t
-remote_choose_hosts(const struct remote_answers *ans, long gpus, const char *gpu_memory,
-		    size_t **order, remote_say_fn note, void *note_data)
+/* The candidates of remote_choose_hosts(), in its order, in *out (malloc'ed). */
+static size_t
+choose(const struct remote_answers *ans, long gpus, const char *gpu_memory,
+       struct candidate **out, remote_say_fn note, void *note_data)
 {
 	struct candidate *cand = xcalloc(ans->nr ? ans->nr : 1, sizeof(*cand));
 	size_t n = 0;
@@ -175,11 +176,55 @@ remote_choose_hosts(const struct remote_answers *ans, long gpus, const char *gpu
 	/* without --gpus any host will do: take them in host order, as 1.4.3 */
 	if (gpus > 0)
 		qsort(cand, n, sizeof(*cand), candidate_cmp);
+	*out = cand;
+	return n;
+}
+
+size_t
+remote_choose_hosts(const struct remote_answers *ans, long gpus, const char *gpu_memory,
+		    size_t **order, remote_say_fn note, void *note_data)
+{
+	struct candidate *cand;
+	size_t n = choose(ans, gpus, gpu_memory, &cand, note, note_data);
+
 	*order = xcalloc(n ? n : 1, sizeof(**order));
 	for (size_t c = 0; c < n; c++)
 		(*order)[c] = cand[c].host;
 	free(cand);
 	return n;
+}
+
+/*
+ * "genv: activating on HOST: 3 of 4 GPUs available (best fit for --gpus 2: the
+ * fewest that suffice)":
+ * the host about to be tried and why, as choose() ranked it; try says
+ * whether hosts before it were tried already.
+ */
+static void
+say_choice(const struct remote_answers *ans, const struct candidate *cand, size_t try,
+	   const struct remote_activate *req, remote_say_fn say, void *say_data)
+{
+	const struct remote_host *h = &ans->v[cand->host];
+	struct strbuf line = STRBUF_INIT;
+	size_t total = h->devices.nr;
+
+	strbuf_addf(&line, "genv: activating on %s: %zu of %zu GPU%s ", host_entry(h->host),
+		    cand->usable, total, total == 1 ? "" : "s");
+	if (req->gpu_memory)
+		strbuf_addf(&line, "can take %s", req->gpu_memory);
+	else
+		strbuf_addstr(&line, "available");
+	if (req->gpus > 0) {
+		strbuf_addf(&line, " (%sbest fit for --gpus %ld", try ? "next " : "", req->gpus);
+		if (req->gpu_memory)
+			strbuf_addf(&line, " --gpu-memory %s", req->gpu_memory);
+		strbuf_addstr(&line, ": the fewest that suffice)");
+	} else {
+		strbuf_addf(&line, " (%s host that answered; no GPUs asked)",
+			    try ? "the next" : "the first");
+	}
+	say(NULL, line.buf, say_data);
+	strbuf_release(&line);
 }
 
 /*
@@ -233,7 +278,7 @@ activate_on(const struct host *h, const struct fanout_opts *o,
 	struct strbuf remote_cmd = STRBUF_INIT;
 	int rc;
 
-	ra.host = h->name;
+	ra.host = host_entry(h);
 	ssh_activate_command(&remote_cmd, &ra);
 	rc = session(h, o, remote_cmd.buf, status, err);
 	strbuf_release(&remote_cmd);
@@ -245,11 +290,12 @@ remote_activate_shell(const struct remote_answers *ans, const struct fanout_opts
 		      const struct remote_activate *req, remote_say_fn say, void *say_data,
 		      int *exit_code, struct strbuf *err)
 {
-	size_t *order, n;
+	struct candidate *cand;
+	size_t n;
 	off_t stdin_start;
 	int rc = -1;
 
-	n = remote_choose_hosts(ans, req->gpus, req->gpu_memory, &order, say, say_data);
+	n = choose(ans, req->gpus, req->gpu_memory, &cand, say, say_data);
 	/*
 	 * ssh forwards our stdin as soon as it connects, even to a host whose
 	 * reservation then fails; a script on stdin is rewound for the next.
@@ -258,7 +304,9 @@ remote_activate_shell(const struct remote_answers *ans, const struct fanout_opts
 	for (size_t c = 0; c < n; c++) {
 		int status = 0;
 
-		if (activate_on(ans->v[order[c]].host, o, req, &status, err) < 0)
+		if (say)
+			say_choice(ans, &cand[c], c, req, say, say_data);
+		if (activate_on(ans->v[cand[c].host].host, o, req, &status, err) < 0)
 			goto out;
 		if (WIFEXITED(status) && WEXITSTATUS(status) == SSH_ACTIVATE_TAKEN) {
 			if (say && c + 1 < n)
@@ -274,6 +322,6 @@ remote_activate_shell(const struct remote_answers *ans, const struct fanout_opts
 	}
 	strbuf_addstr(err, "Cannot find a host with enough available resources");
 out:
-	free(order);
+	free(cand);
 	return rc;
 }

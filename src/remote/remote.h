@@ -95,8 +95,10 @@ int remote_genv_session(const struct host *h, const struct fanout_opts *o,
  * environment is reserved in the same connection that becomes the login
  * shell. A host that lost a race for its devices (exit SSH_ACTIVATE_TAKEN)
  * is followed by the next one, with stdin rewound when it is a file (a
- * script). say (NULL: silent) gets the notes of remote_choose_hosts() and
- * "genv: trying the next host" (host NULL).
+ * script). say (NULL: silent) gets the notes of remote_choose_hosts(),
+ * before each attempt which host it is and why ("genv: activating on
+ * HOST: 3 of 4 GPUs available (best fit for --gpus 2: ...)"), and
+ * "genv: trying the next host" (all three with host NULL).
  *
  * Returns 0 once a session ran, with its status in *exit_code (as if we
  * had exec'ed ssh); -1 with err when no host could take it or ssh could

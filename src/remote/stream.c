@@ -97,7 +97,7 @@ host_start(struct stream *s, struct stream_host *h, int64_t now)
 		struct strbuf why = STRBUF_INIT;
 
 		strbuf_addf(&why, "Failed running SSH command on %s (%s)",
-			    h->host->name, h->task.error.buf);
+			    host_entry(h->host), h->task.error.buf);
 		host_down(s, h, now, why.buf);
 		strbuf_release(&why);
 		return;
@@ -160,7 +160,7 @@ session_ended(struct stream *s, struct stream_host *h, int64_t now)
 		fanout_judge(&r, FANOUT_SNAPSHOT, s->watch_cmd.buf, code, 0, 0,
 			     &h->task.out, &h->task.err);
 	} else {
-		strbuf_addf(&r.error, "genv on %s stopped sending snapshots", h->host->name);
+		strbuf_addf(&r.error, "genv on %s stopped sending snapshots", host_entry(h->host));
 	}
 	host_down(s, h, now, r.error.buf);
 	fanout_result_release(&r);
@@ -199,7 +199,7 @@ read_session(struct stream_host *h, int64_t now)
 		struct strbuf msg = STRBUF_INIT;
 
 		strbuf_addf(&msg, "Invalid answer from %s (%s); is genv there up to date?",
-			    h->host->name, why.buf);
+			    host_entry(h->host), why.buf);
 		end_session(h, msg.buf);
 		h->state = STREAM_CONNECTING;
 		strbuf_release(&msg);
@@ -229,7 +229,7 @@ service_host(struct stream *s, struct stream_host *h, int64_t now)
 		if (now >= stale_deadline(s, h) && !h->stale_reason) {
 			struct strbuf msg = STRBUF_INIT;
 
-			strbuf_addf(&msg, "no snapshot from %s for %lld seconds", h->host->name,
+			strbuf_addf(&msg, "no snapshot from %s for %lld seconds", host_entry(h->host),
 				    (long long)((now - (h->got_line ? h->last_ms : h->started_ms)) / 1000));
 			end_session(h, msg.buf);
 			strbuf_release(&msg);

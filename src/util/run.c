@@ -251,6 +251,7 @@ task_start(struct run_task *t, const struct run_opts *opts, int64_t now, int can
 	set_nonblock(t->out_fd);
 	set_nonblock(t->err_fd);
 	t->state = RUN_RUNNING;
+	t->started_ms = now;
 	t->quiet_ms = 0;
 	t->deadline_ms = opts->timeout_ms > 0 ? now + opts->timeout_ms : INT64_MAX;
 	t->kill_ms = INT64_MAX;
@@ -378,6 +379,7 @@ struct run_loop {
 	size_t max_out;
 	const struct run_opts *opts;
 	struct pollfd *pfd;
+	int64_t next_tick;         /* opts->tick: when it is due */
 };
 
 static void
@@ -458,6 +460,8 @@ loop_wait(struct run_loop *l, int64_t now)
 	for (size_t i = 0; i < l->next; i++)
 		if (l->tasks[i].state == RUN_RUNNING)
 			np += task_poll(&l->tasks[i], l->pfd + np, now, &wake);
+	if (l->opts->tick && l->next_tick < wake)
+		wake = l->next_tick;
 	timeout = wake == INT64_MAX ? -1 : wake > now ? (int)(wake - now) : 0;
 	/* e.g. EINVAL: more fds than RLIMIT_NOFILE now allows; reap by polling */
 	if (poll(l->pfd, np, timeout) < 0 && errno != EINTR)
@@ -477,10 +481,12 @@ task_service(struct run_task *t, const struct run_opts *opts, size_t max_out, in
 	return 0;
 }
 
-/* Whatever the children need now. */
+/* Whatever the children need now; then the tick, when due. */
 static void
 loop_service(struct run_loop *l, int64_t now)
 {
+	long period = l->opts->tick_ms > 0 ? l->opts->tick_ms : 100;
+
 	for (size_t i = 0; i < l->next; i++) {
 		struct run_task *t = &l->tasks[i];
 
@@ -489,12 +495,16 @@ loop_service(struct run_loop *l, int64_t now)
 			loop_finished(l, t);
 		}
 	}
+	if (l->opts->tick && now >= l->next_tick && l->finished < l->n) {
+		l->opts->tick(l->tasks, l->n, l->opts->cb_data);
+		l->next_tick = now + period;
+	}
 }
 
 size_t
 run_parallel(struct run_task *tasks, size_t n, const struct run_opts *opts)
 {
-	struct run_loop l = { tasks, n, 0, 0, 0, 0, 0, opts, NULL };
+	struct run_loop l = { tasks, n, 0, 0, 0, 0, 0, opts, NULL, 0 };
 	struct sigaction ign, old_pipe;
 	size_t failed = 0;
 
@@ -505,6 +515,7 @@ run_parallel(struct run_task *tasks, size_t n, const struct run_opts *opts)
 	ign.sa_handler = SIG_IGN;
 	sigemptyset(&ign.sa_mask);
 	sigaction(SIGPIPE, &ign, &old_pipe);
+	l.next_tick = clock_monotonic_ms() + (opts->tick_ms > 0 ? opts->tick_ms : 100);
 
 	while (l.finished < n) {
 		loop_start_more(&l, clock_monotonic_ms());

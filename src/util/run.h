@@ -51,6 +51,7 @@ struct run_task {
 	struct strbuf out;        /* captured stdout */
 	struct strbuf err;        /* captured stderr */
 	struct strbuf error;      /* RUN_FAILED: why it could not start */
+	int64_t started_ms;       /* when it started (monotonic), once RUN_RUNNING */
 
 	/* Private to run.c: */
 	pid_t pid;
@@ -71,6 +72,8 @@ void run_task_release(struct run_task *t);
 
 /* Called as each task finishes (in completion order, not task order). */
 typedef void (*run_done_fn)(struct run_task *t, void *cb_data);
+/* Called every tick_ms while tasks run, with all of them (a progress report). */
+typedef void (*run_tick_fn)(const struct run_task *tasks, size_t n, void *cb_data);
 
 struct run_opts {
 	size_t max_parallel;      /* at most this many children at once; 0 = 1 */
@@ -80,8 +83,10 @@ struct run_opts {
 	size_t max_output;        /* per stream, bytes; 0 = 64 MiB */
 	run_done_fn done;         /* may be NULL */
 	void *cb_data;
+	run_tick_fn tick;         /* run_parallel(): may be NULL */
+	long tick_ms;             /* its period; <= 0 = 100 */
 };
-#define RUN_OPTS_INIT { 32, 0, 0, 0, NULL, NULL }
+#define RUN_OPTS_INIT { 32, 0, 0, 0, NULL, NULL, NULL, 0 }
 
 /*
  * Runs every task in tasks[0..n) and returns when all have finished.

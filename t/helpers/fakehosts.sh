@@ -33,12 +33,19 @@
 # deletes nothing but the directory it created itself.
 #
 # Sourcing this file (bash) defines the same steps as functions, plus
-# fakehost_dir NAME, for tests.
+# fakehost_dir NAME, fake_genv and real_genv, for tests.
 
 fakehosts_die() {
 	echo "fakehosts: $*" >&2
 	return 1
 }
+
+# fake_genv HOSTDIR SCRIPT: a `genv` (sh SCRIPT) first on that host's PATH;
+# real_genv HOSTDIR: the built genv again.
+fake_genv() {
+	printf '#!/bin/sh\n%s\n' "$2" >"$1/bin/genv" && chmod +x "$1/bin/genv"
+}
+real_genv() { rm -f "$1/bin/genv"; }
 
 # fakehost_dir NAME: the directory of host NAME.
 fakehost_dir() {

@@ -29,6 +29,9 @@ list_with_users_and_blanks(void **state)
 	assert_string_equal(hl.v[1].user, "bob");
 	assert_string_equal(hl.v[2].name, "c");
 	assert_string_equal(err.buf, "");
+	/* messages name each entry as written; -l does not change it */
+	assert_string_equal(host_entry(&hl.v[0]), "a");
+	assert_string_equal(host_entry(&hl.v[1]), "bob@b");
 	hostlist_release(&hl);
 
 	assert_int_equal(hostlist_parse_list(&hl, "solo", NULL, &err), 0);
@@ -169,7 +172,7 @@ static void
 ssh_argv(void **state)
 {
 	struct ssh_opts o = SSH_OPTS_INIT;
-	struct host h = { (char *)"gpu-server-1", (char *)"bob" };
+	struct host h = { (char *)"gpu-server-1", (char *)"bob", NULL };
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf cmd = STRBUF_INIT, joined = STRBUF_INIT;
 
@@ -251,7 +254,7 @@ control_dir(void **state)
 static void
 judge(void **state)
 {
-	struct host h = { (char *)"hx", NULL };
+	struct host h = { (char *)"hx", NULL, NULL };
 	struct fanout_result r;
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 	const char *cmd = "genv usage snapshot --type devices";
@@ -295,6 +298,14 @@ judge(void **state)
 	fanout_judge(&r, FANOUT_DEVICES, cmd, 3, 0, 7, &out, &err);
 	assert_string_equal(r.error.buf, "Failed running SSH command on hx (exit status 3)");
 	fanout_result_release(&r);
+
+	/* a user@host entry is named in full */
+	h.entry = (char *)"u2@hx";
+	strbuf_init(&r.error, 0);
+	fanout_judge(&r, FANOUT_DEVICES, cmd, 3, 0, 7, &out, &err);
+	assert_string_equal(r.error.buf, "Failed running SSH command on u2@hx (exit status 3)");
+	fanout_result_release(&r);
+	h.entry = NULL;
 
 	strbuf_init(&r.error, 0);
 	strbuf_addstr(&out, "hello, I am not JSON\n");

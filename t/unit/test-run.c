@@ -55,6 +55,58 @@ exit_codes_and_streams(void **state)
 		run_task_release(&t[i]);
 }
 
+struct ticks {
+	int calls;
+	size_t max_done;
+	int64_t started;   /* tasks[1].started_ms as the ticks saw it */
+};
+
+static void
+count_tick(const struct run_task *tasks, size_t n, void *data)
+{
+	struct ticks *tk = data;
+	size_t done = 0;
+
+	for (size_t i = 0; i < n; i++)
+		done += tasks[i].state == RUN_EXITED;
+	tk->calls++;
+	if (done > tk->max_done)
+		tk->max_done = done;
+	if (tasks[1].state == RUN_RUNNING)
+		tk->started = tasks[1].started_ms;
+}
+
+/* tick: called every tick_ms while tasks run, never once all are done */
+static void
+ticks_while_running(void **state)
+{
+	struct run_task t[2];
+	struct run_opts o = RUN_OPTS_INIT;
+	struct ticks tk = { 0, 0, 0 };
+
+	(void)state;
+	sh_task(&t[0], "exit 0");
+	sh_task(&t[1], "sleep 0.5");
+	o.tick = count_tick;
+	o.tick_ms = 50;
+	o.cb_data = &tk;
+	assert_int_equal(run_parallel(t, 2, &o), 0);
+	assert_in_range(tk.calls, 3, 40);   /* about 10; slack for a busy machine */
+	assert_int_equal(tk.max_done, 1);
+	assert_true(tk.started > 0);
+	assert_int_equal(tk.started, t[1].started_ms);
+	run_task_release(&t[0]);
+	run_task_release(&t[1]);
+
+	/* no tick at all for a call shorter than tick_ms */
+	tk.calls = 0;
+	sh_task(&t[0], "exit 0");
+	o.tick_ms = 10000;
+	assert_int_equal(run_parallel(t, 1, &o), 0);
+	assert_int_equal(tk.calls, 0);
+	run_task_release(&t[0]);
+}
+
 static void
 stdin_is_dev_null(void **state)
 {
@@ -567,6 +619,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(exit_codes_and_streams),
+		cmocka_unit_test(ticks_while_running),
 		cmocka_unit_test(stdin_is_dev_null),
 		cmocka_unit_test(stdin_payload),
 		cmocka_unit_test(missing_program),
