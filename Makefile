@@ -323,9 +323,11 @@ valgrind: test-build
 # system-setup.sh): the lines in bash.bashrc and zsh/zshenv that load the
 # shell integration, and the state directory.
 #
-# PROTECTED=1 (as root, no DESTDIR): bin/genv setgid GROUP (created if
-# missing), the state directory STATEDIR root:GROUP 2770, and the record
-# etc/genv/genv.conf (root-owned) that the binary reads; see doc/security.md.
+# PROTECTED=1 (as root, no DESTDIR): then runs the installed
+# sbin/genv-protect enable (contrib/genv-protect.sh): bin/genv setgid GROUP
+# (created if missing), the state directory STATEDIR root:GROUP 2770, and
+# the record etc/genv/genv.conf (root-owned; /etc/genv for PREFIX /usr)
+# that the binary reads; see doc/security.md.
 
 SYSCONFDIR   ?= $(if $(filter /usr /usr/local,$(PREFIX)),/etc,$(PREFIX)/etc)
 FISH_CONFDIR ?= $(SYSCONFDIR)/fish/conf.d
@@ -338,14 +340,18 @@ SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
 STATEDIR     ?= /var/tmp/genv
 GROUP        ?= genv
 NVML_LIBRARY ?=
+# where the binary looks for its record, genv.conf (src/core/protect.c)
+GENV_CONFDIR = $(if $(filter /usr,$(PREFIX)),,$(PREFIX))/etc/genv
 SYSTEM_SETUP ?= $(if $(DESTDIR),0,$(if $(filter /etc,$(SYSCONFDIR)),1,0))
 
 # what make install puts where (make uninstall removes the same)
 SYSTEMD_UNITS = genv-enforce.service genv-monitor.service
 INST_BIN     = $(DESTDIR)$(PREFIX)/bin
+INST_SBIN    = $(DESTDIR)$(PREFIX)/sbin
 INST_LIBEXEC = $(DESTDIR)$(PREFIX)/libexec/genv
 INST_UNITS   = $(DESTDIR)$(SYSTEMD_UNITDIR)
 INST_MAN1    = $(DESTDIR)$(PREFIX)/share/man/man1
+INST_MAN8    = $(DESTDIR)$(PREFIX)/share/man/man8
 INST_PROFILE = $(DESTDIR)$(SYSCONFDIR)/profile.d
 INST_FISH    = $(DESTDIR)$(FISH_CONFDIR)
 INST_COMPL   = $(DESTDIR)$(BASH_COMPLETIONDIR)/genv $(DESTDIR)$(ZSH_COMPLETIONDIR)/_genv \
@@ -353,11 +359,15 @@ INST_COMPL   = $(DESTDIR)$(BASH_COMPLETIONDIR)/genv $(DESTDIR)$(ZSH_COMPLETIONDI
 
 # install-subst SRC DEST: SRC with the installed paths filled in, mode 0644
 install-subst = sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
-	-e 's|@STATEDIR@|$(STATEDIR)|g' $(1) >$(2) && chmod 0644 $(2)
+	-e 's|@STATEDIR@|$(STATEDIR)|g' -e 's|@CONFDIR@|$(GENV_CONFDIR)|g' \
+	-e 's|@GROUP@|$(GROUP)|g' $(1) >$(2) && chmod 0644 $(2)
 
 install: all
-	install -d $(INST_BIN) $(INST_LIBEXEC)/shims $(INST_UNITS) $(INST_MAN1) \
-		$(INST_PROFILE) $(INST_FISH)
+ifeq ($(PROTECTED),1)
+	@[ -z '$(DESTDIR)' ] || { echo "make install PROTECTED=1: not with DESTDIR: it sets up this machine (a group, a setgid binary, a root-owned state directory)" >&2; exit 1; }
+endif
+	install -d $(INST_BIN) $(INST_SBIN) $(INST_LIBEXEC)/shims $(INST_UNITS) $(INST_MAN1) \
+		$(INST_MAN8) $(INST_PROFILE) $(INST_FISH)
 	install -m 0755 $(GENV_BIN) $(INST_BIN)/genv
 	for s in $(SHIMS); do ln -sf ../../../bin/genv $(INST_LIBEXEC)/shims/$$s; done
 	for l in $(BIN_LINKS); do ln -sf genv $(INST_BIN)/$$l; done
@@ -366,6 +376,9 @@ install: all
 		install -m 0755 $(CONTAINER_SHIM) $(INST_LIBEXEC)/container/nvidia-smi; fi
 	for u in $(SYSTEMD_UNITS); do $(call install-subst,contrib/$$u,$(INST_UNITS)/$$u); done
 	install -m 0644 doc/genv.1 $(INST_MAN1)/genv.1
+	install -m 0644 doc/genv-protect.8 $(INST_MAN8)/genv-protect.8
+	$(call install-subst,contrib/genv-protect.sh,$(INST_SBIN)/genv-protect)
+	chmod 0755 $(INST_SBIN)/genv-protect
 	for l in $(BIN_LINKS); do ln -sf genv.1 $(INST_MAN1)/$$l.1; done
 	$(call install-subst,contrib/shell/genv.sh,$(INST_PROFILE)/genv.sh)
 	$(call install-subst,contrib/shell/genv.fish,$(INST_FISH)/genv.fish)
@@ -379,7 +392,8 @@ ifeq ($(SYSTEM_SETUP),1)
 	$(INST_LIBEXEC)/system-setup install
 endif
 ifeq ($(PROTECTED),1)
-	sh contrib/install-protected.sh '$(DESTDIR)' '$(PREFIX)' '$(STATEDIR)' '$(GROUP)' '$(NVML_LIBRARY)'
+	sh $(INST_SBIN)/genv-protect enable --state-dir '$(STATEDIR)' --group '$(GROUP)' \
+		--nvml-library '$(NVML_LIBRARY)'
 endif
 
 # The state directory and the group stay: they hold the users' environments.
@@ -388,15 +402,16 @@ ifeq ($(SYSTEM_SETUP),1)
 	if [ -x $(INST_LIBEXEC)/system-setup ]; then $(INST_LIBEXEC)/system-setup remove; fi
 endif
 	rm -f $(INST_BIN)/genv $(INST_MAN1)/genv.1 $(INST_PROFILE)/genv.sh \
+		$(INST_SBIN)/genv-protect $(INST_MAN8)/genv-protect.8 \
 		$(INST_FISH)/genv.fish $(INST_LIBEXEC)/system-setup $(INST_COMPL) $(INST_LIBEXEC)/slurm-epilog \
 		$(INST_LIBEXEC)/slurm-prolog \
-		$(DESTDIR)$(PREFIX)/etc/genv/genv.conf
+		$(DESTDIR)$(GENV_CONFDIR)/genv.conf
 	for s in $(SHIMS); do rm -f $(INST_LIBEXEC)/shims/$$s; done
 	for l in $(BIN_LINKS); do rm -f $(INST_BIN)/$$l $(INST_MAN1)/$$l.1; done
 	rm -f $(INST_LIBEXEC)/container/nvidia-smi
 	for u in $(SYSTEMD_UNITS); do rm -f $(INST_UNITS)/$$u; done
 	-rmdir $(INST_LIBEXEC)/shims $(INST_LIBEXEC)/container $(INST_LIBEXEC) \
-		$(DESTDIR)$(PREFIX)/etc/genv 2>/dev/null
+		$(DESTDIR)$(GENV_CONFDIR) 2>/dev/null
 
 # ---- Debian package
 #

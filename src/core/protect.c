@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* From the binary's directory (<prefix>/bin) to the record. */
-#define CONFIG_FROM_BINDIR "/../etc/genv/genv.conf"
+/* The record, below <prefix>/etc; a /usr install's is in /etc (the FHS). */
+#define CONFIG_IN_ETC "/etc/genv/genv.conf"
 #define CONFIG_MAX_SIZE 65536
 
 enum protect_state {
@@ -196,13 +196,34 @@ choose_mode(const char *path, struct strbuf *warn)
 	return 1;
 }
 
+/* The record's real path, from the binary's own (<prefix>/bin/genv). */
+static int
+config_path(struct strbuf *out)
+{
+	struct strbuf path = STRBUF_INIT;
+	char *real = NULL;
+
+	if (!proc_self_relative("/..", &path)) {
+		if (!strcmp(path.buf, "/usr"))
+			strbuf_reset(&path);
+		strbuf_addstr(&path, CONFIG_IN_ETC);
+		real = realpath(path.buf, NULL);
+	}
+	strbuf_release(&path);
+	if (!real)
+		return -1;
+	strbuf_addstr(out, real);
+	free(real);
+	return 0;
+}
+
 int
 protect_init(struct strbuf *warn, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT, why = STRBUF_INIT;
 	int keep = 0;
 
-	if (!proc_self_relative(CONFIG_FROM_BINDIR, &path)) {
+	if (!config_path(&path)) {
 		if (read_config(path.buf, &protect.conf, &why) < 0) {
 			strbuf_addf(warn, "genv: warning: ignoring '%s': %s\n", path.buf, why.buf);
 			install_config_release(&protect.conf);
@@ -257,7 +278,7 @@ check_state_dir(const char *dir, struct strbuf *err)
 		strbuf_addf(&why, "'%s' is not group %s or is open to others", dir,
 			    protect.conf.group);
 	if (why.len) {
-		strbuf_addf(err, "refusing the protected state directory: %s (make install PROTECTED=1 sets it up)",
+		strbuf_addf(err, "refusing the protected state directory: %s (genv-protect enable sets it up)",
 			    why.buf);
 		strbuf_release(&why);
 		return -1;
