@@ -11,13 +11,15 @@
 #   @SYSCONFDIR@/profile.d/genv.sh; files that do not exist are skipped (a
 #   shell installed later: run it again; the package does so by itself).
 #   Creates the state directory @STATEDIR@ (root's, 0777 as genv makes it)
-#   when it does not exist, so that it is not the first user's.
+#   when it does not exist, so that it is not the first user's; not in the
+#   protected mode (genv-protect), whose closed directory root's genv makes.
 # remove: deletes the marked lines. The state directory stays: it holds
 #   the users' environments.
 # Both are idempotent.
 set -eu
 sysconfdir='@SYSCONFDIR@'
 statedir='@STATEDIR@'
+record='@CONFDIR@/genv.conf'
 snippet="$sysconfdir/profile.d/genv.sh"
 marker='# genv shell integration (added by genv; removed when genv is uninstalled)'
 line="if [ -r '$snippet' ]; then . '$snippet'; fi $marker"
@@ -41,7 +43,8 @@ install)
 	for f in $rcfiles; do
 		if [ -f "$f" ]; then hook "$f"; fi
 	done
-	if [ ! -e "$statedir" ] && [ ! -L "$statedir" ]; then
+	if [ ! -e "$statedir" ] && [ ! -L "$statedir" ] &&
+		! grep -qx 'protected = 1' "$record" 2>/dev/null; then
 		mkdir -p "$(dirname "$statedir")"
 		mkdir -m 0777 "$statedir"
 	fi
