@@ -176,8 +176,9 @@ disable() {
 	rmdir "$(dirname "$conf")" 2>/dev/null || true
 	if [ -n "$statedir" ] && [ "$statedir" = "$default_statedir" ] && [ -d "$statedir" ] &&
 		[ ! -L "$statedir" ] && [ "$(stat -c %u "$statedir")" -eq 0 ]; then
-		chown 0:0 "$statedir" && chmod 0777 "$statedir"
-		find "$statedir" -mindepth 1 -type d -exec chown 0:0 {} + -exec chmod 0777 {} +
+		# (a numeric mode would keep a directory's setgid bit)
+		chown 0:0 "$statedir" && chmod a=rwx,g-s "$statedir"
+		find "$statedir" -mindepth 1 -type d -exec chown 0:0 {} + -exec chmod a=rwx,g-s {} +
 		find "$statedir" -mindepth 1 -type f -exec chown 0:0 {} + -exec chmod 0666 {} +
 		echo "genv: shared mode: state in $statedir (0777) for every user"
 	else

@@ -8,6 +8,7 @@
  */
 #include "compat.h"
 #include "metrics/monitor.h"
+#include "core/protect.h"
 #include "core/store.h"
 #include "metrics/config.h"
 #include "metrics/prom.h"
@@ -284,6 +285,34 @@ monitor_opts_from_args(struct monitor_opts *o, const struct monitor_args *a,
 	return 0;
 }
 
+/*
+ * o->config_dir, else "metrics" in the state directory (genv 1.4.3's
+ * default). Only root may create it in the protected state directory, so
+ * another user's default is $XDG_RUNTIME_DIR/genv/metrics, or
+ * ~/.cache/genv/metrics without one.
+ */
+static int
+config_dir(const struct monitor_opts *o, const struct store *st, struct strbuf *out,
+	   struct strbuf *err)
+{
+	const char *run = getenv("XDG_RUNTIME_DIR"), *home = getenv("HOME");
+
+	if (o->config_dir)
+		strbuf_addstr(out, o->config_dir);
+	else if (!protect_active() || !getuid())
+		store_path(st, "metrics", out);
+	else if (run && *run == '/')
+		strbuf_addf(out, "%s/genv/metrics", run);
+	else if (home && *home == '/')
+		strbuf_addf(out, "%s/.cache/genv/metrics", home);
+	else {
+		strbuf_addstr(err, "the protected state directory is root's: "
+			      "give the configuration files a place with --config-dir");
+		return -1;
+	}
+	return 0;
+}
+
 int
 monitor_start(struct monitor_server *srv, const struct monitor_opts *o, struct strbuf *err)
 {
@@ -304,10 +333,8 @@ monitor_start(struct monitor_server *srv, const struct monitor_opts *o, struct s
 	if (http_server_load(err) < 0 || store_init(&srv->st, err) < 0 ||
 	    http_listen(o->bind, o->port, &srv->listen_fd, &srv->port, err) < 0)
 		return -1;
-	if (o->config_dir)
-		strbuf_addstr(&srv->config_dir, o->config_dir);
-	else
-		store_path(&srv->st, "metrics", &srv->config_dir);
+	if (config_dir(o, &srv->st, &srv->config_dir, err) < 0)
+		return -1;
 	return metrics_publish_config(srv->config_dir.buf, srv->port, err);
 }
 

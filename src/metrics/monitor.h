@@ -36,7 +36,9 @@ struct monitor_opts {
 	unsigned port;               /* 0: any free port */
 	unsigned interval;           /* seconds between collections (>= 1) */
 	unsigned timeout;            /* seconds a request may take (>= 1) */
-	const char *config_dir;      /* NULL: "metrics" in the state directory */
+	const char *config_dir;      /* NULL: "metrics" in the state directory (in
+					the protected mode, a user's: the
+					runtime directory's genv/metrics) */
 	/* called once when serving (e.g. to say where); may be NULL */
 	void (*ready)(const struct monitor_ready *r, void *data);
 	void *data;
