@@ -178,8 +178,11 @@ disable() {
 		[ ! -L "$statedir" ] && [ "$(stat -c %u "$statedir")" -eq 0 ]; then
 		# (a numeric mode would keep a directory's setgid bit)
 		chown 0:0 "$statedir" && chmod a=rwx,g-s "$statedir"
-		find "$statedir" -mindepth 1 -type d -exec chown 0:0 {} + -exec chmod a=rwx,g-s {} +
-		find "$statedir" -mindepth 1 -type f -exec chown 0:0 {} + -exec chmod 0666 {} +
+		# genv's state, not root's monitor files (genv monitor's default)
+		find "$statedir" -mindepth 1 -path "$statedir/metrics" -prune -o \
+			-type d -exec chown 0:0 {} + -exec chmod a=rwx,g-s {} +
+		find "$statedir" -mindepth 1 -path "$statedir/metrics" -prune -o \
+			-type f -exec chown 0:0 {} + -exec chmod 0666 {} +
 		echo "genv: shared mode: state in $statedir (0777) for every user"
 	else
 		echo "genv: shared mode${statedir:+; '$statedir' (the protected state) is no longer used}"
@@ -204,7 +207,7 @@ status() {
 		[ "$(mode "$statedir")" = "root $group 2770" ] ||
 			{ echo "but $statedir is $(mode "$statedir"), not root $group 2770"; rc=1; }
 	else
-		echo "but $statedir is missing (root's genv makes it again)"
+		echo "but $statedir is missing (root's genv makes it again)"; rc=1
 	fi
 	return $rc
 }

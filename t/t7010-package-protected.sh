@@ -133,6 +133,18 @@ test_expect_success 'reinstalling the package (an upgrade) keeps the mode and th
 	echo "$A_UID" >expect && test_cmp expect out
 '
 
+test_expect_success 'a state directory a tmp cleaner removed: the upgrade makes no shared one; root'"'"'s genv makes it closed' '
+	mv /var/tmp/genv "$TRASH/state-kept" &&
+	dpkg -i "$DEB" >out 2>&1 &&
+	test ! -e /var/tmp/genv &&
+	test_expect_code 1 /usr/sbin/genv-protect status >out &&
+	grep -qx "but /var/tmp/genv is missing (root.s genv makes it again)" out &&
+	/usr/bin/genv envs >/dev/null &&
+	test "$(stat -c "%U %G %a" /var/tmp/genv)" = "root genv 2770" &&
+	rm -rf /var/tmp/genv && mv "$TRASH/state-kept" /var/tmp/genv &&
+	/usr/sbin/genv-protect status >/dev/null
+'
+
 test_expect_success 'an override of the admin'"'"'s is kept: enable refuses it and says how' '
 	dpkg-statoverride --remove /usr/bin/genv &&
 	dpkg-statoverride --update --add root root 0750 /usr/bin/genv &&
@@ -140,6 +152,8 @@ test_expect_success 'an override of the admin'"'"'s is kept: enable refuses it a
 	grep -qx "genv-protect: dpkg-statoverride records .root root 750 /usr/bin/genv. for /usr/bin/genv: remove it (dpkg-statoverride --remove /usr/bin/genv) and run again" err &&
 	test_expect_code 1 /usr/sbin/genv-protect status >out &&
 	grep -qx "but /usr/bin/genv is root root 750, not root genv 2755" out &&
+	dpkg -i "$DEB" >out 2>&1 &&
+	test "$(stat -c "%U %G %a" /usr/bin/genv)" = "root root 750" &&
 	dpkg-statoverride --remove /usr/bin/genv &&
 	/usr/sbin/genv-protect enable >/dev/null &&
 	test "$(dpkg-statoverride --list /usr/bin/genv)" = "root genv 2755 /usr/bin/genv"
