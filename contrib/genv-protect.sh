@@ -185,7 +185,9 @@ disable() {
 			-type f -exec chown 0:0 {} + -exec chmod 0666 {} +
 		echo "genv: shared mode: state in $statedir (0777) for every user"
 	else
-		echo "genv: shared mode${statedir:+; '$statedir' (the protected state) is no longer used}"
+		note=
+		[ -z "$statedir" ] || note="; '$statedir' (the protected state) is no longer used"
+		echo "genv: shared mode$note"
 	fi
 }
 

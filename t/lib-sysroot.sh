@@ -15,6 +15,9 @@
 #   sysroot_useradd NAME SHELL   a new user as `useradd -m` makes one, with
 #                      a uid no user of the machine has (processes are
 #                      the machine's: a shared uid would mix them up)
+#   sysroot_new_paths DEB   the paths of the package DEB that the machine
+#                      does not have yet, one a line (what it must remove)
+#   sysroot_none_left FILE  none of the paths listed in FILE is left
 #   sysroot_cleanup    ends every process left in the namespace (a shell's
 #                      background job, say); it is the cleanup hook, and a
 #                      test that sets its own hook calls it there
@@ -76,6 +79,20 @@ sysroot_useradd() {
 		uid=$((uid + 1))
 	done
 	useradd -K UID_MAX=65000 -K GID_MAX=65000 -m -u "$uid" -U -s "$2" "$1"
+}
+
+sysroot_new_paths() {
+	dpkg-deb --fsys-tarfile "$1" 2>/dev/null | tar -t | sed -e 's|^\./|/|' -e 's|/$||' |
+		grep . | while read -r p; do
+			[ -e "$p" ] || [ -L "$p" ] || echo "$p"
+		done
+}
+
+sysroot_none_left() {
+	local f
+	while read -r f; do
+		test ! -e "$f" && test ! -L "$f" || { echo "left: $f"; return 1; }
+	done <"$1"
 }
 
 # sysroot_pids: the processes of this mount namespace but the test's own

@@ -7,19 +7,10 @@
 # nothing behind: every file and directory the package added is gone and
 # /etc/bash.bashrc and /etc/zsh/zshenv are as they were.
 . "$(dirname "$0")/lib.sh"
-
-if ! command -v dpkg-buildpackage >/dev/null; then
-	echo "# $TEST_NAME: skipped: dpkg-buildpackage is missing (make deps installs dpkg-dev)"
-	test_done
-	exit 0
-fi
-. "$(dirname "$0")/lib-sysroot.sh"
+. "$(dirname "$0")/lib-package.sh"
 
 fake_gpus 2
 MARK='# genv shell integration (added by genv; removed when genv is uninstalled)'
-# the machine's own genv package and state directory, if any, are not this test's
-dpkg --purge genv >/dev/null 2>&1
-rm -rf /var/tmp/genv
 cp /etc/bash.bashrc "$TRASH/bash.bashrc" && cp /etc/zsh/zshenv "$TRASH/zshenv" || exit 1
 
 test_expect_success 'make deb builds the package; lintian finds no error' '
@@ -34,10 +25,7 @@ test_expect_success 'make deb builds the package; lintian finds no error' '
 DEB=$(cat "$TRASH/debs" 2>/dev/null)
 
 # before: the paths of the package that the machine does not have yet
-dpkg-deb --fsys-tarfile "$DEB" 2>/dev/null | tar -t | sed -e 's|^\./|/|' -e 's|/$||' |
-	grep . | while read -r p; do
-		[ -e "$p" ] || [ -L "$p" ] || echo "$p"
-	done >"$TRASH/new-paths"
+sysroot_new_paths "$DEB" >"$TRASH/new-paths"
 
 test_expect_success 'dpkg -i installs it: binary, its names and shims, snippets, man page, units, state directory' '
 	dpkg -i "$DEB" >out 2>&1 &&
@@ -118,9 +106,7 @@ test_expect_success 'dpkg -r: the files are gone, the lines too; the conffile le
 test_expect_success 'dpkg -P: nothing the package added is left' '
 	dpkg -P genv >out 2>&1 &&
 	! dpkg-query -W -f="\${Status}\n" genv 2>/dev/null | grep -q installed &&
-	while read -r f; do
-		test ! -e "$f" && test ! -L "$f" || { echo "left: $f"; exit 1; }
-	done <"$TRASH/new-paths" &&
+	sysroot_none_left "$TRASH/new-paths" &&
 	test ! -e /var/tmp/genv &&
 	test_cmp "$TRASH/bash.bashrc" /etc/bash.bashrc &&
 	test_cmp "$TRASH/zshenv" /etc/zsh/zshenv

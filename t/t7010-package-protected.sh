@@ -7,22 +7,12 @@
 # /usr/bin/genv, and `genv monitor` publishes its files where the user may
 # write; reinstalling (an upgrade) keeps the mode, as does `dpkg -r` then
 # `dpkg -i`; `disable` and `dpkg -P` clean up what enable added. In a
-# throwaway copy of this machine (t/lib-sysroot.sh).
+# throwaway copy of this machine (t/lib-package.sh).
 . "$(dirname "$0")/lib.sh"
-
-if ! command -v dpkg-buildpackage >/dev/null; then
-	echo "# $TEST_NAME: skipped: dpkg-buildpackage is missing (make deps installs dpkg-dev)"
-	test_done
-	exit 0
-fi
-. "$(dirname "$0")/lib-sysroot.sh"
+. "$(dirname "$0")/lib-package.sh"
 
 fake_gpus 2
 sysroot_fake_nvml || exit 1
-# the machine's own genv package and state directory, if any, are not this test's
-dpkg --purge genv >/dev/null 2>&1
-rm -rf /var/tmp/genv /etc/genv
-getent group genv >/dev/null && groupdel genv
 # root's genv here is the installed one on the system's state directory
 unset GENV_TMPDIR
 sysroot_useradd alice /bin/bash || exit 1
@@ -54,10 +44,7 @@ test_expect_success 'make deb' '
 DEB=$(cat "$TRASH/debs" 2>/dev/null)
 
 # the paths of the package that the machine does not have yet
-dpkg-deb --fsys-tarfile "$DEB" 2>/dev/null | tar -t | sed -e 's|^\./|/|' -e 's|/$||' |
-	grep . | while read -r p; do
-		[ -e "$p" ] || [ -L "$p" ] || echo "$p"
-	done >"$TRASH/new-paths"
+sysroot_new_paths "$DEB" >"$TRASH/new-paths"
 
 test_expect_success 'the package installs the shared mode, with genv-protect and its man page' '
 	dpkg -i "$DEB" >out 2>&1 &&
@@ -186,9 +173,7 @@ test_expect_success 'dpkg -r keeps the mode for a later install; dpkg -P removes
 	dpkg -P genv >out 2>&1 &&
 	test -z "$(dpkg-statoverride --list /usr/bin/genv)" &&
 	test ! -e /etc/genv && test ! -e /var/tmp/genv &&
-	while read -r f; do
-		test ! -e "$f" && test ! -L "$f" || { echo "left: $f"; exit 1; }
-	done <"$TRASH/new-paths" &&
+	sysroot_none_left "$TRASH/new-paths" &&
 	getent group genv >/dev/null
 '
 

@@ -200,21 +200,11 @@ choose_mode(const char *path, struct strbuf *warn)
 static int
 config_path(struct strbuf *out)
 {
-	struct strbuf path = STRBUF_INIT;
-	char *real = NULL;
+	struct strbuf prefix = STRBUF_INIT;
+	int usr = !proc_self_relative("/..", &prefix) && !strcmp(prefix.buf, "/usr");
 
-	if (!proc_self_relative("/..", &path)) {
-		if (!strcmp(path.buf, "/usr"))
-			strbuf_reset(&path);
-		strbuf_addstr(&path, CONFIG_IN_ETC);
-		real = realpath(path.buf, NULL);
-	}
-	strbuf_release(&path);
-	if (!real)
-		return -1;
-	strbuf_addstr(out, real);
-	free(real);
-	return 0;
+	strbuf_release(&prefix);
+	return proc_self_relative(usr ? "/../.." CONFIG_IN_ETC : "/.." CONFIG_IN_ETC, out);
 }
 
 int
