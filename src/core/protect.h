@@ -2,11 +2,12 @@
 /*
  * protect.h: the protected mode (doc/security.md).
  *
- * `make install PROTECTED=1` makes the binary setgid to a group (genv),
- * creates the state directory root:GROUP 2770 and records both, with the
- * NVML library to load, in <prefix>/etc/genv/genv.conf: a file found from
- * the binary's own real path (/proc/self/exe), used only when only root
- * can have written it. The caller's environment is not trusted:
+ * `genv-protect enable` (contrib/genv-protect.sh; `make install
+ * PROTECTED=1` runs it) makes the binary setgid to a group (genv), creates
+ * the state directory root:GROUP 2770 and records both, with the NVML
+ * library to load, in <prefix>/etc/genv/genv.conf (/etc/genv/genv.conf for
+ * the prefix /usr): a file found from the binary's own real path
+ * (/proc/self/exe), used only when only root can have written it. The caller's environment is not trusted:
  * protect_init() decides once, at start-up, whether this process works on
  * the protected state with the group privilege, or drops the privilege for
  * good because a variable (GENV_TMPDIR, GENV_NVML_LIBRARY) asks for
