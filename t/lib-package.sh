@@ -14,4 +14,4 @@ fi
 
 dpkg --purge genv >/dev/null 2>&1
 rm -rf /var/tmp/genv /etc/genv
-if getent group genv >/dev/null; then groupdel genv; fi
+if getent group genv >/dev/null; then retry groupdel genv; fi

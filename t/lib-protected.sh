@@ -32,19 +32,6 @@ USER_A="genvtest-a$$"
 USER_B="genvtest-b$$"
 SRC_DIR=$(cd "$T_DIR/.." && pwd)
 
-# retry CMD...: CMD again while /etc/passwd or /etc/group is locked by
-# another test's useradd (exit 1 or 10), for up to 10 seconds.
-retry() {
-	local i rc
-	for ((i = 0; i < 100; i++)); do
-		"$@" 2>/dev/null
-		rc=$?
-		[ $rc -eq 1 ] || [ $rc -eq 10 ] || return $rc
-		sleep 0.1
-	done
-	return $rc
-}
-
 protected_cleanup() {
 	retry userdel "$USER_A"
 	retry userdel "$USER_B"

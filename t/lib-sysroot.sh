@@ -78,7 +78,7 @@ sysroot_useradd() {
 	while getent passwd "$uid" >/dev/null || getent group "$uid" >/dev/null; do
 		uid=$((uid + 1))
 	done
-	useradd -K UID_MAX=65000 -K GID_MAX=65000 -m -u "$uid" -U -s "$2" "$1"
+	retry useradd -K UID_MAX=65000 -K GID_MAX=65000 -m -u "$uid" -U -s "$2" "$1"
 }
 
 sysroot_new_paths() {

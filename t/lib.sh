@@ -115,6 +115,19 @@ test_must_be_empty() {
 	if [ -s "$1" ]; then echo "$1 is not empty:"; cat "$1"; return 1; fi
 }
 
+# retry CMD...: CMD again while /etc/passwd or /etc/group is locked by
+# another test's useradd (exit 1 or 10), for up to 10 seconds.
+retry() {
+	local i rc
+	for ((i = 0; i < 100; i++)); do
+		"$@" 2>/dev/null
+		rc=$?
+		[ $rc -eq 1 ] || [ $rc -eq 10 ] || return $rc
+		sleep 0.1
+	done
+	return $rc
+}
+
 # test_wait_for SECONDS CMD...: poll (every 50 ms) until CMD succeeds.
 test_wait_for() {
 	local deadline=$(($(date +%s%N) + $1 * 1000000000))

@@ -58,7 +58,7 @@ test_expect_success 'the package installs the shared mode, with genv-protect and
 '
 
 test_expect_success 'genv-protect enable: the group, the closed state (its environments kept), the record, a statoverride' '
-	/usr/sbin/genv-protect enable --nvml-library "$GENV_NVML_LIBRARY" >out 2>&1 &&
+	retry /usr/sbin/genv-protect enable --nvml-library "$GENV_NVML_LIBRARY" >out &&
 	echo "genv: protected mode: /usr/bin/genv setgid genv, state in /var/tmp/genv (root:genv 2770)" >expect &&
 	test_cmp expect out &&
 	gid=$(getent group genv | cut -d: -f3) && test -n "$gid" &&
