@@ -13,9 +13,9 @@
 #   dpkg-statoverride when dpkg owns the binary, so that upgrades keep it.
 #   Options not given keep what the record says (else the install's
 #   defaults). Safe to run again.
-# disable: the binary without the bit (and its statoverride), no record;
-#   the default state directory shared again (0777, files 0666) with the
-#   environments in it. The group stays.
+# disable: the binary without the bit (and its statoverride), no record
+#   (but for the admin's max_envs_per_user); the default state directory
+#   shared again (0777, files 0666) with its environments. The group stays.
 # status: the mode, and what of it is not as `enable` made it (exit 1).
 set -eu
 bin='@BINDIR@/genv'
@@ -39,6 +39,13 @@ EOF
 # recorded KEY: its value in the record ("" without one)
 recorded() {
 	if [ -f "$conf" ]; then sed -n "s/^$1 = //p" "$conf" | tail -n 1; fi
+}
+
+# recorded_limit: the admin's max_envs_per_user, which the record keeps
+# whatever genv-protect writes (a re-install, disable)
+recorded_limit() {
+	sed -n 's/^[[:space:]]*max_envs_per_user[[:space:]]*=[[:space:]]*\([0-9][0-9]*\)[[:space:]]*$/\1/p' \
+		"$conf" 2>/dev/null | tail -n 1
 }
 
 # packaged: dpkg installed the binary (so its mode is dpkg-statoverride's)
@@ -90,9 +97,7 @@ write_record() {
 	confdir=$(dirname "$conf")
 	(umask 022 && mkdir -p "$confdir")
 	chown 0:0 "$confdir" && chmod 0755 "$confdir"
-	# an administrator's limit of environments per user survives a re-install
-	limit=$(sed -n 's/^[[:space:]]*max_envs_per_user[[:space:]]*=[[:space:]]*\([0-9][0-9]*\)[[:space:]]*$/\1/p' \
-		"$conf" 2>/dev/null | tail -n 1)
+	limit=$(recorded_limit)
 	cat >"$conf.new" <<EOF
 # genv.conf: written by genv-protect enable (doc/security.md).
 # genv reads it only while root owns it and nobody else can change it.
@@ -172,8 +177,15 @@ disable() {
 		esac
 	fi
 	if [ -f "$bin" ] && [ -g "$bin" ]; then chgrp 0 "$bin" && chmod 0755 "$bin"; fi
-	rm -f "$conf"
-	rmdir "$(dirname "$conf")" 2>/dev/null || true
+	limit=$(recorded_limit)
+	if [ -n "$limit" ]; then
+		printf '# genv.conf: written by genv-protect disable (doc/security.md).\nprotected = 0\nmax_envs_per_user = %s\n' \
+			"$limit" >"$conf.new"
+		chown 0:0 "$conf.new" && chmod 0644 "$conf.new" && mv -f "$conf.new" "$conf"
+	else
+		rm -f "$conf"
+		rmdir "$(dirname "$conf")" 2>/dev/null || true
+	fi
 	if [ -n "$statedir" ] && [ "$statedir" = "$default_statedir" ] && [ -d "$statedir" ] &&
 		[ ! -L "$statedir" ] && [ "$(stat -c %u "$statedir")" -eq 0 ]; then
 		# (a numeric mode would keep a directory's setgid bit)

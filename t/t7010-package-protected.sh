@@ -159,6 +159,19 @@ test_expect_success 'genv-protect disable: the shared mode again, with its envir
 	echo "shared: no protected record in /etc/genv/genv.conf" >expect && test_cmp expect out
 '
 
+test_expect_success 'the admin'"'"'s max_envs_per_user outlives enable and disable' '
+	/usr/sbin/genv-protect enable --nvml-library "$GENV_NVML_LIBRARY" >/dev/null &&
+	echo "max_envs_per_user = 7" >>/etc/genv/genv.conf &&
+	/usr/sbin/genv-protect enable >/dev/null &&
+	grep -qx "max_envs_per_user = 7" /etc/genv/genv.conf &&
+	/usr/sbin/genv-protect disable >/dev/null &&
+	grep -v "^#" /etc/genv/genv.conf >conf &&
+	printf "protected = 0\nmax_envs_per_user = 7\n" >expect && test_cmp expect conf &&
+	test "$(stat -c "%U %G %a" /etc/genv/genv.conf)" = "root root 644" &&
+	/usr/sbin/genv-protect status >/dev/null &&
+	/usr/bin/genv envs >/dev/null 2>err && test ! -s err
+'
+
 test_expect_success 'dpkg -r keeps the mode for a later install; dpkg -P removes what enable added' '
 	/usr/sbin/genv-protect enable --nvml-library "$GENV_NVML_LIBRARY" >/dev/null &&
 	dpkg -r genv >out 2>&1 &&
