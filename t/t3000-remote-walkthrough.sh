@@ -91,7 +91,9 @@ test_expect_success 'remote devices counts the attached GPU as taken' '
 test_expect_success 'remote activate --gpus 2: no host has two free GPUs' '
 	test_expect_code 1 genv remote --hostfile hostfile.txt activate --gpus 2 \
 		>out 2>err </dev/null &&
-	echo "Cannot find a host with enough available resources" >expect &&
+	printf "%s\n" \
+		"genv: requested 2 GPUs; no host has that many: gpu-server-1 1 of 1, gpu-server-2 1 of 2" \
+		"Cannot find a host with enough available resources" >expect &&
 	test_cmp expect err &&
 	test_must_be_empty out
 '

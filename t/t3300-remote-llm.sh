@@ -29,6 +29,7 @@ test_expect_success 'serve: on the host that fits best, ollama on a port it boun
 	test "$(cut -d, -f1 row)" = gpu-server-2 &&
 	port=$(cut -d, -f3 row) && eid=$(cut -d, -f5 row) &&
 	grep -q "^genv: serving llama2 at 127.0.0.1:$port in environment $eid (llm/llama2/$port)" serve.err &&
+	grep -qx "genv: serving llama2 on gpu-server-2: 2 of 2 GPUs available (best fit for --gpus 2: the fewest that suffice)" serve.err &&
 	ssh gpu-server-2 genv devices find --eid $eid </dev/null >out &&
 	echo 0,1 >want && test_cmp want out
 '
@@ -67,7 +68,9 @@ test_expect_success 'serve and attach use -l and -t (1.4.3 ignored them)' '
 
 test_expect_success 'no host has enough devices: 1.4.3 message, nothing started' '
 	test_expect_code 1 genv remote -H $HOSTS llm serve phi --gpus 2 </dev/null 2>err &&
-	echo "Cannot find a host with enough available resources" >want && test_cmp want err &&
+	printf "%s\n" \
+		"genv: requested 2 GPUs; no host has that many: gpu-server-1 1 of 1, gpu-server-2 0 of 2" \
+		"Cannot find a host with enough available resources" >want && test_cmp want err &&
 	! llm_row phi | grep -q .
 '
 

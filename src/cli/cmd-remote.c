@@ -644,7 +644,7 @@ remote_llm_serve(int argc, char **argv, void *data)
 	};
 	struct remote_answers ans = REMOTE_ANSWERS_INIT;
 	struct strvec args = STRVEC_INIT;
-	struct strbuf err = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, line = STRBUF_INIT;
 	unsigned long long bytes;
 	size_t *order = NULL, n;
 
@@ -670,14 +670,24 @@ remote_llm_serve(int argc, char **argv, void *data)
 	}
 	if (gpu_memory)
 		strvec_pushv(&args, (const char *const[]){ "--gpu-memory", gpu_memory, NULL });
-	if (n)
+	if (n) {
+		struct strbuf doing = STRBUF_INIT;
+
+		strbuf_addf(&doing, "serving %s", model);
+		remote_describe_choice(&line, &ans, order[0], 0, gpus, gpu_memory, doing.buf);
+		strbuf_release(&doing);
+		say_on_stderr(NULL, line.buf, ctx);
 		rc = remote_session(ctx, ans.v[order[0]].host, (const char *const *)args.v);
-	else
+	} else {
+		if (remote_describe_shortfall(&line, &ans, gpus, gpu_memory))
+			say_on_stderr(NULL, line.buf, ctx);
 		cli_error("Cannot find a host with enough available resources");
+	}
 out:
 	free(order);
 	remote_answers_release(&ans);
 	strvec_clear(&args);
+	strbuf_release(&line);
 	return rc;
 }
 

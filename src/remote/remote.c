@@ -194,37 +194,60 @@ remote_choose_hosts(const struct remote_answers *ans, long gpus, const char *gpu
 	return n;
 }
 
-/*
- * "genv: activating on HOST: 3 of 4 GPUs available (best fit for --gpus 2: the
- * fewest that suffice)":
- * the host about to be tried and why, as choose() ranked it; try says
- * whether hosts before it were tried already.
- */
-static void
-say_choice(const struct remote_answers *ans, const struct candidate *cand, size_t try,
-	   const struct remote_activate *req, remote_say_fn say, void *say_data)
+void
+remote_describe_choice(struct strbuf *line, const struct remote_answers *ans, size_t host,
+		       size_t try, long gpus, const char *gpu_memory, const char *doing)
 {
-	const struct remote_host *h = &ans->v[cand->host];
-	struct strbuf line = STRBUF_INIT;
+	const struct remote_host *h = &ans->v[host];
+	size_t usable = usable_devices(h, gpu_memory, NULL, NULL);
 	size_t total = h->devices.nr;
 
-	strbuf_addf(&line, "genv: activating on %s: %zu of %zu GPU%s ", host_entry(h->host),
-		    cand->usable, total, total == 1 ? "" : "s");
-	if (req->gpu_memory)
-		strbuf_addf(&line, "can take %s", req->gpu_memory);
+	strbuf_addf(line, "genv: %s on %s: %zu of %zu GPU%s ", doing, host_entry(h->host),
+		    usable, total, total == 1 ? "" : "s");
+	if (gpu_memory)
+		strbuf_addf(line, "can take %s", gpu_memory);
 	else
-		strbuf_addstr(&line, "available");
-	if (req->gpus > 0) {
-		strbuf_addf(&line, " (%sbest fit for --gpus %ld", try ? "next " : "", req->gpus);
-		if (req->gpu_memory)
-			strbuf_addf(&line, " --gpu-memory %s", req->gpu_memory);
-		strbuf_addstr(&line, ": the fewest that suffice)");
+		strbuf_addstr(line, "available");
+	if (gpus > 0) {
+		strbuf_addf(line, " (%sbest fit for --gpus %ld", try ? "next " : "", gpus);
+		if (gpu_memory)
+			strbuf_addf(line, " --gpu-memory %s", gpu_memory);
+		strbuf_addstr(line, ": the fewest that suffice)");
 	} else {
-		strbuf_addf(&line, " (%s host that answered; no GPUs asked)",
+		strbuf_addf(line, " (%s host that answered; no GPUs asked)",
 			    try ? "the next" : "the first");
 	}
-	say(NULL, line.buf, say_data);
-	strbuf_release(&line);
+}
+
+/* Hosts a shortfall line names before it says how many more there are. */
+#define SHORTFALL_HOSTS 8
+
+int
+remote_describe_shortfall(struct strbuf *line, const struct remote_answers *ans, long gpus,
+			  const char *gpu_memory)
+{
+	size_t named = 0, answered = 0;
+
+	if (gpus <= 0)
+		return 0;
+	strbuf_addf(line, "genv: requested %ld GPU%s", gpus, gpus == 1 ? "" : "s");
+	if (gpu_memory)
+		strbuf_addf(line, " that can take %s each", gpu_memory);
+	strbuf_addstr(line, "; no host has that many:");
+	for (size_t i = 0; i < ans->nr; i++) {
+		const struct remote_host *h = &ans->v[i];
+
+		if (!h->ok)
+			continue;
+		if (answered++ >= SHORTFALL_HOSTS)
+			continue;
+		strbuf_addf(line, "%s %s %zu of %zu", named++ ? "," : "", host_entry(h->host),
+			    usable_devices(h, gpu_memory, NULL, NULL), h->devices.nr);
+	}
+	if (answered > named)
+		strbuf_addf(line, " and %zu more host%s", answered - named,
+			    answered - named == 1 ? "" : "s");
+	return answered > 0;
 }
 
 /*
@@ -304,8 +327,14 @@ remote_activate_shell(const struct remote_answers *ans, const struct fanout_opts
 	for (size_t c = 0; c < n; c++) {
 		int status = 0;
 
-		if (say)
-			say_choice(ans, &cand[c], c, req, say, say_data);
+		if (say) {
+			struct strbuf line = STRBUF_INIT;
+
+			remote_describe_choice(&line, ans, cand[c].host, c, req->gpus,
+					       req->gpu_memory, "activating");
+			say(NULL, line.buf, say_data);
+			strbuf_release(&line);
+		}
 		if (activate_on(ans->v[cand[c].host].host, o, req, &status, err) < 0)
 			goto out;
 		if (WIFEXITED(status) && WEXITSTATUS(status) == SSH_ACTIVATE_TAKEN) {
@@ -319,6 +348,13 @@ remote_activate_shell(const struct remote_answers *ans, const struct fanout_opts
 		*exit_code = session_exit_code(status);
 		rc = 0;
 		goto out;
+	}
+	if (!n && say) {
+		struct strbuf line = STRBUF_INIT;
+
+		if (remote_describe_shortfall(&line, ans, req->gpus, req->gpu_memory))
+			say(NULL, line.buf, say_data);
+		strbuf_release(&line);
 	}
 	strbuf_addstr(err, "Cannot find a host with enough available resources");
 out:

@@ -81,6 +81,26 @@ size_t remote_choose_hosts(const struct remote_answers *ans, long gpus,
 			   void *note_data);
 
 /*
+ * Appends why host (an index into ans->v) is the one chosen for a request
+ * of gpus devices that can take gpu_memory: "genv: DOING on HOST: 3 of 4
+ * GPUs available (best fit for --gpus 2: the fewest that suffice)"; try
+ * says whether hosts before it were tried already ("next best fit").
+ */
+void remote_describe_choice(struct strbuf *line, const struct remote_answers *ans,
+			    size_t host, size_t try, long gpus, const char *gpu_memory,
+			    const char *doing);
+
+/*
+ * When no host can take a request of gpus > 0 devices: appends what was
+ * asked and what each host that answered has ("genv: requested 2 GPUs; no
+ * host has that many: gpu-server-1 1 of 4, gpu-server-2 0 of 2", the first
+ * few hosts and how many more). Returns 1 when it wrote a line, 0 when
+ * there is nothing to say (no GPUs asked, no host answered).
+ */
+int remote_describe_shortfall(struct strbuf *line, const struct remote_answers *ans,
+			      long gpus, const char *gpu_memory);
+
+/*
  * Runs `genv ARGS` (the remote genv of o) on h over ssh with our terminal
  * (`remote llm serve|attach`). Returns 0 once the session ran, with its
  * exit status in *exit_code, or -1 with err when ssh could not be started.
@@ -96,9 +116,9 @@ int remote_genv_session(const struct host *h, const struct fanout_opts *o,
  * shell. A host that lost a race for its devices (exit SSH_ACTIVATE_TAKEN)
  * is followed by the next one, with stdin rewound when it is a file (a
  * script). say (NULL: silent) gets the notes of remote_choose_hosts(),
- * before each attempt which host it is and why ("genv: activating on
- * HOST: 3 of 4 GPUs available (best fit for --gpus 2: ...)"), and
- * "genv: trying the next host" (all three with host NULL).
+ * before each attempt which host it is and why (remote_describe_choice),
+ * "genv: trying the next host", and when no host fits from the start,
+ * what each has (remote_describe_shortfall), all three with host NULL.
  *
  * Returns 0 once a session ran, with its status in *exit_code (as if we
  * had exec'ed ssh); -1 with err when no host could take it or ssh could
