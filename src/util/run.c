@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * run.c: child processes (run.h). Children are started with fork + execvp,
- * stdout/stderr on non-blocking pipes (stdin too, when we hold it); one
+ * run.c: child processes (run.h). Children are started with fork + execvp
+ * (the one waited-for child of run_stream/run_interactive with
+ * posix_spawnp when it can), stdout/stderr on non-blocking pipes (stdin too, when we hold it); one
  * poll() loop reads and writes every pipe, enforces deadlines and reaps
  * children with waitpid(WNOHANG), so a grandchild that keeps a pipe open
  * (an ssh ControlPersist master, say) never makes us wait for it.
@@ -16,6 +17,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -579,6 +581,47 @@ run_task_exit_code(const struct run_task *t)
 }
 
 /*
+ * posix_spawnp() what child_exec() does after a fork: stdout on out_fd
+ * (if any), SIGPIPE, SIGINT and SIGQUIT back to their defaults, no
+ * blocked signals. The child shares our memory until it execs, so that
+ * nothing is copied for it (fork's page tables and then copy-on-write
+ * faults are most of what the nvidia-smi shim adds to a table). Not while
+ * we hold the group privilege: priv_drop() must run in the child then.
+ * Returns 0 with *pid set, or the errno; ENOEXEC too, which execvp()
+ * would have handed to /bin/sh: the caller forks for that.
+ */
+static int
+spawn_child(const char *const *argv, int out_fd, pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, dfl;
+	int e;
+
+	if (priv_held())
+		return ENOEXEC;
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	sigaddset(&dfl, SIGINT);
+	sigaddset(&dfl, SIGQUIT);
+	if ((e = posix_spawn_file_actions_init(&fa)))
+		return e;
+	if ((e = posix_spawnattr_init(&attr))) {
+		posix_spawn_file_actions_destroy(&fa);
+		return e;
+	}
+	if (!(e = out_fd >= 0 ? posix_spawn_file_actions_adddup2(&fa, out_fd, 1) : 0) &&
+	    !(e = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)) &&
+	    !(e = posix_spawnattr_setsigdefault(&attr, &dfl)) &&
+	    !(e = posix_spawnattr_setsigmask(&attr, &none)))
+		e = posix_spawnp(pid, argv[0], &fa, &attr, (char *const *)argv, environ);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	return e;
+}
+
+/*
  * One child with the caller's stdin and stderr, and stdout either the
  * caller's too (fn NULL) or a pipe whose chunks go to fn; SIGINT and
  * SIGQUIT are ignored in genv meanwhile (the terminal delivers them to the
@@ -591,7 +634,7 @@ run_waited(const char *const *argv, run_chunk_fn fn, void *data, int *status,
 	struct sigaction ign, old_int, old_quit;
 	int ex[2], out[2] = { -1, -1 };
 	pid_t pid;
-	int rc = -1;
+	int rc = -1, e;
 
 	if (!argv[0]) {
 		strbuf_addstr(err, "cannot run an empty command");
@@ -611,14 +654,22 @@ run_waited(const char *const *argv, run_chunk_fn fn, void *data, int *status,
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
 
-	pid = fork();
-	if (pid < 0) {
-		strbuf_addf(err, "cannot run '%s': cannot fork", argv[0]);
-		strbuf_add_errno(err, errno);
+	e = spawn_child(argv, out[1], &pid);
+	if (e && e != ENOEXEC) {
+		strbuf_addf(err, "cannot run '%s'", argv[0]);
+		strbuf_add_errno(err, e);
 		goto out;
 	}
-	if (pid == 0)
-		child_exec(argv, -1, out[1], -1, ex[1]);
+	if (e) {
+		pid = fork();
+		if (pid < 0) {
+			strbuf_addf(err, "cannot run '%s': cannot fork", argv[0]);
+			strbuf_add_errno(err, errno);
+			goto out;
+		}
+		if (pid == 0)
+			child_exec(argv, -1, out[1], -1, ex[1]);
+	}
 	close_fd(&ex[1]);
 	close_fd(&out[1]);
 	if (wait_exec(pid, ex[0], argv[0], err) < 0)
