@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * run.c: child processes (run.h). Children are started with fork + execvp
- * (the one waited-for child of run_stream/run_interactive with
- * posix_spawnp when it can), stdout/stderr on non-blocking pipes (stdin too, when we hold it); one
+ * (run_stream's and run_interactive's with posix_spawnp when they can),
+ * stdout/stderr on non-blocking pipes (stdin too, when we hold it); one
  * poll() loop reads and writes every pipe, enforces deadlines and reaps
  * children with waitpid(WNOHANG), so a grandchild that keeps a pipe open
  * (an ssh ControlPersist master, say) never makes us wait for it.
@@ -585,8 +585,7 @@ run_task_exit_code(const struct run_task *t)
  * (if any), SIGPIPE, SIGINT and SIGQUIT back to their defaults, no
  * blocked signals. The child shares our memory until it execs, so that
  * nothing is copied for it (fork's page tables and then copy-on-write
- * faults are most of what the nvidia-smi shim adds to a table). Not while
- * we hold the group privilege: priv_drop() must run in the child then.
+ * faults are most of what the nvidia-smi shim adds to a table).
  * Returns 0 with *pid set, or the errno; ENOEXEC too, which execvp()
  * would have handed to /bin/sh: the caller forks for that.
  */
@@ -598,8 +597,6 @@ spawn_child(const char *const *argv, int out_fd, pid_t *pid)
 	sigset_t none, dfl;
 	int e;
 
-	if (priv_held())
-		return ENOEXEC;
 	sigemptyset(&none);
 	sigemptyset(&dfl);
 	sigaddset(&dfl, SIGPIPE);
@@ -654,7 +651,8 @@ run_waited(const char *const *argv, run_chunk_fn fn, void *data, int *status,
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
 
-	e = spawn_child(argv, out[1], &pid);
+	/* fork (below) when priv_drop() must run in the child, or for ENOEXEC */
+	e = priv_held() ? ENOEXEC : spawn_child(argv, out[1], &pid);
 	if (e && e != ENOEXEC) {
 		strbuf_addf(err, "cannot run '%s'", argv[0]);
 		strbuf_add_errno(err, e);
