@@ -619,6 +619,34 @@ spawn_child(const char *const *argv, int out_fd, pid_t *pid)
 }
 
 /*
+ * Starts run_waited's child: spawn_child(), or fork + execvp as before
+ * when priv_drop() must run in the child, for ENOEXEC (execvp's /bin/sh),
+ * and when processes or memory are short (the message says "cannot fork").
+ */
+static int
+start_child(const char *const *argv, int out_fd, int exec_fd, pid_t *pid,
+	    struct strbuf *err)
+{
+	int e = priv_held() ? ENOEXEC : spawn_child(argv, out_fd, pid);
+
+	if (e == ENOEXEC || e == EAGAIN || e == ENOMEM) {
+		*pid = fork();
+		if (*pid < 0) {
+			strbuf_addf(err, "cannot run '%s': cannot fork", argv[0]);
+			strbuf_add_errno(err, errno);
+			return -1;
+		}
+		if (*pid == 0)
+			child_exec(argv, -1, out_fd, -1, exec_fd);
+	} else if (e) {
+		strbuf_addf(err, "cannot run '%s'", argv[0]);
+		strbuf_add_errno(err, e);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * One child with the caller's stdin and stderr, and stdout either the
  * caller's too (fn NULL) or a pipe whose chunks go to fn; SIGINT and
  * SIGQUIT are ignored in genv meanwhile (the terminal delivers them to the
@@ -631,7 +659,7 @@ run_waited(const char *const *argv, run_chunk_fn fn, void *data, int *status,
 	struct sigaction ign, old_int, old_quit;
 	int ex[2], out[2] = { -1, -1 };
 	pid_t pid;
-	int rc = -1, e;
+	int rc = -1;
 
 	if (!argv[0]) {
 		strbuf_addstr(err, "cannot run an empty command");
@@ -651,23 +679,8 @@ run_waited(const char *const *argv, run_chunk_fn fn, void *data, int *status,
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
 
-	/* fork (below) when priv_drop() must run in the child, or for ENOEXEC */
-	e = priv_held() ? ENOEXEC : spawn_child(argv, out[1], &pid);
-	if (e && e != ENOEXEC) {
-		strbuf_addf(err, "cannot run '%s'", argv[0]);
-		strbuf_add_errno(err, e);
+	if (start_child(argv, out[1], ex[1], &pid, err) < 0)
 		goto out;
-	}
-	if (e) {
-		pid = fork();
-		if (pid < 0) {
-			strbuf_addf(err, "cannot run '%s': cannot fork", argv[0]);
-			strbuf_add_errno(err, errno);
-			goto out;
-		}
-		if (pid == 0)
-			child_exec(argv, -1, out[1], -1, ex[1]);
-	}
 	close_fd(&ex[1]);
 	close_fd(&out[1]);
 	if (wait_exec(pid, ex[0], argv[0], err) < 0)
