@@ -116,6 +116,20 @@ test_expect_success 'another link to genv on PATH is not taken for the real one'
 	grep "Could not find the path of" err
 '
 
+# (a hard link has its own path: only its identity shows it is genv; the
+# timeout ends the exec loop a shim taking itself for the real one makes)
+test_expect_success 'a hard link of genv on PATH, and the shim dir spelled with .., are skipped' '
+	mkdir -p "$TRASH/hard" &&
+	if ln "$(readlink -f "$BUILD/bin/genv")" "$TRASH/hard/nvidia-smi" 2>/dev/null; then
+		CUDA_VISIBLE_DEVICES=0 timeout 10 env PATH="$SHIMS:$TRASH/hard:$REAL" nvidia-smi -L >out &&
+		expect --id=0 -L >want &&
+		test_cmp want out
+	fi &&
+	CUDA_VISIBLE_DEVICES=0 PATH="$SHIMS/../shims:$REAL" "$SHIMS/nvidia-smi" -L >out &&
+	expect --id=0 -L >want &&
+	test_cmp want out
+'
+
 test_expect_success 'directories and non-executables named nvidia-smi are skipped' '
 	mkdir -p "$TRASH/d1/nvidia-smi" "$TRASH/d2" &&
 	echo "echo wrong" >"$TRASH/d2/nvidia-smi" &&

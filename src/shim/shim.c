@@ -17,50 +17,51 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* realpath() of the directory part of path, or NULL when it has none. */
-static char *
-real_dir_of(const char *path)
+/*
+ * Files are compared by identity (device and inode), not by realpath():
+ * no readlink() per path component on every nvidia-smi run, and a hard
+ * link or a bind mount of the shim counts as the shim too.
+ */
+static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* stat() of the directory part of path; -1 when it has none. */
+static int
+stat_dir_of(const char *path, struct stat *st)
 {
 	const char *slash = strrchr(path, '/');
 	struct strbuf dir = STRBUF_INIT;
-	char *real;
+	int rc;
 
 	if (!slash)
-		return NULL;
+		return -1;
 	strbuf_add(&dir, path, slash == path ? 1 : (size_t)(slash - path));
-	real = realpath(dir.buf, NULL);
+	rc = stat(dir.buf, st);
 	strbuf_release(&dir);
-	return real;
+	return rc;
 }
 
+/* file is an executable regular file that is not self (NULL: unknown). */
 static int
-same_path(const char *a, const char *b)
-{
-	return a && b && !strcmp(a, b);
-}
-
-/* dir/name is an executable regular file that is not self. */
-static int
-is_real_candidate(const char *file, const char *self)
+is_real_candidate(const char *file, const struct stat *self)
 {
 	struct stat st;
-	char *real;
-	int ok;
 
 	if (stat(file, &st) || !S_ISREG(st.st_mode) || access(file, X_OK))
 		return 0;
-	real = realpath(file, NULL);
-	ok = !same_path(real, self);
-	free(real);
-	return ok;
+	return !self || !same_file(&st, self);
 }
 
 int
 shim_find_real(const char *name, const char *argv0, struct strbuf *found)
 {
 	const char *path = getenv("PATH");
-	char *shim_dir = real_dir_of(argv0);
-	char *self = proc_self_exe();
+	struct stat shim_dir, self, dir;
+	int skip_dir = !stat_dir_of(argv0, &shim_dir);
+	int know_self = !stat("/proc/self/exe", &self);
 	struct strbuf cand = STRBUF_INIT;
 	int rc = -1;
 
@@ -68,28 +69,24 @@ shim_find_real(const char *name, const char *argv0, struct strbuf *found)
 		path = "/bin:/usr/bin";
 	while (rc < 0) {
 		size_t n = strcspn(path, ":");
-		char *dir_real;
 
 		strbuf_reset(&cand);
 		if (n)
 			strbuf_add(&cand, path, n);
 		else
 			strbuf_addch(&cand, '.');   /* an empty entry is the current dir */
-		dir_real = realpath(cand.buf, NULL);
-		strbuf_addf(&cand, "/%s", name);
-		if (dir_real && !same_path(dir_real, shim_dir) &&
-		    is_real_candidate(cand.buf, self)) {
-			strbuf_addbuf(found, &cand);
-			rc = 0;
+		if (!stat(cand.buf, &dir) && !(skip_dir && same_file(&dir, &shim_dir))) {
+			strbuf_addf(&cand, "/%s", name);
+			if (is_real_candidate(cand.buf, know_self ? &self : NULL)) {
+				strbuf_addbuf(found, &cand);
+				rc = 0;
+			}
 		}
-		free(dir_real);
 		if (!path[n])
 			break;
 		path += n + 1;
 	}
 	strbuf_release(&cand);
-	free(shim_dir);
-	free(self);
 	return rc;
 }
 

@@ -16,8 +16,9 @@
 /*
  * Looks up name on PATH as `which` would, skipping the directory argv0 is
  * in (the shims) and any candidate that is this very executable under
- * another name (which would exec itself forever). Appends the path to
- * found; -1 when there is none.
+ * another name (which would exec itself forever), both known by device
+ * and inode: symbolic and hard links alike. Appends the path to found; -1
+ * when there is none.
  */
 int shim_find_real(const char *name, const char *argv0, struct strbuf *found);
 

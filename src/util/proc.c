@@ -8,6 +8,7 @@
 #include "util/xalloc.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -200,10 +201,43 @@ proc_lock_holders(dev_t dev, ino_t ino, long *pids, size_t max)
 	return (int)nr;
 }
 
+/* The target of the symbolic link path into sb; -1 with errno. */
+static int
+read_link(struct strbuf *sb, const char *path)
+{
+	for (size_t size = 256;; size *= 2) {
+		ssize_t n;
+
+		strbuf_grow(sb, size);
+		n = readlink(path, sb->buf, sb->alloc - 1);
+		if (n < 0)
+			return -1;
+		if ((size_t)n < sb->alloc - 1) {
+			strbuf_setlen(sb, (size_t)n);
+			return 0;
+		}
+	}
+}
+
+/*
+ * The kernel's link is canonical already: one readlink() instead of
+ * realpath()'s one per component, which every command pays at start-up
+ * (protect_init). A binary replaced since it started reads "... (deleted)",
+ * a path that does not exist: no path then, as realpath() would say.
+ */
 char *
 proc_self_exe(void)
 {
-	return realpath("/proc/self/exe", NULL);
+	static const char deleted[] = " (deleted)";
+	struct strbuf link = STRBUF_INIT;
+
+	if (read_link(&link, "/proc/self/exe") < 0 || link.buf[0] != '/' ||
+	    (link.len >= sizeof(deleted) - 1 &&
+	     !strcmp(link.buf + link.len - (sizeof(deleted) - 1), deleted))) {
+		strbuf_release(&link);
+		return NULL;
+	}
+	return strbuf_detach(&link, NULL);
 }
 
 /* The socket inodes among the open files of pid ("socket:[N]" links). */
@@ -311,6 +345,7 @@ proc_self_relative(const char *rel, struct strbuf *out)
 {
 	struct strbuf path = STRBUF_INIT;
 	char *exe = proc_self_exe(), *slash, *real;
+	struct stat st;
 
 	if (!exe)
 		return -1;
@@ -318,7 +353,8 @@ proc_self_relative(const char *rel, struct strbuf *out)
 	strbuf_add(&path, exe, slash ? (size_t)(slash - exe) : 0);
 	strbuf_addstr(&path, rel);
 	free(exe);
-	real = realpath(path.buf, NULL);
+	/* mostly absent (genv.conf): one stat() spares realpath()'s walk */
+	real = stat(path.buf, &st) ? NULL : realpath(path.buf, NULL);
 	strbuf_release(&path);
 	if (!real)
 		return -1;

@@ -67,7 +67,7 @@ self_facts(void **state)
 {
 	unsigned long long start;
 	long long uid;
-	char *exe;
+	char *exe, *real;
 	(void)state;
 
 	assert_int_equal(proc_real_uid(getpid(), &uid), 0);
@@ -77,6 +77,11 @@ self_facts(void **state)
 	exe = proc_self_exe();
 	assert_non_null(exe);
 	assert_non_null(strstr(exe, "test-proc"));
+	/* the kernel's link is what realpath() makes of it */
+	real = realpath("/proc/self/exe", NULL);
+	assert_non_null(real);
+	assert_string_equal(exe, real);
+	free(real);
 	free(exe);
 }
 

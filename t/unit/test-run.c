@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test-run.c: run_parallel(), run_interactive() and run_foreground() with /bin/sh -c children. */
+/* test-run.c: run_parallel(), run_interactive(), run_stream() and run_foreground() with /bin/sh -c children. */
 #include "compat.h"
 #include <setjmp.h>
 #include <cmocka.h>
@@ -544,6 +544,55 @@ interactive(void **state)
 }
 
 static void
+collect(const char *buf, size_t len, void *data)
+{
+	strbuf_add(data, buf, len);
+}
+
+/*
+ * run_stream's child (posix_spawnp): its stdout through the callback,
+ * SIGPIPE default even though we ignore it, a script without "#!" run by
+ * /bin/sh as execvp() does, the errno of a program that cannot start.
+ */
+static void
+stream(void **state)
+{
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT, script = STRBUF_INIT;
+	char tmpl[] = "/tmp/genv-test-run.XXXXXX";
+	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+	int status = -1, fd;
+
+	(void)state;
+	assert_int_equal(run_stream((const char *const[]){ "/bin/sh", "-c",
+		"grep -q '^SigIgn:.*[13579bdf]000$' /proc/self/status || echo dfl",
+		NULL }, collect, &out, &status, &err), 0);
+	assert_true(WIFEXITED(status));
+	assert_string_equal(out.buf, "dfl\n");
+	strbuf_reset(&out);
+
+	assert_non_null(mkdtemp(tmpl));
+	strbuf_addf(&script, "%s/no-shebang", tmpl);
+	fd = open(script.buf, O_WRONLY | O_CREAT, 0755);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "echo via-sh \"$@\"\nexit 4\n", 25), 25);
+	close(fd);
+	assert_int_equal(run_stream((const char *const[]){ script.buf, "a", NULL }, collect, &out,
+				    &status, &err), 0);
+	assert_string_equal(out.buf, "via-sh a\n");
+	assert_int_equal(WEXITSTATUS(status), 4);
+	unlink(script.buf);
+	rmdir(tmpl);
+
+	assert_int_equal(run_stream((const char *const[]){ "/nonexistent/x", NULL }, collect, &out,
+				    &status, &err), -1);
+	assert_string_equal(err.buf, "cannot run '/nonexistent/x': No such file or directory");
+	signal(SIGPIPE, old_pipe);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	strbuf_release(&script);
+}
+
+static void
 foreground_statuses(void **state)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -635,6 +684,7 @@ main(void)
 		cmocka_unit_test(parallel_bound),
 		cmocka_unit_test(many_tasks),
 		cmocka_unit_test(interactive),
+		cmocka_unit_test(stream),
 		cmocka_unit_test(foreground_statuses),
 		cmocka_unit_test(foreground_forwards_signals),
 	};
