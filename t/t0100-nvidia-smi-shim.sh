@@ -130,6 +130,23 @@ test_expect_success 'a hard link of genv on PATH, and the shim dir spelled with 
 	test_cmp want out
 '
 
+# Two genvs on PATH (two installs): each one's shim, left alone, finds the
+# other as the real nvidia-smi; the second starts where the first stopped.
+test_expect_success 'the shims of two different genvs on PATH reach the real one' '
+	mkdir -p "$TRASH/genv-a" "$TRASH/genv-b" &&
+	cp "$(readlink -f "$BUILD/bin/genv")" "$TRASH/genv-a/genv" &&
+	cp "$(readlink -f "$BUILD/bin/genv")" "$TRASH/genv-b/genv" &&
+	ln -s genv "$TRASH/genv-a/nvidia-smi" && ln -s genv "$TRASH/genv-b/nvidia-smi" &&
+	CUDA_VISIBLE_DEVICES=0 timeout 10 env PATH="$TRASH/genv-a:$TRASH/genv-b:$REAL" \
+		nvidia-smi -L >out &&
+	expect --id=0 -L >want &&
+	test_cmp want out &&
+	CUDA_VISIBLE_DEVICES=0 timeout 10 env PATH="$TRASH/genv-a:$TRASH/genv-b:$REAL" \
+		nvidia-smi >out &&
+	expect --id=0 >want &&
+	test_cmp want out
+'
+
 test_expect_success 'directories and non-executables named nvidia-smi are skipped' '
 	mkdir -p "$TRASH/d1/nvidia-smi" "$TRASH/d2" &&
 	echo "echo wrong" >"$TRASH/d2/nvidia-smi" &&

@@ -55,6 +55,28 @@ is_real_candidate(const char *file, const struct stat *self)
 	return !self || !same_file(&st, self);
 }
 
+/*
+ * The PATH entries a shim that ran us already searched past: another
+ * genv's shim found further along PATH (two installs, or a static shim and
+ * a linked one) starts after them, instead of finding the first shim again
+ * and calling it back forever.
+ */
+#define SHIM_PATH_NEXT "GENV_SHIM_PATH_NEXT"
+
+static long
+shim_path_start(void)
+{
+	const char *v = getenv(SHIM_PATH_NEXT);
+	char *end;
+	long n;
+
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	return errno || *end || n < 0 ? 0 : n;
+}
+
 int
 shim_find_real(const char *name, const char *argv0, struct strbuf *found)
 {
@@ -63,11 +85,12 @@ shim_find_real(const char *name, const char *argv0, struct strbuf *found)
 	int skip_dir = !stat_dir_of(argv0, &shim_dir);
 	int know_self = !stat("/proc/self/exe", &self);
 	struct strbuf cand = STRBUF_INIT;
+	long start = shim_path_start(), index = 0;
 	int rc = -1;
 
 	if (!path)
 		path = "/bin:/usr/bin";
-	while (rc < 0) {
+	for (;; index++) {
 		size_t n = strcspn(path, ":");
 
 		strbuf_reset(&cand);
@@ -75,16 +98,23 @@ shim_find_real(const char *name, const char *argv0, struct strbuf *found)
 			strbuf_add(&cand, path, n);
 		else
 			strbuf_addch(&cand, '.');   /* an empty entry is the current dir */
-		if (!stat(cand.buf, &dir) && !(skip_dir && same_file(&dir, &shim_dir))) {
+		if (index >= start && !stat(cand.buf, &dir) &&
+		    !(skip_dir && same_file(&dir, &shim_dir))) {
 			strbuf_addf(&cand, "/%s", name);
 			if (is_real_candidate(cand.buf, know_self ? &self : NULL)) {
 				strbuf_addbuf(found, &cand);
 				rc = 0;
+				break;
 			}
 		}
 		if (!path[n])
 			break;
 		path += n + 1;
+	}
+	if (!rc) {
+		strbuf_reset(&cand);
+		strbuf_addf(&cand, "%ld", index + 1);
+		setenv(SHIM_PATH_NEXT, cand.buf, 1);
 	}
 	strbuf_release(&cand);
 	return rc;

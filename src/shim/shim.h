@@ -18,7 +18,9 @@
  * in (the shims) and any candidate that is this very executable under
  * another name (which would exec itself forever), both known by device
  * and inode: symbolic and hard links alike. Appends the path to found; -1
- * when there is none.
+ * when there is none. It starts after the PATH entries a shim that ran
+ * this one searched already, and exports where the next shim (if what it
+ * found is one of another genv) starts: GENV_SHIM_PATH_NEXT.
  */
 int shim_find_real(const char *name, const char *argv0, struct strbuf *found);
 
