@@ -114,6 +114,15 @@ test_expect_success 'genv-docker: the runtime and the configuration as -e, in 1.
 		-e GENV_ALLOW_OVER_SUBSCRIPTION=1 ubuntu
 '
 
+test_expect_success 'issue 10: genv-docker --gpu-memory 4gb/4GB/512MiB, passed on in 1.4.3 spelling' '
+	GENV_DOCKER=$REAL/docker genv-docker run --gpu-memory 4gb ubuntu &&
+	expect docker run --runtime=genv -e GENV_GPU_MEMORY=4g ubuntu &&
+	GENV_DOCKER=$REAL/docker genv-docker run --gpu-memory 4GB ubuntu &&
+	expect docker run --runtime=genv -e GENV_GPU_MEMORY=4g ubuntu &&
+	GENV_DOCKER=$REAL/docker genv-docker run --gpu-memory=512MiB ubuntu &&
+	expect docker run --runtime=genv -e GENV_GPU_MEMORY=512mi ubuntu
+'
+
 test_expect_success 'genv-docker: docker found on PATH, arguments with spaces and = kept whole' '
 	genv-docker --log-level warn run --gpus=1 --eid=a=b -e "MSG=a b" ubuntu sh -c "echo a  b" &&
 	expect docker --log-level warn run --runtime=genv -e GENV_GPUS=1 -e GENV_ENVIRONMENT_ID=a=b \
@@ -138,8 +147,8 @@ test_expect_success 'genv-docker: invalid values and a missing docker are clear 
 	test_expect_code 1 genv-docker run --gpus x ubuntu 2>err &&
 	echo "genv-docker: [ERROR]: Invalid value for '\''--gpus'\'' (x)" >want &&
 	test_cmp want err &&
-	test_expect_code 1 genv-docker run --gpu-memory 4gb ubuntu 2>err &&
-	echo "genv-docker: [ERROR]: Invalid value for '\''--gpu-memory'\'' (4gb)" >want &&
+	test_expect_code 1 genv-docker run --gpu-memory 4XB ubuntu 2>err &&
+	echo "genv-docker: [ERROR]: Invalid value for '\''--gpu-memory'\'' (4XB)" >want &&
 	test_cmp want err &&
 	test_expect_code 1 genv-docker run ubuntu --gpus 2>err &&
 	echo "genv-docker: [ERROR]: Missing value for '\''--gpus'\''" >want &&

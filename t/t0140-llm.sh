@@ -121,7 +121,7 @@ test_expect_success 'no ollama, an active environment, bad options: clear errors
 	echo "Already running in an active environment" >want && test_cmp want err &&
 	test_expect_code 2 genv llm serve 2>err && grep -q "required: MODEL" err &&
 	test_expect_code 2 genv llm serve m --port 70000 2>err &&
-	test_expect_code 2 genv llm serve m --gpu-memory 4gb 2>err &&
+	test_expect_code 2 genv llm serve m --gpu-memory 4XB 2>err &&
 	test_expect_code 1 genv llm serve m --gpus 3 2>err &&
 	printf "%s\n" "No available devices" "requested 3 GPUs, this machine has 2" >want &&
 	test_cmp want err &&

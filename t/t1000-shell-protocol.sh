@@ -138,7 +138,7 @@ test_expect_success 'a failed activate leaves no env behind (1.4.3 kept it)' '
 
 test_expect_success 'activate rejects a bad --gpu-memory and --gpus before touching state' '
 	cp "$GENV_TMPDIR/envs.json" before &&
-	test_expect_code 2 genv activate --shell $$ --id bad --gpu-memory 4gb 2>err &&
+	test_expect_code 2 genv activate --shell $$ --id bad --gpu-memory 4XB 2>err &&
 	grep -q "gpu-memory" err &&
 	test_expect_code 2 genv activate --shell $$ --id bad --gpus two 2>err &&
 	grep -q "invalid int value" err &&

@@ -135,7 +135,7 @@ test_expect_success 'config sets, prints and clears fields' '
 test_expect_success 'config validates values' '
 	test_expect_code 2 env GENV_ENVIRONMENT_ID=cf genv config gpus two 2>err &&
 	grep -q "invalid int value" err &&
-	test_expect_code 2 env GENV_ENVIRONMENT_ID=cf genv config gpu-memory 4gb 2>err &&
+	test_expect_code 2 env GENV_ENVIRONMENT_ID=cf genv config gpu-memory 4XB 2>err &&
 	test_expect_code 2 env GENV_ENVIRONMENT_ID=cf genv config colour red 2>err &&
 	grep -q "invalid choice: .colour." err
 '

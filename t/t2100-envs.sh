@@ -196,8 +196,8 @@ test_expect_success 'config: bad values are refused, state untouched' '
 	grep -q "one of the arguments --count --clear is required" err &&
 	test_expect_code 2 genv envs config --eid c colour --clear 2>err &&
 	grep -q "invalid choice: '"'"'colour'"'"'" err &&
-	test_must_fail genv envs config --eid c gpu-memory --gpu-memory 4gb 2>err &&
-	grep -q 4gb err &&
+	test_must_fail genv envs config --eid c gpu-memory --gpu-memory 4XB 2>err &&
+	grep -q 4XB err &&
 	cmp before "$GENV_TMPDIR/envs.json"
 '
 

@@ -136,8 +136,27 @@ test_expect_success '--gpu-memory: a GPU shared by memory-limited environments' 
 	grep -c -x -f expect out >n &&
 	echo 3 >expect.n &&
 	test_cmp expect.n n &&
-	test_expect_code 2 genv remote -H gpu-server-1 activate --gpu-memory 4gb </dev/null 2>err &&
+	test_expect_code 2 genv remote -H gpu-server-1 activate --gpu-memory 4XB </dev/null 2>err &&
+	grep -q "argument --gpu-memory: invalid memory size '"'"'4XB'"'"'" err &&
 	ssh gpu-server-1 genv envs deactivate --pid $THIEF
+'
+
+# Issue 10: "4GB" as users type it; the host gets "4g", as genv 1.4.3 there
+# reads it. An ssh first on PATH records the command lines genv sends.
+mkdir -p "$TRASH/argv-ssh"
+cat >"$TRASH/argv-ssh/ssh" <<EOF
+#!/bin/sh
+printf '%s\n' "\$*" >>"$TRASH/ssh-args"
+exec "$FAKEHOSTS_BIN/ssh" "\$@"
+EOF
+chmod +x "$TRASH/argv-ssh/ssh"
+test_expect_success '--gpu-memory 4GB: sent to the host in 1.4.3 spelling' '
+	echo "genv envs query --eid \$\$ --query config.gpu_memory" >session &&
+	PATH="$TRASH/argv-ssh:$PATH" genv remote -H gpu-server-1 activate --gpus 1 \
+		--gpu-memory 4GB <session >out 2>err &&
+	grep -x 4g out &&
+	grep -q -- "gpu-memory --gpu-memory [^ ]*\b4g\b[^ ]* &&" "$TRASH/ssh-args" &&
+	! grep -q 4GB "$TRASH/ssh-args"
 '
 
 # two_sockets: the control directory holds exactly two sockets (in ./socks)

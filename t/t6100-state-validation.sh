@@ -105,7 +105,9 @@ done 3<<'EOF'
 1|Invalid environment name: it is not valid UTF-8|envs config --eid e1 name --name "$BAD_UTF8"
 1|Invalid device count 2147483648 (expected 0 to 2147483647)|envs config --eid e1 gpus --count 2147483648
 1|Invalid device count -1 (expected 0 to 2147483647)|envs config --eid e1 gpus --count -1
-1|invalid memory size '4GB'|envs config --eid e1 gpu-memory --gpu-memory 4GB
+1|invalid memory size '4XB'|envs config --eid e1 gpu-memory --gpu-memory 4XB
+1|invalid memory size '4 GB'|envs config --eid e1 gpu-memory --gpu-memory '4 GB'
+1|memory size '17179869184GiB' is too large|envs config --eid e1 gpu-memory --gpu-memory 17179869184GiB
 2|argument --name: Invalid environment name: 1025 bytes long (at most 1024)|activate --shell $P1 --id x --no-prompt --name "$LONG"
 2|argument --eid/--id: Invalid environment id: it is not valid UTF-8|activate --shell $P1 --id "$BAD_UTF8" --no-prompt
 2|argument --eid/--id: Invalid environment id: 1025 bytes long (at most 1024)|activate --shell $P1 --id "$LONG" --no-prompt
@@ -128,7 +130,27 @@ test_expect_success 'genv config: a name or device count the state cannot hold i
 		genv config gpus 99999999999 &&
 	refused 1 "Device 99999999999999 does not exist" genv attach --index 99999999999999 &&
 	refused 1 "Device 99999999999999 does not exist" genv detach --index 99999999999999 &&
-	GENV_GPU_MEMORY=4GB refused 1 "invalid memory size '"'"'4GB'"'"'" genv attach --count 1
+	GENV_GPU_MEMORY=4XB refused 1 "invalid memory size '"'"'4XB'"'"'" genv attach --count 1
+'
+
+# Issue 10: memory sizes as users type them ("4GB", "512MiB", "4G") are
+# taken, and stored as 1.4.3 spells them ("4g", "512mi"), which a Python
+# genv on the same machine reads; k, m and g keep 1.4.3's powers of 10.
+test_expect_success 'issue 10: upper-case memory units are stored in 1.4.3 spelling' '
+	reset_state &&
+	genv envs config --eid e1 gpu-memory --gpu-memory 4GB &&
+	genv envs query --eid e1 --query config.gpu_memory >out &&
+	echo 4g >expect && test_cmp expect out &&
+	grep -q "\"gpu_memory\": \"4g\"" "$ENVS" &&
+	GENV_ENVIRONMENT_ID=e1 genv config gpu-memory 512MiB &&
+	GENV_ENVIRONMENT_ID=e1 genv config gpu-memory >out &&
+	echo 512mi >expect && test_cmp expect out &&
+	GENV_ENVIRONMENT_ID=e1 GENV_GPU_MEMORY=4G genv attach --index 1 &&
+	genv devices query --query index attachments >out &&
+	grep -q "^1,e1+4g+" out &&
+	genv exec --id up --gpu-memory 1GiB --gpus 1 printenv GENV_GPU_MEMORY >out &&
+	echo 1gi >expect && test_cmp expect out &&
+	still_loads
 '
 
 test_expect_success 'activate: a login name the state cannot hold is refused' '

@@ -8,6 +8,7 @@
  */
 #include "compat.h"
 #include "cli/cli.h"
+#include "core/memory.h"
 #include "remote/host-names.h"
 #include "util/quote.h"
 #include "util/strbuf.h"
@@ -368,6 +369,22 @@ cli_parse_long(const struct cli_cmd *cmd, const char *opt, const char *value,
 	}
 	*out = v;
 	return 0;
+}
+
+int
+cli_parse_memory(const struct cli_cmd *cmd, const char **value, struct strbuf *buf)
+{
+	struct strbuf err = STRBUF_INIT;
+	int rc = 0;
+
+	if (*value && memory_normalize(*value, buf, &err) < 0) {
+		cli_usage_error(cmd, "argument --gpu-memory: %s", err.buf);
+		rc = -1;
+	} else if (*value) {
+		*value = buf->buf;
+	}
+	strbuf_release(&err);
+	return rc;
 }
 
 int

@@ -145,6 +145,15 @@ int cli_parse_long(const struct cli_cmd *cmd, const char *opt, const char *value
 		   long *out);
 
 /*
+ * Checks a --gpu-memory value and points *value at its 1.4.3 spelling,
+ * kept in buf ("4GB" -> "4g", core/memory.h), for values sent to other
+ * hosts, which may run genv 1.4.3. On a bad value reports "argument
+ * --gpu-memory: invalid memory size ..." via cli_usage_error and returns
+ * -1. A NULL *value is fine.
+ */
+int cli_parse_memory(const struct cli_cmd *cmd, const char **value, struct strbuf *buf);
+
+/*
  * Flushes stdout: a failure to write it (full disk) turns status 0 into 1,
  * as git does; a closed pipe is not reported. Returns the final status.
  */

@@ -10,7 +10,6 @@
 #include "cli/cli.h"
 #include "cli/table.h"
 #include "core/llm.h"
-#include "core/memory.h"
 #include "shell/shell.h"
 #include "util/clock.h"
 #include "util/run.h"
@@ -75,8 +74,7 @@ llm_serve(int argc, char **argv, void *ctx UNUSED)
 		OPT_STRING("--gpu-memory", &s.gpu_memory, NULL, "GPU memory per device (e.g. 4g, 512mi)"),
 		OPT_END(),
 	};
-	struct strbuf err = STRBUF_INIT;
-	unsigned long long bytes;
+	struct strbuf err = STRBUF_INIT, memory = STRBUF_INIT;
 
 	cli_parse_options(&llm_serve_cmd, argc, argv, opts);
 	if (seen_port && (s.port < 0 || s.port > 65535))
@@ -84,15 +82,15 @@ llm_serve(int argc, char **argv, void *ctx UNUSED)
 	if (seen_gpus && s.gpus < 0)
 		return cli_usage_error(&llm_serve_cmd, "argument --gpus: must not be negative: '%ld'",
 				       s.gpus);
-	if (s.gpu_memory && memory_to_bytes(s.gpu_memory, &bytes, &err) < 0) {
-		rc = cli_usage_error(&llm_serve_cmd, "argument --gpu-memory: %s", err.buf);
-		strbuf_release(&err);
-		return rc;
+	if (cli_parse_memory(&llm_serve_cmd, &s.gpu_memory, &memory) < 0) {
+		strbuf_release(&memory);
+		return 2;
 	}
 	if (seen_port && !s.port)
 		s.port = -1;   /* 0: any free port, as ollama binds it */
 	if (active_eid()) {
 		cli_error("Already running in an active environment");
+		strbuf_release(&memory);
 		return 1;
 	}
 	s.ollama = "ollama";
@@ -112,6 +110,7 @@ llm_serve(int argc, char **argv, void *ctx UNUSED)
 	}
 	llm_serve_release(&s);
 	strbuf_release(&err);
+	strbuf_release(&memory);
 	return rc;
 }
 

@@ -14,7 +14,6 @@
 #include "cli/table.h"
 #include "cli/watch-cli.h"
 #include "core/llm.h"
-#include "core/memory.h"
 #include "core/ps-json.h"
 #include "core/state.h"
 #include "remote/fanout.h"
@@ -466,18 +465,15 @@ remote_activate(int argc, char **argv, void *data)
 		OPT_END(),
 	};
 	struct remote_answers ans = REMOTE_ANSWERS_INIT;
-	struct strbuf err = STRBUF_INIT;
-	unsigned long long bytes;
-	int r;
+	struct strbuf err = STRBUF_INIT, memory = STRBUF_INIT;
 
 	cli_parse_options(&remote_activate_cmd, argc, argv, opts);
 	if (has_gpus && gpus < 0)
 		return cli_usage_error(&remote_activate_cmd,
 				       "argument --gpus: must not be negative: '%ld'", gpus);
-	if (gpu_memory && memory_to_bytes(gpu_memory, &bytes, &err) < 0) {
-		r = cli_usage_error(&remote_activate_cmd, "argument --gpu-memory: %s", err.buf);
-		strbuf_release(&err);
-		return r;
+	if (cli_parse_memory(&remote_activate_cmd, &gpu_memory, &memory) < 0) {
+		strbuf_release(&memory);
+		return 2;
 	}
 
 	progress_begin(ctx);
@@ -496,6 +492,7 @@ remote_activate(int argc, char **argv, void *data)
 	}
 	remote_answers_release(&ans);
 	strbuf_release(&err);
+	strbuf_release(&memory);
 	return rc;
 }
 
@@ -644,18 +641,16 @@ remote_llm_serve(int argc, char **argv, void *data)
 	};
 	struct remote_answers ans = REMOTE_ANSWERS_INIT;
 	struct strvec args = STRVEC_INIT;
-	struct strbuf err = STRBUF_INIT, line = STRBUF_INIT;
-	unsigned long long bytes;
+	struct strbuf line = STRBUF_INIT, memory = STRBUF_INIT;
 	size_t *order = NULL, n;
 
 	cli_parse_options(&remote_llm_serve_cmd, argc, argv, opts);
 	if (has_gpus && gpus < 0)
 		return cli_usage_error(&remote_llm_serve_cmd,
 				       "argument --gpus: must not be negative: '%ld'", gpus);
-	if (gpu_memory && memory_to_bytes(gpu_memory, &bytes, &err) < 0) {
-		rc = cli_usage_error(&remote_llm_serve_cmd, "argument --gpu-memory: %s", err.buf);
-		strbuf_release(&err);
-		return rc;
+	if (cli_parse_memory(&remote_llm_serve_cmd, &gpu_memory, &memory) < 0) {
+		strbuf_release(&memory);
+		return 2;
 	}
 	progress_begin(ctx);
 	remote_ask_devices(&ans, &ctx->hosts, &ctx->fan);
@@ -688,6 +683,7 @@ out:
 	remote_answers_release(&ans);
 	strvec_clear(&args);
 	strbuf_release(&line);
+	strbuf_release(&memory);
 	return rc;
 }
 

@@ -2,11 +2,14 @@
 /*
  * memory.c: genv's memory strings ("4g", "16384mi") <-> bytes (memory.h).
  * Same units and values as genv 1.4.3, but anything that is not exactly
- * <digits><unit> is an error with a message instead of a crash.
+ * <digits><unit> is an error with a message instead of a crash, and the
+ * unit may be typed as people type it ("4GB", "512MiB").
  */
 #include "compat.h"
 #include "core/memory.h"
 #include "util/strbuf.h"
+
+#include <ctype.h>
 
 static const struct memory_unit {
 	const char *name;
@@ -21,14 +24,42 @@ static const struct memory_unit {
 	{ "g", 1000ULL * 1000 * 1000 },
 };
 
-#define VALID_UNITS "b, k, m, g, ki, mi, gi, or none for bytes"
+#define VALID_UNITS "b, k, m, g, ki, mi, gi (in any case, with or without a trailing b: " \
+	"4g, 4GB, 512MiB), or none for bytes"
 
-int
-memory_to_bytes(const char *s, unsigned long long *bytes, struct strbuf *err)
+/*
+ * The 1.4.3 unit that suffix (what follows the digits) spells: itself
+ * in any case, or followed by 'b' ("kB", "MiB"); "" is bytes. NULL if none.
+ */
+static const struct memory_unit *
+find_unit(const char *suffix)
+{
+	size_t len = strlen(suffix);
+
+	if (len > 1 && tolower((unsigned char)suffix[len - 1]) == 'b')
+		len--;
+	for (size_t i = 0; i < ARRAY_SIZE(memory_units); i++) {
+		const char *name = memory_units[i].name;
+
+		if (strlen(name) == len && !strncasecmp(suffix, name, len) &&
+		    (len == strlen(suffix) || strcmp(name, "b")))
+			return &memory_units[i];
+	}
+	return NULL;
+}
+
+/*
+ * Parses s into *bytes; *unit is its 1.4.3 unit (NULL when it has none)
+ * and *digits the length of its number. Returns 0 or -1 with err.
+ */
+static int
+parse_memory(const char *s, unsigned long long *bytes, const struct memory_unit **unit,
+	     size_t *digits, struct strbuf *err)
 {
 	unsigned long long n = 0, mult = 1;
 	const char *p = s;
 
+	*unit = NULL;
 	if (!s || !*s) {
 		strbuf_addstr(err, "invalid memory size '': expected <number><unit> with unit one of "
 			      VALID_UNITS);
@@ -43,15 +74,12 @@ memory_to_bytes(const char *s, unsigned long long *bytes, struct strbuf *err)
 			goto overflow;
 		n = n * 10 + d;
 	}
+	*digits = (size_t)(p - s);
 	if (*p) {
-		size_t i;
-
-		for (i = 0; i < ARRAY_SIZE(memory_units); i++)
-			if (!strcmp(p, memory_units[i].name))
-				break;
-		if (i == ARRAY_SIZE(memory_units))
+		*unit = find_unit(p);
+		if (!*unit)
 			goto invalid;
-		mult = memory_units[i].mult;
+		mult = (*unit)->mult;
 	}
 	if (n && mult > ~0ULL / n)
 		goto overflow;
@@ -65,6 +93,44 @@ invalid:
 overflow:
 	strbuf_addf(err, "memory size '%s' is too large", s);
 	return -1;
+}
+
+int
+memory_to_bytes(const char *s, unsigned long long *bytes, struct strbuf *err)
+{
+	const struct memory_unit *unit;
+	size_t digits;
+
+	return parse_memory(s, bytes, &unit, &digits, err);
+}
+
+int
+memory_normalize(const char *s, struct strbuf *out, struct strbuf *err)
+{
+	const struct memory_unit *unit;
+	unsigned long long bytes;
+	size_t digits;
+
+	if (parse_memory(s, &bytes, &unit, &digits, err) < 0)
+		return -1;
+	strbuf_add(out, s, digits);
+	if (unit)
+		strbuf_addstr(out, unit->name);
+	return 0;
+}
+
+const char *
+memory_spelling(const char *s, struct strbuf *buf)
+{
+	struct strbuf ignored = STRBUF_INIT;
+	int rc;
+
+	if (!s)
+		return NULL;
+	strbuf_reset(buf);
+	rc = memory_normalize(s, buf, &ignored);
+	strbuf_release(&ignored);
+	return rc < 0 ? s : buf->buf;
 }
 
 void

@@ -2,6 +2,7 @@
 /* project-config.c: the `.genv` project directory (project-config.h). */
 #include "compat.h"
 #include "core/project-config.h"
+#include "core/memory.h"
 #include "core/state-check.h"
 #include "util/fileio.h"
 #include "util/strbuf.h"
@@ -95,6 +96,14 @@ project_config_load(const char *dir, struct env_config *c, struct strbuf *err)
 	if (c->gpu_memory && state_check_memory(c->gpu_memory, err) < 0) {
 		strbuf_addf(err, " (in '%s/gpu-memory')", dir);
 		goto out;
+	}
+	if (c->gpu_memory) {
+		/* a hand-written "4GB" is stored as 1.4.3 reads it */
+		struct strbuf memory = STRBUF_INIT;
+
+		memory_normalize(c->gpu_memory, &memory, err);
+		free(c->gpu_memory);
+		c->gpu_memory = strbuf_detach(&memory, NULL);
 	}
 	if (gpus) {
 		char *end;

@@ -8,6 +8,7 @@
 #include "core/store.h"
 #include "core/devices.h"
 #include "core/envs.h"
+#include "core/memory.h"
 #include "core/project-config.h"
 #include "core/slurm.h"
 #include "core/state.h"
@@ -82,10 +83,12 @@ store_activate(const struct activation *a, struct env_config *config,
 	int attach = a->attach && a->gpus >= 0, devices_saved = 0, rc = -1;
 	const char *username = genv_username();
 	struct env_config c = ENV_CONFIG_INIT;
+	struct strbuf memory = STRBUF_INIT;
+	const char *gpu_memory = memory_spelling(a->gpu_memory, &memory);
 	struct env *e;
 
 	c.name = (char *)a->name;
-	c.gpu_memory = (char *)a->gpu_memory;
+	c.gpu_memory = (char *)gpu_memory;
 	c.has_gpus = a->gpus >= 0;
 	c.gpus = a->gpus >= 0 ? a->gpus : 0;
 	if (check_activation(a, username, &c, err) < 0 || store_txn_begin(&t, 0, err) < 0 ||
@@ -106,7 +109,7 @@ store_activate(const struct activation *a, struct env_config *config,
 			struct attach_request req = ATTACH_REQUEST_INIT;
 
 			req.count = a->gpus;
-			req.gpu_memory = a->gpu_memory;
+			req.gpu_memory = gpu_memory;
 			req.over_subscribe = a->over_subscribe;
 			req.envs = &t.envs;
 			req.refused = a->refused;
@@ -137,6 +140,7 @@ out:
 	if (rc < 0 && indices)
 		strbuf_reset(indices);
 	store_txn_release(&t);
+	strbuf_release(&memory);
 	return rc;
 }
 
@@ -160,10 +164,12 @@ store_attach(const char *eid, const struct attach_request *req, struct strbuf *e
 {
 	struct store_txn t = STORE_TXN_INIT;
 	struct attach_request r = *req;
+	struct strbuf memory = STRBUF_INIT;
 	int rc = -1;
 
 	r.envs = &t.envs;
-	if ((req->gpu_memory && state_check_memory(req->gpu_memory, err) < 0) ||
+	r.gpu_memory = memory_spelling(req->gpu_memory, &memory);
+	if ((r.gpu_memory && state_check_memory(r.gpu_memory, err) < 0) ||
 	    store_txn_begin(&t, 0, err) < 0)
 		goto out;
 	if (!registered_env(&t.envs, eid, err) || store_may_change(&t.envs, eid, err) < 0)
@@ -176,6 +182,7 @@ store_attach(const char *eid, const struct attach_request *req, struct strbuf *e
 	rc = 0;
 out:
 	store_txn_release(&t);
+	strbuf_release(&memory);
 	return rc;
 }
 
@@ -281,10 +288,16 @@ apply_change(const struct configure_request *r, struct env_config *c)
 }
 
 int
-store_configure(const struct configure_request *r, struct strbuf *err)
+store_configure(const struct configure_request *req, struct strbuf *err)
 {
 	struct env_config c = ENV_CONFIG_INIT;
+	struct configure_request spelled = *req;
+	const struct configure_request *r = &spelled;
+	struct strbuf memory = STRBUF_INIT;
 	int changed, rc = -1;
+
+	if (req->has_field && req->field == ENV_CONFIG_GPU_MEMORY)
+		spelled.value = memory_spelling(req->value, &memory);
 
 	/* only the new value: what the state already holds was loadable */
 	if ((r->has_field && !r->clear &&
@@ -302,6 +315,7 @@ store_configure(const struct configure_request *r, struct strbuf *err)
 	rc = 0;
 out:
 	env_config_release(&c);
+	strbuf_release(&memory);
 	return rc;
 }
 
@@ -476,9 +490,12 @@ store_admin_configure(unsigned flags, const char *eid, enum env_config_field fie
 		      const char *value, long gpus, struct strbuf *err)
 {
 	struct admin a = ADMIN_INIT;
+	struct strbuf memory = STRBUF_INIT;
 	struct env *e;
 	int rc = -1;
 
+	if (field == ENV_CONFIG_GPU_MEMORY)
+		value = memory_spelling(value, &memory);
 	if (state_check_config_field(field, value, gpus, err) < 0 ||
 	    admin_begin(&a, flags, ADMIN_ENVS, err) < 0 ||
 	    store_may_change(&a.t.envs, eid, err) < 0)
@@ -489,6 +506,7 @@ store_admin_configure(unsigned flags, const char *eid, enum env_config_field fie
 	rc = admin_commit(&a, e != NULL, err);
 out:
 	admin_release(&a);
+	strbuf_release(&memory);
 	return rc;
 }
 

@@ -10,6 +10,7 @@
  */
 #include "compat.h"
 #include "shim/docker.h"
+#include "core/memory.h"
 #include "util/xalloc.h"
 
 #include <ctype.h>
@@ -140,23 +141,26 @@ struct docker_opts {
 	const char *gpus, *gpu_memory, *eid;
 	int off[ARRAY_SIZE(docker_switches)];
 	int over_subscribe;
+	struct strbuf memory;   /* gpu_memory in 1.4.3's spelling */
 };
 
-/* Memory as genv-docker.sh accepts it: digits and an optional unit. */
+/*
+ * Whether *value is a memory size (as genv takes it: "4g", "4GB", "512MiB");
+ * if so *value becomes its 1.4.3 spelling, which the runtime of a Python
+ * genv reads too.
+ */
 static int
-is_memory(const char *s)
+memory_value(struct docker_opts *o, const char **value)
 {
-	static const char *const units[] = { "", "b", "k", "ki", "m", "mi", "g", "gi" };
-	size_t n = 0;
+	struct strbuf ignored = STRBUF_INIT;
+	int ok;
 
-	while (isdigit((unsigned char)s[n]))
-		n++;
-	if (!n)
-		return 0;
-	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
-		if (!strcmp(s + n, units[i]))
-			return 1;
-	return 0;
+	strbuf_reset(&o->memory);
+	ok = !memory_normalize(*value, &o->memory, &ignored);
+	strbuf_release(&ignored);
+	if (ok)
+		*value = o->memory.buf;
+	return ok;
 }
 
 /*
@@ -184,7 +188,7 @@ take_option(struct docker_opts *o, int argc, char **argv, int *i, int *dry_run,
 			strbuf_addf(err, "Missing value for '%s'", valued[k]);
 			return -1;
 		}
-		if ((k == 0 && !is_number(value)) || (k == 1 && !is_memory(value)) ||
+		if ((k == 0 && !is_number(value)) || (k == 1 && !memory_value(o, &value)) ||
 		    (k == 2 && !*value)) {
 			strbuf_addf(err, "Invalid value for '%s' (%s)", valued[k], value);
 			return -1;
@@ -241,6 +245,7 @@ genv_docker_parse(struct genv_docker *d, int argc, char **argv, struct strbuf *e
 	int run = 0, rc = 0;
 
 	memset(&o, 0, sizeof(o));
+	strbuf_init(&o.memory, 0);
 	for (int i = 1; i < argc && rc >= 0; i++) {
 		if (!strcmp(argv[i], "--help"))
 			d->help = 1;
@@ -259,6 +264,7 @@ genv_docker_parse(struct genv_docker *d, int argc, char **argv, struct strbuf *e
 			strvec_push(&d->args, after.v[i]);
 	}
 	strvec_clear(&after);
+	strbuf_release(&o.memory);
 	return rc < 0 ? -1 : 0;
 }
 

@@ -64,8 +64,12 @@ availability(void **state UNUSED)
 	assert_int_equal(device_is_available(d, "0", &av, &err), 0);
 	assert_true(av);
 
-	assert_int_equal(device_is_available(d, "4gb", &av, &err), -1);
-	assert_true(starts_with(err.buf, "invalid memory size '4gb'"));
+	assert_int_equal(device_is_available(d, "4XB", &av, &err), -1);
+	assert_true(starts_with(err.buf, "invalid memory size '4XB'"));
+	/* issue 10: "4gb" is 4g; the whole-device attachment leaves none */
+	strbuf_reset(&err);
+	assert_int_equal(device_is_available(d, "4gb", &av, &err), 0);
+	assert_false(av);
 	devices_release(&devs);
 	strbuf_release(&err);
 }

@@ -162,6 +162,13 @@ genv_docker_options(void **state UNUSED)
 	strbuf_reset(&got);
 	assert_int_equal(parse(ARGS("ps", "--gpus", "x"), &got, &err, &dry), 0);
 	assert_string_equal(got.buf, "ps|--gpus|x");
+	/* issue 10: "4gb" and "512MiB" as users type them, passed on as 1.4.3 spells them */
+	strbuf_reset(&got);
+	assert_int_equal(parse(ARGS("run", "--gpu-memory", "4gb", "ubuntu"), &got, &err, &dry), 0);
+	assert_string_equal(got.buf, "run|--runtime=genv|-e|GENV_GPU_MEMORY=4g|ubuntu");
+	strbuf_reset(&got);
+	assert_int_equal(parse(ARGS("run", "--gpu-memory=512MiB", "ubuntu"), &got, &err, &dry), 0);
+	assert_string_equal(got.buf, "run|--runtime=genv|-e|GENV_GPU_MEMORY=512mi|ubuntu");
 	strbuf_release(&got);
 	strbuf_release(&err);
 }
@@ -174,7 +181,7 @@ genv_docker_errors(void **state UNUSED)
 		const char *err;
 	} cases[] = {
 		{ ARGS("run", "--gpus", "x", "ubuntu"), "Invalid value for '--gpus' (x)" },
-		{ ARGS("run", "--gpu-memory", "4gb", "ubuntu"), "Invalid value for '--gpu-memory' (4gb)" },
+		{ ARGS("run", "--gpu-memory", "4XB", "ubuntu"), "Invalid value for '--gpu-memory' (4XB)" },
 		{ ARGS("run", "--gpu-memory=", "ubuntu"), "Invalid value for '--gpu-memory' ()" },
 		{ ARGS("run", "ubuntu", "--gpus"), "Missing value for '--gpus'" },
 		{ ARGS("run", "--eid", "", "ubuntu"), "Invalid value for '--eid' ()" },

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* test-memory.c: memory strings <-> bytes, the 1.4.3 units and our stricter errors. */
+/*
+ * test-memory.c: memory strings <-> bytes, the 1.4.3 units, the spellings
+ * users type (issue 10: "4GB", "512MiB") and our stricter errors.
+ */
 #include "compat.h"
 #include <setjmp.h>
 #include <cmocka.h>
@@ -27,6 +30,21 @@ parses_units(void **state UNUSED)
 		{ "007mi", 7ULL << 20 },
 		{ "18446744073709551615", 18446744073709551615ULL },
 		{ "17179869183gi", 17179869183ULL << 30 },
+		/* issue 10: any case, and a trailing b; k, m, g stay 1.4.3's 10^n */
+		{ "4G", 4000000000ULL },
+		{ "4GB", 4000000000ULL },
+		{ "4gb", 4000000000ULL },
+		{ "4Gb", 4000000000ULL },
+		{ "4Gi", 4ULL << 30 },
+		{ "4GiB", 4ULL << 30 },
+		{ "4gib", 4ULL << 30 },
+		{ "4MI", 4ULL << 20 },
+		{ "512MiB", 512ULL << 20 },
+		{ "512MB", 512000000ULL },
+		{ "3K", 3000 },
+		{ "3KB", 3000 },
+		{ "1KiB", 1024 },
+		{ "100B", 100 },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
@@ -45,7 +63,8 @@ static void
 rejects_garbage(void **state UNUSED)
 {
 	static const char *const bad[] = {
-		"4gb", "4G", "4Gi", "4MI", "", "g", "mi", "-1g", "+1g", " 4g", "4g ", "4 g",
+		"4XB", "4GBB", "4BB", "4iB", "4gbi", "4 GB", "4t", "4TB", "",
+		"g", "mi", "GB", "-1g", "+1g", " 4g", "4g ", "4 g",
 		"1.5g", "4gi4", "0x10", "4bb", "4i",
 	};
 
@@ -56,7 +75,8 @@ rejects_garbage(void **state UNUSED)
 		assert_int_equal(memory_to_bytes(bad[i], &b, &err), -1);
 		assert_int_equal(b, 7);
 		strbuf_addf(&want, "invalid memory size '%s': expected <number><unit> with unit one of "
-			    "b, k, m, g, ki, mi, gi, or none for bytes", bad[i]);
+			    "b, k, m, g, ki, mi, gi (in any case, with or without a trailing b: "
+			    "4g, 4GB, 512MiB), or none for bytes", bad[i]);
 		assert_string_equal(err.buf, want.buf);
 		strbuf_release(&err);
 		strbuf_release(&want);
@@ -68,6 +88,7 @@ rejects_overflow(void **state UNUSED)
 {
 	static const char *const big[] = {
 		"18446744073709551616", "99999999999999999999999", "17179869184gi", "18446744073709552k",
+		"17179869184GiB", "18446744073709552KB",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(big); i++) {
@@ -80,6 +101,49 @@ rejects_overflow(void **state UNUSED)
 		strbuf_release(&err);
 		strbuf_release(&want);
 	}
+}
+
+static void
+normalizes(void **state UNUSED)
+{
+	static const struct {
+		const char *in, *out;
+	} table[] = {
+		{ "4g", "4g" }, { "4G", "4g" }, { "4GB", "4g" }, { "4gb", "4g" },
+		{ "512MiB", "512mi" }, { "512mib", "512mi" }, { "16384mi", "16384mi" },
+		{ "1KiB", "1ki" }, { "3KB", "3k" }, { "100B", "100b" }, { "100", "100" },
+		{ "007GiB", "007gi" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
+		struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+		unsigned long long a, b;
+
+		assert_int_equal(memory_normalize(table[i].in, &out, &err), 0);
+		assert_string_equal(out.buf, table[i].out);
+		/* the same size either way */
+		assert_int_equal(memory_to_bytes(table[i].in, &a, &err), 0);
+		assert_int_equal(memory_to_bytes(out.buf, &b, &err), 0);
+		assert_true(a == b);
+		strbuf_release(&out);
+		strbuf_release(&err);
+	}
+}
+
+static void
+normalize_refuses(void **state UNUSED)
+{
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+
+	strbuf_addstr(&out, "kept");
+	assert_int_equal(memory_normalize("4XB", &out, &err), -1);
+	assert_string_equal(out.buf, "kept");
+	assert_true(starts_with(err.buf, "invalid memory size '4XB'"));
+	strbuf_reset(&err);
+	assert_int_equal(memory_normalize("17179869184GiB", &out, &err), -1);
+	assert_string_equal(err.buf, "memory size '17179869184GiB' is too large");
+	strbuf_release(&out);
+	strbuf_release(&err);
 }
 
 static void
@@ -114,6 +178,8 @@ main(void)
 		cmocka_unit_test(parses_units),
 		cmocka_unit_test(rejects_garbage),
 		cmocka_unit_test(rejects_overflow),
+		cmocka_unit_test(normalizes),
+		cmocka_unit_test(normalize_refuses),
 		cmocka_unit_test(formats),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

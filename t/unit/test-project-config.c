@@ -102,9 +102,16 @@ load_strips_and_validates(void **state UNUSED)
 	strbuf_reset(&err);
 
 	unit_write_text(".genv/gpus", "1");
-	unit_write_text(".genv/gpu-memory", "4gb");
+	unit_write_text(".genv/gpu-memory", "4XB");
 	assert_int_equal(project_config_load(".genv", &c, &err), -1);
 	assert_non_null(strstr(err.buf, "(in '.genv/gpu-memory')"));
+	env_config_release(&c);
+	strbuf_reset(&err);
+
+	/* issue 10: "4GB" as users type it, loaded as 1.4.3 spells it */
+	unit_write_text(".genv/gpu-memory", "4GB\n");
+	assert_int_equal(project_config_load(".genv", &c, &err), 0);
+	assert_string_equal(c.gpu_memory, "4g");
 	env_config_release(&c);
 	strbuf_release(&err);
 }

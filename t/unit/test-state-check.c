@@ -307,9 +307,11 @@ config_rules(void **state UNUSED)
 	struct env_config c = ENV_CONFIG_INIT;
 	struct strbuf err = STRBUF_INIT;
 
-	assert_int_equal(state_check_config_field(ENV_CONFIG_GPU_MEMORY, "4GB", -1, &err), -1);
-	assert_non_null(strstr(err.buf, "invalid memory size '4GB'"));
+	assert_int_equal(state_check_config_field(ENV_CONFIG_GPU_MEMORY, "4XB", -1, &err), -1);
+	assert_non_null(strstr(err.buf, "invalid memory size '4XB'"));
 	strbuf_reset(&err);
+	/* issue 10: upper case is a memory size (the store procedures spell it as 1.4.3) */
+	assert_int_equal(state_check_config_field(ENV_CONFIG_GPU_MEMORY, "4GB", -1, &err), 0);
 	assert_int_equal(state_check_config_field(ENV_CONFIG_GPU_MEMORY, "512mi", -1, &err), 0);
 	assert_int_equal(state_check_config_field(ENV_CONFIG_GPU_MEMORY, NULL, -1, &err), 0);
 	assert_int_equal(state_check_config_field(ENV_CONFIG_NAME, NULL, -1, &err), 0);
