@@ -18,6 +18,11 @@
 
 PREFIX  ?= /usr/local
 BUILD   ?= build
+
+# genv in C's own version, in one place: the binary (`genv version -v`),
+# the installed man page and the checks of debian/changelog read it here.
+# (`genv version` and --version print 1.4.3, the version tools compare.)
+GENV_C_VERSION := $(shell cat VERSION)
 CC      ?= cc
 AR      ?= ar
 
@@ -217,7 +222,15 @@ ifndef SANITIZE
 EXTRA_BIN += $(CONTAINER_SHIM)
 endif
 
-all: $(GENV_BIN) $(BUILD)/.runtime $(EXTRA_BIN)
+MAN_PAGES = $(BUILD)/doc/genv.1 $(BUILD)/doc/genv-protect.8
+
+all: $(GENV_BIN) $(BUILD)/.runtime $(EXTRA_BIN) $(MAN_PAGES)
+
+# the man pages as installed: their footer names genv in C's version
+$(BUILD)/doc/%: doc/% VERSION
+	@mkdir -p $(@D)
+	@echo "  GEN   $@"
+	$(Q)sed 's/^\.Os$$/.Os genv $(GENV_C_VERSION)/' $< >$@
 
 $(BUILD)/libgenv.a: $(LIB_OBJ)
 	@echo "  AR    $@"
@@ -233,6 +246,9 @@ $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	@echo "  CC    $<"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/cli/cmd-version.o: CPPFLAGS += -DGENV_C_VERSION='"$(GENV_C_VERSION)"'
+$(BUILD)/obj/cli/cmd-version.o: VERSION
 
 # each line becomes a C string literal ("?" too: no trigraphs)
 $(BUILD)/gen/metrics/%.inc: src/metrics/%
@@ -375,8 +391,8 @@ endif
 		install -d $(INST_LIBEXEC)/container && \
 		install -m 0755 $(CONTAINER_SHIM) $(INST_LIBEXEC)/container/nvidia-smi; fi
 	for u in $(SYSTEMD_UNITS); do $(call install-subst,contrib/$$u,$(INST_UNITS)/$$u); done
-	install -m 0644 doc/genv.1 $(INST_MAN1)/genv.1
-	install -m 0644 doc/genv-protect.8 $(INST_MAN8)/genv-protect.8
+	install -m 0644 $(BUILD)/doc/genv.1 $(INST_MAN1)/genv.1
+	install -m 0644 $(BUILD)/doc/genv-protect.8 $(INST_MAN8)/genv-protect.8
 	$(call install-subst,contrib/genv-protect.sh,$(INST_SBIN)/genv-protect)
 	chmod 0755 $(INST_SBIN)/genv-protect
 	for l in $(BIN_LINKS); do ln -sf genv.1 $(INST_MAN1)/$$l.1; done
@@ -420,10 +436,12 @@ endif
 # (they are make check's); lintian checks the result when installed.
 
 DEBDIR ?= $(BUILD)/deb
-DEB_SOURCES = Makefile README.md contrib debian doc src
+DEB_SOURCES = Makefile README.md VERSION contrib debian doc src
 
 deb:
 	@command -v dpkg-buildpackage >/dev/null || { echo "make deb: dpkg-buildpackage is missing (make deps)" >&2; exit 1; }
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version) && [ "$$v" = "$(GENV_C_VERSION)" ] || \
+		{ echo "make deb: debian/changelog is at $$v, VERSION at $(GENV_C_VERSION): add a changelog entry" >&2; exit 1; }
 	rm -rf $(DEBDIR) && mkdir -p $(DEBDIR)/genv
 	cp -R $(DEB_SOURCES) $(DEBDIR)/genv/
 	cd $(DEBDIR)/genv && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \

@@ -88,10 +88,24 @@ test_expect_success 'genv version and genv --version print 1.4.3' '
 	grep -q "unrecognized arguments: extra" err
 '
 
-test_expect_success 'genv version -v also names this implementation' '
-	printf "%s\n" 1.4.3 "genv in C 0.1 (a C11 implementation of genv 1.4.3)" >expect &&
+# genv in C's own version: the file VERSION, and nothing else to edit but
+# a debian/changelog entry (make deb refuses to build when they differ).
+C_VERSION=$(cat "$T_DIR/../VERSION")
+test_expect_success 'genv version -v also names this implementation, at VERSION' '
+	printf "%s\n" 1.4.3 "genv in C $C_VERSION (a C11 implementation of genv 1.4.3)" >expect &&
 	genv version -v >out && test_cmp expect out &&
 	genv version --verbose >out && test_cmp expect out
+'
+
+test_expect_success 'VERSION is a real version; debian/changelog and the man page make installs agree' '
+	echo "$C_VERSION" | grep -Ex "[0-9]+\.[0-9]+\.[0-9]+" &&
+	test "$C_VERSION" != 0.1 &&
+	if command -v dpkg-parsechangelog >/dev/null; then
+		dpkg-parsechangelog -l "$T_DIR/../debian/changelog" -S Version >v &&
+		echo "$C_VERSION" >expect && test_cmp expect v
+	fi &&
+	grep -x "\.Os genv $C_VERSION" "$BUILD/doc/genv.1" &&
+	grep -c "^\.Os" "$BUILD/doc/genv.1" >n && echo 1 >one && test_cmp one n
 '
 
 test_done

@@ -14,7 +14,7 @@ fakehosts_stop_pid "$(cat "$H3/run.pid")"
 
 test_expect_success 'two healthy hosts: their versions and checks, exit 0' '
 	genv doctor -H gpu-server-1,gpu-server-2 >out &&
-	grep -Fx "[gpu-server-1] version  1.4.3 / genv in C 0.1 (a C11 implementation of genv 1.4.3)" out &&
+	grep -Fx "[gpu-server-1] version  1.4.3 / genv in C $(cat "$T_DIR/../VERSION") (a C11 implementation of genv 1.4.3)" out &&
 	grep -Fx "[gpu-server-1] ok    nvml     NVML loaded, driver 550.54.15" out &&
 	grep -q "^\[gpu-server-2\] ok    devices  2 GPUs: 0 .*, 1 " out &&
 	grep -q "^\[gpu-server-2\] ok    state    .*/state: mode " out &&

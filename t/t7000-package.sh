@@ -49,6 +49,14 @@ test_expect_success 'dpkg -i installs it: binary, its names and shims, snippets,
 	test "$(grep -cF "$MARK" /etc/zsh/zshenv)" = 1
 '
 
+test_expect_success 'the package, its binary and its man page carry VERSION' '
+	v=$(cat "$SRC_DIR/VERSION") &&
+	test "$(dpkg-deb -f "$DEB" Version)" = "$v" &&
+	/usr/bin/genv version -v >out &&
+	sed -n 2p out | grep -Fx "genv in C $v (a C11 implementation of genv 1.4.3)" &&
+	zcat /usr/share/man/man1/genv.1.gz | grep -x "\.Os genv $v"
+'
+
 test_expect_success 'genv devices (the installed binary) sees the fake GPUs' '
 	/usr/bin/genv devices >out &&
 	cat >expect <<-EOF &&

@@ -178,10 +178,10 @@ int genv_container_hook_main(int argc, char **argv);
 
 /* The version string ("1.4.3-c" style is avoided: tools compare it). */
 #define GENV_VERSION "1.4.3"
-/* This implementation's own version (`genv version -v`); packagers may set it. */
-#ifndef GENV_C_VERSION
-#define GENV_C_VERSION "0.1"
-#endif
+/*
+ * This implementation's own version (`genv version -v`) is GENV_C_VERSION,
+ * which the Makefile defines for cmd-version.c from the file VERSION.
+ */
 /*
  * Prints GENV_VERSION and, when verbose, a second line naming this
  * implementation and its own version (what `genv version -v` says).
