@@ -177,4 +177,43 @@ test_expect_success 'what a host prints on stderr is escaped too' '
 	rm "$H2/bin/genv"
 '
 
+# Error messages echo text from the state too: another environment's id
+# and memory capacity (which genv 1.4.3 or a hand edit may have written as
+# anything), a (shared) hostfile's entry, the caller's environment id.
+MEM_SHOWN='4g\x1b[2J'
+# err_has TEXT: err holds TEXT, else show err
+err_has() { grep -qF -- "$1" err || { echo "want: $1"; cat err; return 1; }; }
+test_expect_success 'errors naming an environment or a memory size from the state escape them' '
+	sed -i "s/\"gpu_memory\": null/\"gpu_memory\": \"4g\\\\u001b[2J\"/" \
+		"$GENV_TMPDIR/envs.json" "$GENV_TMPDIR/devices.json" &&
+	grep -qF "4g\\u001b[2J" "$GENV_TMPDIR/devices.json" &&
+	test_expect_code 75 genv exec --gpus 1 true 2>err &&
+	no_control err &&
+	err_has "held: 0 ($USER_SHOWN/$NAME_SHOWN $MEM_SHOWN, " &&
+	test_expect_code 1 genv exec --gpus 1 --gpu-memory 1g true 2>err &&
+	no_control err &&
+	err_has "invalid memory size '"'"'$MEM_SHOWN'"'"'" &&
+	GENV_ENVIRONMENT_ID=$(printf "x\033[2J") test_expect_code 1 genv attach --count 1 2>err &&
+	no_control err &&
+	err_has "Environment '"'"'x\x1b[2J'"'"' is not registered (run '"'"'genv deactivate'"'"' and activate it again)"
+'
+
+test_expect_success 'another user is told whose environment it is, escaped' '
+	if ! command -v setpriv >/dev/null || [ "$(id -u)" -ne 0 ]; then
+		echo "# skipped: needs root and setpriv"; return 0
+	fi &&
+	chmod 0755 "$TRASH" &&
+	test_expect_code 1 setpriv --reuid=65534 --regid=65534 --clear-groups \
+		genv envs deactivate --pid $HOLDER 2>err &&
+	no_control err &&
+	err_has "environment '"'"'$EID_SHOWN'"'"' belongs to root (uid 0): only its owner or root may change it"
+'
+
+test_expect_success 'a hostfile entry with control characters is echoed escaped' '
+	printf "gpu-server-1\nbad\033]0;x\007host\n" >hosts.txt &&
+	test_expect_code 2 genv remote --hostfile hosts.txt devices 2>err &&
+	no_control err &&
+	err_has "control character in the host name '"'"'bad\x1b]0;x\x07host'"'"'"
+'
+
 test_done

@@ -91,8 +91,10 @@ add_holders(struct strbuf *sb, const struct device *d, const struct envs *envs,
 				quote_display(sb, e->config.name);
 			}
 		}
-		if (d->att[i].gpu_memory)
-			strbuf_addf(sb, " %s", d->att[i].gpu_memory);
+		if (d->att[i].gpu_memory) {
+			strbuf_addch(sb, ' ');
+			quote_display(sb, d->att[i].gpu_memory);
+		}
 		strbuf_addstr(sb, ", ");
 		add_age(sb, d->att[i].time, now);
 	}
@@ -126,8 +128,12 @@ explain_shortage(const struct devices *devs, const char *eid,
 	const char *sep = "; held: ";
 
 	strbuf_addf(err, "\nrequested %ld GPU%s", req->count, req->count == 1 ? "" : "s");
-	if (req->gpu_memory)
-		strbuf_addf(err, " with %s each", req->gpu_memory);
+	if (req->gpu_memory) {
+		/* an environment's configuration, maybe another user's */
+		strbuf_addstr(err, " with ");
+		quote_display(err, req->gpu_memory);
+		strbuf_addstr(err, " each");
+	}
 	if (have)
 		strbuf_addf(err, " (%zu already attached)", have);
 	if ((size_t)req->count > total) {

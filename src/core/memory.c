@@ -7,6 +7,7 @@
  */
 #include "compat.h"
 #include "core/memory.h"
+#include "util/quote.h"
 #include "util/strbuf.h"
 
 #include <ctype.h>
@@ -87,11 +88,15 @@ parse_memory(const char *s, unsigned long long *bytes, const struct memory_unit 
 	return 0;
 
 invalid:
-	strbuf_addf(err, "invalid memory size '%s': expected <number><unit> with unit one of "
-		    VALID_UNITS, s);
+	/* s may be another user's, read from the state: escaped */
+	strbuf_addstr(err, "invalid memory size '");
+	quote_display(err, s);
+	strbuf_addstr(err, "': expected <number><unit> with unit one of " VALID_UNITS);
 	return -1;
 overflow:
-	strbuf_addf(err, "memory size '%s' is too large", s);
+	strbuf_addstr(err, "memory size '");
+	quote_display(err, s);
+	strbuf_addstr(err, "' is too large");
 	return -1;
 }
 

@@ -14,6 +14,7 @@
 #include "core/state.h"
 #include "core/state-check.h"
 #include "core/state-json.h"
+#include "util/quote.h"
 #include "util/strbuf.h"
 
 #include <unistd.h>
@@ -153,9 +154,12 @@ registered_env(const struct envs *envs, const char *eid, struct strbuf *err)
 {
 	struct env *e = envs_find(envs, eid);
 
-	if (!e)
-		strbuf_addf(err, "Environment '%s' is not registered "
-			    "(run 'genv deactivate' and activate it again)", eid);
+	if (!e) {
+		strbuf_addstr(err, "Environment '");
+		quote_display(err, eid);
+		strbuf_addstr(err, "' is not registered "
+			      "(run 'genv deactivate' and activate it again)");
+	}
 	return e;
 }
 

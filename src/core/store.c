@@ -25,6 +25,7 @@
 #include "util/lockfile.h"
 #include "util/priv.h"
 #include "util/proc.h"
+#include "util/quote.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
 
@@ -231,7 +232,10 @@ store_may_change(const struct envs *envs, const char *eid, struct strbuf *err)
 
 	if (!getuid() || !e || e->uid == (long long)getuid())
 		return 0;
-	strbuf_addf(err, "environment '%s' belongs to ", eid);
+	/* eid may be another user's, from the state */
+	strbuf_addstr(err, "environment '");
+	quote_display(err, eid);
+	strbuf_addstr(err, "' belongs to ");
 	add_owner(err, e->uid);
 	strbuf_addstr(err, ": only its owner or root may change it");
 	return -1;

@@ -6,6 +6,7 @@
 #include "compat.h"
 #include "remote/hosts.h"
 #include "util/fileio.h"
+#include "util/quote.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -67,21 +68,20 @@ add_entry(struct hostlist *hl, const char *entry, const char *default_user,
 	  struct strbuf *err)
 {
 	const char *at = strchr(entry, '@');
-	const char *name = entry;
+	const char *name = at ? at + 1 : entry;
+	struct strbuf shown = STRBUF_INIT;   /* a shared hostfile is others' text */
 	char *user = NULL;
 	struct host *h;
+	int rc = -1;
 
+	quote_display(&shown, entry);
 	if (at && strchr(at + 1, '@')) {
-		strbuf_addf(err, "more than one '@' in '%s'", entry);
-		return -1;
+		strbuf_addf(err, "more than one '@' in '%s'", shown.buf);
+		goto out;
 	}
-	if (at) {
-		if (check_word(entry, (size_t)(at - entry), "user", entry, err) < 0)
-			return -1;
-		name = at + 1;
-	}
-	if (check_word(name, strlen(name), "host", entry, err) < 0)
-		return -1;
+	if ((at && check_word(entry, (size_t)(at - entry), "user", shown.buf, err) < 0) ||
+	    check_word(name, strlen(name), "host", shown.buf, err) < 0)
+		goto out;
 	if (at)
 		user = xstrndup(entry, (size_t)(at - entry));
 	else if (default_user)
@@ -89,9 +89,9 @@ add_entry(struct hostlist *hl, const char *entry, const char *default_user,
 
 	for (size_t i = 0; i < hl->nr; i++) {
 		if (!strcmp(hl->v[i].name, name) && same_user(hl->v[i].user, user)) {
-			strbuf_addf(err, "host '%s' is listed twice", entry);
+			strbuf_addf(err, "host '%s' is listed twice", shown.buf);
 			free(user);
-			return -1;
+			goto out;
 		}
 	}
 	ALLOC_GROW(hl->v, hl->nr + 1, hl->alloc);
@@ -99,7 +99,10 @@ add_entry(struct hostlist *hl, const char *entry, const char *default_user,
 	h->name = xstrdup(name);
 	h->user = user;
 	h->entry = xstrdup(entry);
-	return 0;
+	rc = 0;
+out:
+	strbuf_release(&shown);
+	return rc;
 }
 
 const char *
