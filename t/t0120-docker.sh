@@ -62,6 +62,30 @@ test_expect_success 'through genv exec: the environment it created' '
 	expect docker run --gpus device=0 --gpus device=1 -e GENV_ENVIRONMENT_ID=boxed "my image" "a b"
 '
 
+# uuid I: the fake GPU I's UUID (lib.sh's fake_gpus)
+uuid() { printf 'GPU-%08x-0000-4000-8000-%012d' "$$" "$1"; }
+
+test_expect_success 'in a Slurm job: the environment has GPU UUIDs, and docker gets them' '
+	SLURM_JOB_ID=4242 SLURM_JOB_GPUS=1,3 genv exec --id job --gpus 2 -- \
+		sh -c "printenv CUDA_VISIBLE_DEVICES; docker run --gpus all ubuntu" >out &&
+	echo "$(uuid 1),$(uuid 3)" >want && test_cmp want out &&
+	expect docker run --gpus "device=$(uuid 1)" --gpus "device=$(uuid 3)" \
+		-e GENV_ENVIRONMENT_ID=job ubuntu &&
+	SLURM_JOB_ID=4242 SLURM_JOB_GPUS=1,3 genv exec --id job --gpus 2 -- \
+		podman run --gpus=1 ubuntu &&
+	expect podman run --gpus="$(uuid 1)" -e GENV_ENVIRONMENT_ID=job ubuntu &&
+	rm -rf "$GENV_TMPDIR/slurm"
+'
+
+test_expect_success 'a CUDA_VISIBLE_DEVICES docker would misread is refused, escaped' '
+	rm -f "$TRASH/argv" &&
+	GENV_ENVIRONMENT_ID=dock CUDA_VISIBLE_DEVICES="$(printf "GPU-1\"\033[2J")" \
+		test_expect_code 1 docker run --gpus 1 ubuntu 2>err &&
+	echo "CUDA_VISIBLE_DEVICES holds '\''GPU-1\"\x1b[2J'\'', not a device index or UUID" >want &&
+	test_cmp want err &&
+	test ! -e "$TRASH/argv"
+'
+
 test_expect_success 'too many devices, unsupported values, --gpus last: 1.4.3 messages, docker not run' '
 	rm -f "$TRASH/argv" &&
 	in_env test_expect_code 1 docker run --gpus 3 ubuntu 2>err &&

@@ -11,6 +11,7 @@
 #include "compat.h"
 #include "shim/docker.h"
 #include "core/memory.h"
+#include "util/quote.h"
 #include "util/xalloc.h"
 
 #include <ctype.h>
@@ -26,7 +27,12 @@ is_number(const char *s)
 	return 1;
 }
 
-/* The indices in CUDA_VISIBLE_DEVICES ("0,2"; "-1" and "" are none). */
+/*
+ * The devices in CUDA_VISIBLE_DEVICES: indices ("0,2"), or GPU UUIDs
+ * ("GPU-8f3e...,GPU-1a2b...") as genv gives environments in a Slurm job;
+ * "-1" and "" are none. docker takes either after device=, podman either
+ * as a CDI device name (nvidia-ctk names them both ways).
+ */
 static void
 split_visible(const char *visible, struct strvec *out)
 {
@@ -39,6 +45,25 @@ split_visible(const char *visible, struct strvec *out)
 		free(item);
 		visible += n + (visible[n] == ',');
 	}
+}
+
+/*
+ * Whether id can follow --gpus device=: an index or a UUID (GPU-..., and
+ * MIG-... with its '/'). docker reads the value as CSV, so a quote or a
+ * blank would turn it into something else.
+ */
+static int
+check_device_id(const char *id, struct strbuf *err)
+{
+	for (const char *p = id; *p; p++) {
+		if (isalnum((unsigned char)*p) || strchr("-_.:/", *p))
+			continue;
+		strbuf_addstr(err, "CUDA_VISIBLE_DEVICES holds '");
+		quote_display(err, id);
+		strbuf_addstr(err, "', not a device index or UUID");
+		return -1;
+	}
+	return 0;
 }
 
 /* How many devices --gpus VALUE asks for, out of have; -1 on an error. */
@@ -116,6 +141,9 @@ docker_shim_args(enum container_engine engine, int argc, char **argv,
 		count = requested_count(value, devs.nr, err);
 		if (count < 0)
 			goto out;
+		for (long k = 0; k < count; k++)
+			if (check_device_id(devs.v[k], err) < 0)
+				goto out;
 		push_gpus(engine, eq_form, &devs, count, out);
 		strvec_push(out, "-e");
 		strvec_pushf(out, "GENV_ENVIRONMENT_ID=%s", eid);

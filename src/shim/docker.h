@@ -25,12 +25,13 @@ enum container_engine {
 /*
  * Appends to out the arguments (argv[1..argc-1]) the real engine gets
  * when called from environment eid attached to the devices in visible
- * (CUDA_VISIBLE_DEVICES; NULL, "" or "-1" = none). The first --gpus N,
+ * (CUDA_VISIBLE_DEVICES: indices, or GPU UUIDs in a Slurm job; NULL, ""
+ * or "-1" = none). The first --gpus N,
  * --gpus all or --gpus=... is replaced with the environment's devices
  * (the first N; all), followed by -e GENV_ENVIRONMENT_ID=eid. Errors
  * (1.4.3's texts): "Requested N devices but only M are attached to
- * environment", "Unsupported value for '--gpus' (V)", and a --gpus
- * without a value.
+ * environment", "Unsupported value for '--gpus' (V)", a --gpus without
+ * a value, and a device that is neither an index nor a UUID.
  */
 int docker_shim_args(enum container_engine engine, int argc, char **argv,
 		     const char *eid, const char *visible, struct strvec *out,

@@ -91,6 +91,30 @@ podman_gpus_are_cdi_ids(void **state UNUSED)
 		  "run|-e|GENV_ENVIRONMENT_ID=my env|ubuntu");
 }
 
+/* In a Slurm job genv gives environments GPU UUIDs: passed on as they are. */
+#define U1 "GPU-11111111-0000-4000-8000-000000000001"
+#define U3 "GPU-33333333-0000-4000-8000-000000000003"
+#define MIG "MIG-GPU-33333333-0000-4000-8000-000000000003/1/0"
+
+static void
+uuids_from_a_slurm_job(void **state UNUSED)
+{
+	expect_ok(ENGINE_DOCKER, U1 "," U3, ARGS("run", "--gpus", "all", "ubuntu"),
+		  "run|--gpus|device=" U1 "|--gpus|device=" U3 "|-e|GENV_ENVIRONMENT_ID=my env|ubuntu");
+	expect_ok(ENGINE_DOCKER, U1 "," U3, ARGS("run", "--gpus=1", "ubuntu"),
+		  "run|--gpus=device=" U1 "|-e|GENV_ENVIRONMENT_ID=my env|ubuntu");
+	expect_ok(ENGINE_PODMAN, U3 "," MIG, ARGS("run", "--gpus", "2", "ubuntu"),
+		  "run|--gpus|" U3 "|--gpus|" MIG "|-e|GENV_ENVIRONMENT_ID=my env|ubuntu");
+	/* what docker would read as CSV or as another option: refused, escaped */
+	expect_error("0,GPU-1\"x", ARGS("run", "--gpus", "all", "ubuntu"),
+		     "CUDA_VISIBLE_DEVICES holds 'GPU-1\"x', not a device index or UUID");
+	expect_error("GPU-1 a\033[2J", ARGS("run", "--gpus", "1", "ubuntu"),
+		     "CUDA_VISIBLE_DEVICES holds 'GPU-1 a\\x1b[2J', not a device index or UUID");
+	/* only the devices asked for are looked at */
+	expect_ok(ENGINE_DOCKER, "0,bad id", ARGS("run", "--gpus", "1", "ubuntu"),
+		  "run|--gpus|device=0|-e|GENV_ENVIRONMENT_ID=my env|ubuntu");
+}
+
 static void
 only_the_first_gpus_and_nothing_else(void **state UNUSED)
 {
@@ -205,6 +229,7 @@ main(void)
 		cmocka_unit_test(docker_gpus_forms),
 		cmocka_unit_test(docker_no_devices),
 		cmocka_unit_test(podman_gpus_are_cdi_ids),
+		cmocka_unit_test(uuids_from_a_slurm_job),
 		cmocka_unit_test(only_the_first_gpus_and_nothing_else),
 		cmocka_unit_test(errors),
 		cmocka_unit_test(genv_docker_options),
