@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * run.c: child processes (run.h). Children are started with fork + execvp
- * (run_stream's and run_interactive's with posix_spawnp when they can),
+ * run.c: child processes (run.h). Children are started with fork + execvp,
  * stdout/stderr on non-blocking pipes (stdin too, when we hold it); one
  * poll() loop reads and writes every pipe, enforces deadlines and reaps
  * children with waitpid(WNOHANG), so a grandchild that keeps a pipe open
@@ -17,7 +16,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -581,72 +579,6 @@ run_task_exit_code(const struct run_task *t)
 }
 
 /*
- * posix_spawnp() what child_exec() does after a fork: stdout on out_fd
- * (if any), SIGPIPE, SIGINT and SIGQUIT back to their defaults, no
- * blocked signals. The child shares our memory until it execs, so that
- * nothing is copied for it (fork's page tables and then copy-on-write
- * faults are most of what the nvidia-smi shim adds to a table).
- * Returns 0 with *pid set, or the errno; ENOEXEC too, which execvp()
- * would have handed to /bin/sh: the caller forks for that.
- */
-static int
-spawn_child(const char *const *argv, int out_fd, pid_t *pid)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, dfl;
-	int e;
-
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
-	sigaddset(&dfl, SIGINT);
-	sigaddset(&dfl, SIGQUIT);
-	if ((e = posix_spawn_file_actions_init(&fa)))
-		return e;
-	if ((e = posix_spawnattr_init(&attr))) {
-		posix_spawn_file_actions_destroy(&fa);
-		return e;
-	}
-	if (!(e = out_fd >= 0 ? posix_spawn_file_actions_adddup2(&fa, out_fd, 1) : 0) &&
-	    !(e = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)) &&
-	    !(e = posix_spawnattr_setsigdefault(&attr, &dfl)) &&
-	    !(e = posix_spawnattr_setsigmask(&attr, &none)))
-		e = posix_spawnp(pid, argv[0], &fa, &attr, (char *const *)argv, environ);
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&fa);
-	return e;
-}
-
-/*
- * Starts run_waited's child: spawn_child(), or fork + execvp as before
- * when priv_drop() must run in the child, for ENOEXEC (execvp's /bin/sh),
- * and when processes or memory are short (the message says "cannot fork").
- */
-static int
-start_child(const char *const *argv, int out_fd, int exec_fd, pid_t *pid,
-	    struct strbuf *err)
-{
-	int e = priv_held() ? ENOEXEC : spawn_child(argv, out_fd, pid);
-
-	if (e == ENOEXEC || e == EAGAIN || e == ENOMEM) {
-		*pid = fork();
-		if (*pid < 0) {
-			strbuf_addf(err, "cannot run '%s': cannot fork", argv[0]);
-			strbuf_add_errno(err, errno);
-			return -1;
-		}
-		if (*pid == 0)
-			child_exec(argv, -1, out_fd, -1, exec_fd);
-	} else if (e) {
-		strbuf_addf(err, "cannot run '%s'", argv[0]);
-		strbuf_add_errno(err, e);
-		return -1;
-	}
-	return 0;
-}
-
-/*
  * One child with the caller's stdin and stderr, and stdout either the
  * caller's too (fn NULL) or a pipe whose chunks go to fn; SIGINT and
  * SIGQUIT are ignored in genv meanwhile (the terminal delivers them to the
@@ -679,8 +611,14 @@ run_waited(const char *const *argv, run_chunk_fn fn, void *data, int *status,
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
 
-	if (start_child(argv, out[1], ex[1], &pid, err) < 0)
+	pid = fork();
+	if (pid < 0) {
+		strbuf_addf(err, "cannot run '%s': cannot fork", argv[0]);
+		strbuf_add_errno(err, errno);
 		goto out;
+	}
+	if (pid == 0)
+		child_exec(argv, -1, out[1], -1, ex[1]);
 	close_fd(&ex[1]);
 	close_fd(&out[1]);
 	if (wait_exec(pid, ex[0], argv[0], err) < 0)
