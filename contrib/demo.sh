@@ -153,7 +153,7 @@ run genv remote --hostfile hostfile.txt devices
 
 if [ $use_tmux = 1 ]; then
 	step "genv remote --hostfile hostfile.txt activate --gpus 1"
-	tmux -S "$TMUX_SOCK" new-session -d -s me -x 100 -y 14 \
+	tmux -S "$TMUX_SOCK" new-session -d -s me -x 120 -y 14 \
 		"genv remote --hostfile hostfile.txt activate --gpus 1; echo \"[genv remote exited \$?]\"; exec sleep 600"
 	wait_screen me "[gpu-server-1]" &&
 		type_in me "genv status" "Attached to GPUs" &&
@@ -176,7 +176,7 @@ if [ $use_tmux = 1 ]; then
 	show_terminal other "ssh gpu-server-2"
 
 	step "genv remote --hostfile hostfile.txt activate --gpus 2 --name two"
-	tmux -S "$TMUX_SOCK" new-session -d -s me2 -x 100 -y 14 \
+	tmux -S "$TMUX_SOCK" new-session -d -s me2 -x 120 -y 14 \
 		"genv remote --hostfile hostfile.txt activate --gpus 2 --name two; echo \"[genv remote exited \$?]\"; exec sleep 600"
 	wait_screen me2 "[gpu-server-2]" &&
 		type_in me2 "genv status" "Attached to GPUs" &&
