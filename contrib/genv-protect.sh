@@ -73,6 +73,20 @@ check_values() {
 	[ -f "$bin" ] || die "'$bin' is not installed"
 }
 
+# Only genv's own names at the top of an existing state directory: a
+# STATEDIR given by mistake (/home, /etc) is refused before it is closed
+# and everything in it re-owned.
+check_state_names() {
+	for entry in "$statedir"/* "$statedir"/.[!.]* "$statedir"/..?*; do
+		[ -e "$entry" ] || [ -L "$entry" ] || continue
+		case ${entry##*/} in
+		envs.json | devices.json | devices.uuids | genv.lock | enforce.log | devices | metrics | slurm) ;;
+		.envs.json.tmp* | .devices.json.tmp* | .devices.uuids.tmp* | .enforce.log.tmp*) ;;
+		*) die "'$entry' is not one of genv's files: is '$statedir' genv's state directory? (move it away and run again)" ;;
+		esac
+	done
+}
+
 # The state directory. One another user owns may hold anything they
 # planted: refused. One of root's (genv 1.4.3's shared 0777 one, say) is
 # closed first, so that nothing can be added while its contents are checked.
@@ -82,6 +96,7 @@ close_state_dir() {
 		[ -d "$statedir" ] || die "STATEDIR '$statedir' is not a directory"
 		owner=$(stat -c %u "$statedir")
 		[ "$owner" -eq 0 ] || die "STATEDIR '$statedir' belongs to uid $owner, and anything in it may have been planted by another user: move it away (its environments are lost) or choose another STATEDIR"
+		check_state_names
 	else
 		(umask 022 && mkdir -p "$(dirname "$statedir")") && mkdir "$statedir"
 	fi

@@ -134,7 +134,7 @@ test_expect_success 'a record others could change is ignored with a warning, and
 	! has_gid "$TRASH/home-b/probe.parent" "$other"
 '
 
-test_expect_success 'install refuses a STATEDIR another user owns (or a symbolic link), and DESTDIR' '
+test_expect_success 'install refuses a STATEDIR another user owns (or a symbolic link, or not a state directory), and DESTDIR' '
 	mkdir "$TRASH/planted" && chown "$USER_B" "$TRASH/planted" &&
 	test_must_fail protected_install STATEDIR="$TRASH/planted" 2>err &&
 	grep -q "STATEDIR .*planted. belongs to uid $UID_B" err &&
@@ -142,6 +142,12 @@ test_expect_success 'install refuses a STATEDIR another user owns (or a symbolic
 	ln -s "$P_STATE" "$TRASH/link" &&
 	test_must_fail protected_install STATEDIR="$TRASH/link" 2>err &&
 	grep -q "is a symbolic link" err &&
+	mkdir -p "$TRASH/home/alice" && echo secret >"$TRASH/home/.profile" &&
+	chmod 0755 "$TRASH/home" &&
+	test_must_fail protected_install STATEDIR="$TRASH/home" 2>err &&
+	grep -q "home/alice. is not one of genv.s files" err &&
+	test "$(stat -c %a:%G "$TRASH/home")" = "755:root" &&
+	test "$(stat -c %a "$TRASH/home/.profile")" = 644 &&
 	test_must_fail protected_install DESTDIR="$TRASH/pkg" 2>err &&
 	grep -q "not with DESTDIR" err &&
 	grep -qx "state_dir = $P_STATE" "$P_CONF"
