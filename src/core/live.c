@@ -294,6 +294,7 @@ live_gpu_devices(struct gpu_devices *out, const struct live *l)
 		d = &out->v[out->nr++];
 		memset(d, 0, sizeof(*d));
 		d->index = (unsigned)g->index;
+		d->minor = -1;
 		d->uuid = xstrdup_or_null(g->uuid);
 		d->name = xstrdup_or_null(g->name);
 		d->mem_total = g->mem_total;

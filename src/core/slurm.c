@@ -306,6 +306,75 @@ slurm_job(int *failed, struct strbuf *err)
 	return NULL;
 }
 
+/* Where NVML shows the job's node GPU n: its position in gpus, or -1. */
+static long
+nvml_position(const struct gpu_devices *gpus, long n, int by_minor)
+{
+	for (size_t i = 0; i < gpus->nr; i++)
+		if (by_minor ? gpus->v[i].minor == n : (long)gpus->v[i].index == n)
+			return (long)i;
+	return -1;
+}
+
+static int
+all_minors_known(const struct gpu_devices *gpus)
+{
+	for (size_t i = 0; i < gpus->nr; i++)
+		if (gpus->v[i].minor < 0)
+			return 0;
+	return 1;
+}
+
+static void
+not_shown(const struct slurm_job *job, long n, const struct gpu_devices *gpus,
+	  int by_minor, struct strbuf *err)
+{
+	strbuf_addf(err, "Slurm job %s has node GPU %ld (%s) but NVML ", job->id, n, job->source);
+	if (!by_minor) {
+		strbuf_addf(err, "reports %zu GPUs", gpus->nr);
+		return;
+	}
+	strbuf_addf(err, "shows no /dev/nvidia%ld (it shows ", n);
+	for (size_t i = 0; i < gpus->nr; i++)
+		strbuf_addf(err, "%s/dev/nvidia%ld", i ? ", " : "", gpus->v[i].minor);
+	strbuf_addstr(err, gpus->nr ? ")" : "no GPU)");
+}
+
+int
+slurm_keep_job_gpus(const struct slurm_job *job, struct gpu_devices *gpus,
+		    struct strbuf *err)
+{
+	int by_minor = all_minors_known(gpus);
+	struct gpu_device *kept;
+
+	/* no minor numbers: a driver that shows as many as the job has shows the job's */
+	if (!by_minor && gpus->nr == job->gpus_nr && job->gpus_nr &&
+	    job->gpus[job->gpus_nr - 1] >= (long)gpus->nr)
+		return 0;
+	for (size_t i = 0; i < job->gpus_nr; i++) {
+		if (i && job->gpus[i] == job->gpus[i - 1]) {
+			strbuf_addf(err, "Slurm job %s lists node GPU %ld twice (%s)",
+				    job->id, job->gpus[i], job->source);
+			return -1;
+		}
+		if (nvml_position(gpus, job->gpus[i], by_minor) < 0) {
+			not_shown(job, job->gpus[i], gpus, by_minor, err);
+			return -1;
+		}
+	}
+	kept = xcalloc(job->gpus_nr + 1, sizeof(*kept));
+	for (size_t i = 0; i < job->gpus_nr; i++) {
+		long at = nvml_position(gpus, job->gpus[i], by_minor);
+
+		kept[i] = gpus->v[at];
+		gpus->v[at].uuid = gpus->v[at].name = NULL;  /* moved */
+	}
+	gpu_devices_release(gpus);
+	gpus->v = kept;
+	gpus->nr = gpus->alloc = job->gpus_nr;
+	return 0;
+}
+
 void
 slurm_job_dir(const char *base, const char *id, struct strbuf *out)
 {

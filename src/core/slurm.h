@@ -25,6 +25,7 @@
 #ifndef GENV_CORE_SLURM_H
 #define GENV_CORE_SLURM_H
 
+#include "gpu/gpu.h"
 #include "util/strbuf.h"
 
 #include <stddef.h>
@@ -45,6 +46,19 @@ struct slurm_job {
  * *failed = 1), never "all the node's GPUs".
  */
 const struct slurm_job *slurm_job(int *failed, struct strbuf *err);
+
+/*
+ * Keeps of the GPUs NVML shows (gpus, NVML order) only the job's, in the
+ * job's order, so that positions 0.. are the job's devices. When NVML
+ * gives every device's minor number, the job's node GPU N is the one at
+ * /dev/nvidiaN (Slurm's gres.conf names them so), whatever NVML's index:
+ * inside a devices cgroup (ConstrainDevices) the driver shows only the
+ * job's GPUs, numbered from 0. Without minor numbers, by NVML index,
+ * unless NVML shows exactly as many GPUs as the job has. Returns 0, or -1
+ * (err) when a GPU of the job is not among NVML's.
+ */
+int slurm_keep_job_gpus(const struct slurm_job *job, struct gpu_devices *gpus,
+			struct strbuf *err);
 
 /* Whether SLURM_JOB_ID is set (no GPU lookup). */
 int slurm_in_job(void);

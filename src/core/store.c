@@ -653,52 +653,17 @@ store_forget_gpus(void)
 	gpu_close();
 }
 
-static int
-has_index(const long *v, size_t nr, long index)
-{
-	for (size_t i = 0; i < nr; i++)
-		if (v[i] == index)
-			return 1;
-	return 0;
-}
-
-/*
- * Job mode: only the job's GPUs, in the node's order, so that positions
- * (the indices of the job's devices.json) are 0.. over the job's GPUs.
- * Matched by NVML index, unless NVML already sees only as many GPUs as the
- * job has (a driver inside a devices cgroup shows only those).
- */
+/* Job mode: only the job's GPUs (slurm_keep_job_gpus()). */
 static int
 keep_job_gpus(struct gpu_devices *gpus, struct strbuf *err)
 {
 	const struct slurm_job *job;
-	size_t kept = 0;
 	int failed;
 
 	job = slurm_job(&failed, err);
 	if (!job)
 		return failed ? -1 : 0;
-	if (gpus->nr == job->gpus_nr && job->gpus_nr &&
-	    job->gpus[job->gpus_nr - 1] >= (long)gpus->nr)
-		return 0;
-	for (size_t i = 0; i < job->gpus_nr; i++) {
-		if (job->gpus[i] >= (long)gpus->nr) {
-			strbuf_addf(err, "Slurm job %s has GPU %ld (%s) but NVML reports %zu GPUs",
-				    job->id, job->gpus[i], job->source, gpus->nr);
-			return -1;
-		}
-	}
-	for (size_t i = 0; i < gpus->nr; i++) {
-		if (has_index(job->gpus, job->gpus_nr, (long)i)) {
-			struct gpu_device tmp = gpus->v[kept];
-
-			gpus->v[kept++] = gpus->v[i];
-			gpus->v[i] = tmp;
-		}
-	}
-	while (gpus->nr > kept)
-		gpu_device_release(&gpus->v[--gpus->nr]);
-	return 0;
+	return slurm_keep_job_gpus(job, gpus, err);
 }
 
 static const struct gpu_devices *

@@ -70,6 +70,7 @@ static nvml_ret (*p_count)(unsigned *);
 static nvml_ret (*p_by_index)(unsigned, nvml_dev *);
 static nvml_ret (*p_uuid)(nvml_dev, char *, unsigned);
 static nvml_ret (*p_name)(nvml_dev, char *, unsigned);
+static nvml_ret (*p_minor)(nvml_dev, unsigned *);
 static nvml_ret (*p_memory_v2)(nvml_dev, struct nvml_memory_v2 *);
 static nvml_ret (*p_memory)(nvml_dev, struct nvml_memory_v1 *);
 static nvml_procs_fn p_procs_v3, p_procs_v2, p_procs_v1;
@@ -92,6 +93,7 @@ static const struct nvml_sym {
 	{ (void **)&p_by_index,     1, { "nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetHandleByIndex" } },
 	{ (void **)&p_uuid,         1, { "nvmlDeviceGetUUID" } },
 	{ (void **)&p_name,         1, { "nvmlDeviceGetName" } },
+	{ (void **)&p_minor,        0, { "nvmlDeviceGetMinorNumber" } },
 	{ (void **)&p_memory_v2,    0, { "nvmlDeviceGetMemoryInfo_v2" } },
 	{ (void **)&p_memory,       1, { "nvmlDeviceGetMemoryInfo" } },
 	/* each process-list version has its own record layout */
@@ -384,14 +386,18 @@ gpu_query_devices(struct gpu_devices *out, unsigned flags, struct strbuf *err)
 	if (gpu_open(err) < 0 || device_count(&count, err) < 0)
 		return -1;
 	for (unsigned i = 0; i < count; i++) {
-		struct gpu_device d = { .index = i };
+		struct gpu_device d = { .index = i, .minor = -1 };
 		nvml_dev dev;
 		int got = device_handle(i, &dev, err);
+		unsigned minor;
 
 		if (got < 0)
 			return -1;
 		if (got > 0)
 			continue;
+		/* optional: only job mode needs it, to find the node's GPU */
+		if (p_minor && p_minor(dev, &minor) == NVML_SUCCESS)
+			d.minor = (long)minor;
 		if (device_string(dev, i, "UUID", p_uuid, &d.uuid, err) < 0 ||
 		    device_string(dev, i, "name", p_name, &d.name, err) < 0 ||
 		    device_memory(dev, &d, err) < 0) {

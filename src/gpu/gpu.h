@@ -26,6 +26,7 @@ enum gpu_reading {
 
 struct gpu_device {
 	unsigned index;               /* NVML index (PCI order) */
+	long minor;                   /* /dev/nvidia<minor>; -1 when NVML cannot tell */
 	char *uuid;                   /* "GPU-..." (owned) */
 	char *name;                   /* "NVIDIA A100-SXM4-40GB" (owned) */
 	unsigned long long mem_total; /* bytes */

@@ -23,6 +23,7 @@
  *   watch                                     (see below)
  *   init_log <path>                           (each successful init appends
  *                                              "init <pid>" to path)
+ *   devnodes <dir>                            (GPU i is dir/nvidia<i>: see below)
  *   # comment (also after a line's content), blank lines
  * proc lines may come before their gpu line; noperm/util/temp/power/fail
  * must follow it. `missing` and `fail` apply to the device functions that
@@ -34,10 +35,21 @@
  * readings change under a long-running process. Replace a watched file
  * atomically (write another, then mv): a half-written one is malformed.
  *
+ * With `devnodes`, init shows only the GPUs whose node this process may
+ * open, as the driver does inside a devices cgroup (Slurm's ConstrainDevices):
+ * open(O_RDWR) failing with EPERM, EACCES or ENOENT hides the GPU; success,
+ * ENXIO or ENODEV (a node made with mknod, no driver behind it) shows it.
+ * The GPUs shown are renumbered 0..k-1 in index order (nvmlDeviceGetIndex,
+ * GetHandleByIndex); their UUIDs stay, and nvmlDeviceGetMinorNumber gives
+ * the configured index (/dev/nvidia<minor>) with or without `devnodes`.
+ * proc/util/... lines keep naming the configured index.
+ *
  * No variable or no file: init returns 9 (Driver Not Loaded), as on a
  * machine without a driver. A malformed line: init returns 999 (Unknown).
  */
 #define _GNU_SOURCE 1
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +64,9 @@ enum { OK = 0, UNINIT = 1, INVAL = 2, NOPERM = 4, INSUFF = 7, NODRIVER = 9,
 #define MEMORY_V2_VERSION 0x02000028u /* sizeof(nvmlMemory_v2_t) | 2 << 24 */
 
 struct fgpu {
-	unsigned index, util_gpu, util_mem, temp;
+	unsigned index;                   /* configured: the minor number */
+	unsigned pos;                     /* NVML's index; NOT_SHOWN when hidden */
+	unsigned util_gpu, util_mem, temp;
 	int noperm, has_power;
 	unsigned power_mw, power_limit_mw;
 	unsigned long long total_mib, reserved_mib;
@@ -72,7 +86,9 @@ typedef struct { unsigned gpu, memory; } nvmlUtilization_t;
 static struct fgpu *gpus;
 static struct fproc *procs;
 static struct ffail *fails;
-static size_t nr_gpus, nr_procs, nr_fails;
+static size_t nr_gpus, nr_procs, nr_fails, nr_shown;
+static char devnodes[512];            /* "" or the directory of nvidia<i> */
+#define NOT_SHOWN (~0u)
 static char missing[1024];            /* " name name ... " */
 static char init_log[512];
 static int init_count, watching;
@@ -96,7 +112,9 @@ static void forget(void)
 	nr_gpus = nr_procs = nr_fails = 0;
 	missing[0] = '\0';
 	init_log[0] = '\0';
+	devnodes[0] = '\0';
 	watching = 0;
+	nr_shown = 0;
 }
 
 static struct fgpu *gpu_at(unsigned index)
@@ -176,6 +194,8 @@ static int parse_line(char *line, int *init_error)
 		watching = 1;
 		return 0;
 	}
+	if (!strcmp(word, "devnodes") && sscanf(line, "devnodes %511s %n", devnodes, &n) == 1 && !line[n])
+		return 0;
 	if (!strcmp(word, "init_log") && sscanf(line, "init_log %511s %n", init_log, &n) == 1 && !line[n])
 		return 0;
 	if (!strcmp(word, "fail") && sscanf(line, "fail %u %95s %u %n", &a, uuid, &b, &n) == 3 && !line[n] &&
@@ -210,6 +230,34 @@ static int parse_line(char *line, int *init_error)
 	return 0;
 }
 
+/* Whether this process may open GPU g's node, as the driver checks. */
+static int node_allowed(const struct fgpu *g)
+{
+	char path[600];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/nvidia%u", devnodes, g->index);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	return errno == ENXIO || errno == ENODEV;
+}
+
+/* NVML's indices: every GPU's own, or 0..k-1 over the ones shown. */
+static void number_shown(void)
+{
+	nr_shown = 0;
+	for (unsigned i = 0; i < nr_gpus; i++) {
+		struct fgpu *g = gpu_at(i);
+
+		g->pos = NOT_SHOWN;
+		if (!devnodes[0] || node_allowed(g))
+			g->pos = (unsigned)nr_shown++;
+	}
+}
+
 static nvmlReturn_t load_inventory(void)
 {
 	const char *path = getenv("GENV_FAKE_NVML_CONFIG");
@@ -239,6 +287,8 @@ static nvmlReturn_t load_inventory(void)
 		rc = init_error;
 	if (rc)
 		forget();
+	else
+		number_shown();
 	return rc;
 }
 
@@ -336,7 +386,8 @@ const char *nvmlErrorString(nvmlReturn_t rc)
 /* ...and a handle that points at a device of the current inventory. */
 #define CHECK_DEV(dev, out) do { \
 	CHECK(out); \
-	if (!(dev) || (dev) < gpus || (dev) >= gpus + nr_gpus) return INVAL; \
+	if (!(dev) || (dev) < gpus || (dev) >= gpus + nr_gpus || (dev)->pos == NOT_SHOWN) \
+		return INVAL; \
 } while (0)
 
 static nvmlReturn_t copy_str(char *buf, unsigned len, const char *s)
@@ -362,16 +413,19 @@ nvmlReturn_t nvmlDeviceGetCount_v2(unsigned *count)
 		if (rc != OK)
 			return rc;
 	}
-	*count = (unsigned)nr_gpus;
+	*count = (unsigned)nr_shown;
 	return OK;
 }
 nvmlReturn_t nvmlDeviceGetCount(unsigned *count) { return nvmlDeviceGetCount_v2(count); }
 
 nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned index, nvmlDevice_t *dev)
 {
-	struct fgpu *g = gpu_at(index);
+	struct fgpu *g = NULL;
 
 	CHECK(dev);
+	for (size_t i = 0; i < nr_gpus && index != NOT_SHOWN; i++)
+		if (gpus[i].pos == index)
+			g = &gpus[i];
 	if (!g)
 		return INVAL;
 	if (g->noperm)
@@ -397,7 +451,18 @@ nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t dev, char *buf, unsigned len)
 nvmlReturn_t nvmlDeviceGetIndex(nvmlDevice_t dev, unsigned *index)
 {
 	CHECK_DEV(dev, index);
-	*index = dev->index;
+	*index = dev->pos;
+	return OK;
+}
+
+nvmlReturn_t nvmlDeviceGetMinorNumber(nvmlDevice_t dev, unsigned *minor)
+{
+	nvmlReturn_t rc;
+
+	CHECK_DEV(dev, minor);
+	if ((rc = injected(dev, __func__)))
+		return rc;
+	*minor = dev->index;
 	return OK;
 }
 
