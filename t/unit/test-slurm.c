@@ -6,6 +6,7 @@
 
 #include "core/slurm.h"
 #include "util/strbuf.h"
+#include "util/xalloc.h"
 
 #include <stdlib.h>
 
@@ -73,12 +74,77 @@ job_from_environment(void **state UNUSED)
 	strbuf_release(&dir);
 }
 
+/* What NVML shows: uuids "GPU-<minor>", minors as given (-1: unknown). */
+static void
+nvml_shows(struct gpu_devices *gpus, const long *minors, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++) {
+		struct strbuf uuid = STRBUF_INIT;
+
+		strbuf_addf(&uuid, "GPU-%ld", minors[i] < 0 ? (long)i : minors[i]);
+		ALLOC_GROW(gpus->v, gpus->nr + 1, gpus->alloc);
+		gpus->v[gpus->nr++] = (struct gpu_device){ .index = (unsigned)i, .minor = minors[i],
+			.uuid = strbuf_detach(&uuid, NULL), .name = xstrdup("Fake") };
+	}
+}
+
+/* keep: job GPUs against NVML's minors; want: the UUIDs kept, or NULL for an error */
+static void
+check_keep(long *job_gpus, size_t job_nr, const long *minors, size_t nr,
+	   const char *const *want, const char *want_err)
+{
+	struct slurm_job job = { .id = "7", .gpus = job_gpus, .gpus_nr = job_nr,
+				 .source = "SLURM_JOB_GPUS" };
+	struct gpu_devices gpus = GPU_DEVICES_INIT;
+	struct strbuf err = STRBUF_INIT;
+
+	nvml_shows(&gpus, minors, nr);
+	if (!want) {
+		assert_int_equal(slurm_keep_job_gpus(&job, &gpus, &err), -1);
+		assert_string_equal(err.buf, want_err);
+	} else {
+		assert_int_equal(slurm_keep_job_gpus(&job, &gpus, &err), 0);
+		assert_int_equal(gpus.nr, job_nr);
+		for (size_t i = 0; i < job_nr; i++)
+			assert_string_equal(gpus.v[i].uuid, want[i]);
+	}
+	gpu_devices_release(&gpus);
+	strbuf_release(&err);
+}
+
+static void
+job_gpus_by_minor_number(void **state UNUSED)
+{
+	long two_three[] = { 2, 3 }, one_three[] = { 1, 3 }, twice[] = { 1, 1 }, five[] = { 5 };
+	static const long all[] = { 0, 1, 2, 3 }, cgroup[] = { 2, 3 }, swapped[] = { 3, 2 };
+	static const long unknown2[] = { -1, -1 }, unknown4[] = { -1, -1, -1, -1 };
+	static const char *const want23[] = { "GPU-2", "GPU-3" }, *const want13[] = { "GPU-1", "GPU-3" };
+	static const char *const by_index[] = { "GPU-1", "GPU-3" }, *const as_shown[] = { "GPU-0", "GPU-1" };
+
+	/* NVML sees the node: node GPU N is /dev/nvidiaN */
+	check_keep(one_three, 2, all, 4, want13, NULL);
+	/* inside a devices cgroup it shows the job's only, numbered from 0 */
+	check_keep(two_three, 2, cgroup, 2, want23, NULL);
+	check_keep(two_three, 2, swapped, 2, want23, NULL);
+	check_keep(one_three, 2, cgroup, 2, NULL,
+		   "Slurm job 7 has node GPU 1 (SLURM_JOB_GPUS) but NVML shows no /dev/nvidia1 "
+		   "(it shows /dev/nvidia2, /dev/nvidia3)");
+	check_keep(five, 1, cgroup, 0, NULL,
+		   "Slurm job 7 has node GPU 5 (SLURM_JOB_GPUS) but NVML shows no /dev/nvidia5 (it shows no GPU)");
+	check_keep(twice, 2, all, 4, NULL, "Slurm job 7 lists node GPU 1 twice (SLURM_JOB_GPUS)");
+	/* a driver without minor numbers: by NVML index, unless it shows just the job's */
+	check_keep(one_three, 2, unknown4, 4, by_index, NULL);
+	check_keep(two_three, 2, unknown2, 2, as_shown, NULL);
+	check_keep(five, 1, unknown4, 4, NULL, "Slurm job 7 has node GPU 5 (SLURM_JOB_GPUS) but NVML reports 4 GPUs");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(index_lists),
 		cmocka_unit_test(job_from_environment),
+		cmocka_unit_test(job_gpus_by_minor_number),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
