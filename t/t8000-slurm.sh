@@ -111,31 +111,20 @@ chmod 755 "$TRASH/fewer-batch.sh"
 # A 2-GPU job with the fake NVML honouring the device nodes (devnodes): in
 # cgroup mode a step may open only the job's nodes, so NVML shows only its
 # 2 GPUs, numbered 0 and 1, as the driver does; genv matches them by minor
-# number. GENV_FAKE_NVML_CONFIG is the test's devnodes copy.
+# number. GENV_FAKE_NVML_CONFIG is the test's devnodes copy; the steps are
+# two-steps.sh's.
 cat >"$TRASH/devnodes.sh" <<'EOF'
 set -u
-d=$1
-srun --overlap -n1 printenv SLURM_STEP_GPUS >"$d/job-gpus"
+d=$1 two_steps=$2
 srun --overlap -n1 env -u SLURM_JOB_ID GENV_TMPDIR="$d/nvml-view" genv devices >"$d/nvml-view.out" 2>&1
 srun --overlap -n1 genv devices >"$d/step-devices" 2>&1
-srun --overlap -n1 genv doctor >"$d/step-doctor" 2>&1
-for s in a b; do
-	srun --overlap genv exec --gpus 1 sh -c \
-		'printf "%s\n" "$CUDA_VISIBLE_DEVICES" >"$0.tmp" && mv "$0.tmp" "$0" && while [ ! -e "$1" ]; do sleep 0.1; done' \
-		"$d/step-$s" "$d/go" &
-	while [ ! -e "$d/step-$s" ]; do sleep 0.1; done
-done
-srun --overlap genv exec --gpus 1 true >"$d/step-c.out" 2>&1
-echo $? >"$d/step-c.rc"
-touch "$d/go"
-wait
+bash "$two_steps" "$d"
 # a process on the job's second GPU is on the job's device 1
 sleep 60 & p=$!
 echo "proc $(cut -d, -f2 "$d/job-gpus") $p 100" >>"$GENV_FAKE_NVML_CONFIG"
 srun --overlap -n1 genv usage snapshot --type processes >"$d/procs" 2>&1
 kill $p
 echo "$p" >"$d/pid"
-echo "$SLURM_JOB_ID" >"$d/id"
 EOF
 
 # One of two 2-GPU batch jobs at once: the batch shell and a step.
@@ -212,7 +201,7 @@ run_mode() {
 	mkdir -p "$d"
 	{ grep -v "^proc " "$GENV_FAKE_NVML_CONFIG"; echo "devnodes $TRASH/slurm/dev"; } >"$d/gpus.conf"
 	test_expect_success "$mode: fake NVML honouring device nodes: a 2-GPU job's steps" '
-		GENV_FAKE_NVML_CONFIG="$d/gpus.conf" salloc --gres=gpu:2 -n1 bash "$TRASH/devnodes.sh" "$d" 2>"$d/salloc.err" &&
+		GENV_FAKE_NVML_CONFIG="$d/gpus.conf" salloc --gres=gpu:2 -n1 bash "$TRASH/devnodes.sh" "$d" "$TRASH/two-steps.sh" 2>"$d/salloc.err" &&
 		id=$(cat "$d/id") && gpus=$(cat "$d/job-gpus") &&
 		if [ "$mode" = cgroup ]; then n=2; else n=4; fi &&
 		test "$(grep -cE "^[0-9]+ " "$d/nvml-view.out")" = $n &&
