@@ -5,8 +5,8 @@
  * <state dir>/slurm/job-<id>, so that jobs sharing a node never see each
  * other's environments (README, "genv in a Slurm cluster").
  *
- * The job's GPUs are what Slurm says, as global indices (the node's GPU
- * order, which is NVML's): SLURM_JOB_GPUS (batch shell, interactive step,
+ * The job's GPUs are what Slurm says, as global indices (N of the node's
+ * /dev/nvidiaN, NVML's minor number; slurm_keep_job_gpus()): SLURM_JOB_GPUS (batch shell, interactive step,
  * steps of a batch job), else, where a context does not have it (the
  * command salloc runs, the steps of salloc, whose SLURM_STEP_GPUS are only
  * the step's), `scontrol show job -d`, once per job: the answer is kept in
