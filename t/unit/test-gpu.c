@@ -11,6 +11,7 @@
 #include "util/strbuf.h"
 
 #include <dlfcn.h>
+#include <sys/stat.h>
 #include <setjmp.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -91,6 +92,7 @@ test_devices(void **state)
 	assert_string_equal(devs.v[1].name, "Tesla V100 (PCIe, 16 GB)");
 	assert_true(devs.v[1].mem_total == 16384 * MIB);
 	assert_true(devs.v[1].mem_used == 1024 * MIB);
+	assert_int_equal(devs.v[1].minor, 1);   /* the fake's: its index */
 	gpu_devices_release(&devs);
 	assert_null(devs.v);
 	strbuf_release(&err);
@@ -241,6 +243,56 @@ test_noperm_hole(void **state)
 	gpu_devices_release(&devs);
 	gpu_processes_release(&procs);
 	strbuf_release(&err);
+}
+
+/*
+ * devnodes: only the GPUs whose node opens are shown (here nvidia1 and
+ * nvidia3 exist), numbered from 0, keeping UUIDs and minor numbers.
+ */
+static void
+test_devnodes(void **state)
+{
+	struct strbuf err = STRBUF_INIT, dir = STRBUF_INIT, text = STRBUF_INIT;
+	struct strbuf node = STRBUF_INIT;
+	struct gpu_devices devs = GPU_DEVICES_INIT;
+	struct gpu_processes procs = GPU_PROCESSES_INIT;
+	static const unsigned present[] = { 1, 3 };
+
+	(void)state;
+	strbuf_addf(&dir, "%s/dev", tmpdir);
+	assert_int_equal(mkdir(dir.buf, 0700), 0);
+	for (size_t i = 0; i < 2; i++) {
+		strbuf_reset(&node);
+		strbuf_addf(&node, "%s/nvidia%u", dir.buf, present[i]);
+		assert_int_equal(write_file_atomic(node.buf, "", 0, 0600, &err), 0);
+	}
+	strbuf_addf(&text, "gpu 0 GPU-a 1024 One\ngpu 1 GPU-b 1024 Two\ngpu 2 GPU-c 1024 Three\n"
+		    "gpu 3 GPU-d 1024 Four\nproc 3 6 20\nproc 0 5 10\ndevnodes %s\n", dir.buf);
+	inventory(text.buf);
+	assert_int_equal(gpu_list_devices(&devs, &err), 0);
+	assert_int_equal(devs.nr, 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(devs.v[i].index, i);
+		assert_int_equal(devs.v[i].minor, present[i]);
+	}
+	assert_string_equal(devs.v[0].uuid, "GPU-b");
+	assert_string_equal(devs.v[1].uuid, "GPU-d");
+	assert_int_equal(gpu_list_processes(&procs, &err), 0);
+	assert_int_equal(procs.nr, 1);
+	assert_int_equal(procs.v[0].pid, 6);
+	assert_int_equal(procs.v[0].device_index, 1);
+	for (size_t i = 0; i < 2; i++) {
+		strbuf_reset(&node);
+		strbuf_addf(&node, "%s/nvidia%u", dir.buf, present[i]);
+		unlink(node.buf);
+	}
+	rmdir(dir.buf);
+	gpu_devices_release(&devs);
+	gpu_processes_release(&procs);
+	strbuf_release(&err);
+	strbuf_release(&dir);
+	strbuf_release(&text);
+	strbuf_release(&node);
 }
 
 static void
@@ -476,6 +528,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_processes_v1_fallback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_noperm_hole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_gpus, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_devnodes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_inventory_is_no_driver, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_inventory, setup, teardown),
