@@ -256,17 +256,15 @@ run_mode() {
 	mkdir -p "$d"
 	test_expect_success "$mode: two 1-GPU steps of a 2-GPU salloc: each gets its own GPU, the job's state keeps both" '
 		salloc --gres=gpu:2 -n2 bash "$TRASH/fewer-salloc.sh" "$d" 2>"$d/salloc.err" &&
-		id=$(cat "$d/id") && a=$(cat "$d/step-a-gpus") && b=$(cat "$d/step-b-gpus") &&
-		test "$a" != "$b" && case "$a$b" in *,*) false ;; esac &&
-		test "$(echo "$a,$b" | tr , "\n" | sort -n | paste -sd,)" = "$(cat "$d/job-gpus")" &&
-		test "$(cat "$d/step-a")" = "$(uuid "$a")" &&
-		test "$(cat "$d/step-b")" = "$(uuid "$b")" &&
-		for s in a b; do
-			grep "^Slurm job $id: device 0 = node GPU [0-3], device 1 = node GPU [0-3] (from scontrol show job -d); this step: node GPU $(cat "$d/step-$s-gpus") only (SLURM_STEP_GPUS); state in $GENV_TMPDIR/slurm/job-$id\$" \
-				"$d/step-$s-devices" || exit 1
-		done &&
-		grep "^Slurm job $id: device 0 = node GPU [0-3], device 1 = node GPU [0-3] (from scontrol show job -d); state in" "$d/job-devices" &&
-		test "$(grep -cE "^[01] +[0-9]+ " "$d/job-devices")" = 2
+		check_fewer_salloc "$d"
+	'
+	d="$TRASH/$mode-3n"
+	mkdir -p "$d"
+	# in cgroup mode each step sees only its own GPU through NVML
+	test_expect_success "$mode: the same with the fake NVML honouring device nodes" '
+		GENV_FAKE_NVML_CONFIG="$TRASH/$mode-devnodes/gpus.conf" \
+			salloc --gres=gpu:2 -n2 bash "$TRASH/fewer-salloc.sh" "$d" 2>"$d/salloc.err" &&
+		check_fewer_salloc "$d"
 	'
 	d="$TRASH/$mode-4"
 	mkdir -p "$d"
@@ -295,6 +293,22 @@ run_mode() {
 		! grep -x "job-$crashed" "$d/after" &&
 		test ! -e "$GENV_TMPDIR/slurm/job-$crashed"
 	'
+}
+
+# check_fewer_salloc DIR: what fewer-salloc.sh found in DIR
+check_fewer_salloc() {
+	local d=$1 id a b s
+	id=$(cat "$d/id") && a=$(cat "$d/step-a-gpus") && b=$(cat "$d/step-b-gpus") &&
+	test "$a" != "$b" && case "$a$b" in *,*) false ;; esac &&
+	test "$(echo "$a,$b" | tr , "\n" | sort -n | paste -sd,)" = "$(cat "$d/job-gpus")" &&
+	test "$(cat "$d/step-a")" = "$(uuid "$a")" &&
+	test "$(cat "$d/step-b")" = "$(uuid "$b")" &&
+	for s in a b; do
+		grep "^Slurm job $id: device 0 = node GPU [0-3], device 1 = node GPU [0-3] (from scontrol show job -d); this step: node GPU $(cat "$d/step-$s-gpus") only (SLURM_STEP_GPUS); state in $GENV_TMPDIR/slurm/job-$id\$" \
+			"$d/step-$s-devices" || return 1
+	done &&
+	grep "^Slurm job $id: device 0 = node GPU [0-3], device 1 = node GPU [0-3] (from scontrol show job -d); state in" "$d/job-devices" &&
+	test "$(grep -cE "^[01] +[0-9]+ " "$d/job-devices")" = 2
 }
 
 # slurm_wait_gone PATH: the epilog runs once the job has ended

@@ -316,6 +316,13 @@ nvml_position(const struct gpu_devices *gpus, long n, int by_minor)
 	return -1;
 }
 
+/* Whether this step may open node GPU n (the devices cgroup lets it). */
+static int
+step_may_use(const struct slurm_job *job, long n)
+{
+	return bsearch(&n, job->step_gpus, job->step_gpus_nr, sizeof(long), cmp_long) != NULL;
+}
+
 static int
 all_minors_known(const struct gpu_devices *gpus)
 {
@@ -357,7 +364,8 @@ slurm_keep_job_gpus(const struct slurm_job *job, struct gpu_devices *gpus,
 				    job->id, job->gpus[i], job->source);
 			return -1;
 		}
-		if (nvml_position(gpus, job->gpus[i], by_minor) < 0) {
+		if (nvml_position(gpus, job->gpus[i], by_minor) < 0 &&
+		    (!by_minor || step_may_use(job, job->gpus[i]))) {
 			not_shown(job, job->gpus[i], gpus, by_minor, err);
 			return -1;
 		}
@@ -366,6 +374,10 @@ slurm_keep_job_gpus(const struct slurm_job *job, struct gpu_devices *gpus,
 	for (size_t i = 0; i < job->gpus_nr; i++) {
 		long at = nvml_position(gpus, job->gpus[i], by_minor);
 
+		if (at < 0) {
+			kept[i] = (struct gpu_device){ .index = SLURM_GPU_HIDDEN, .minor = job->gpus[i] };
+			continue;
+		}
 		kept[i] = gpus->v[at];
 		gpus->v[at].uuid = gpus->v[at].name = NULL;  /* moved */
 	}

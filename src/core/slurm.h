@@ -28,6 +28,7 @@
 #include "gpu/gpu.h"
 #include "util/strbuf.h"
 
+#include <limits.h>
 #include <stddef.h>
 
 struct slurm_job {
@@ -54,9 +55,14 @@ const struct slurm_job *slurm_job(int *failed, struct strbuf *err);
  * /dev/nvidiaN (Slurm's gres.conf names them so), whatever NVML's index:
  * inside a devices cgroup (ConstrainDevices) the driver shows only the
  * job's GPUs, numbered from 0. Without minor numbers, by NVML index,
- * unless NVML shows exactly as many GPUs as the job has. Returns 0, or -1
- * (err) when a GPU of the job is not among NVML's.
+ * unless NVML shows exactly as many GPUs as the job has. A job's GPU that
+ * this step may not use (a step with fewer GPUs than its job, under
+ * ConstrainDevices) need not be shown: it is kept as a placeholder, index
+ * SLURM_GPU_HIDDEN, its minor number, no UUID nor name (the job's state
+ * knows it from commands that saw it). Returns 0, or -1 (err) when
+ * another GPU of the job is not among NVML's.
  */
+#define SLURM_GPU_HIDDEN UINT_MAX
 int slurm_keep_job_gpus(const struct slurm_job *job, struct gpu_devices *gpus,
 			struct strbuf *err);
 

@@ -750,10 +750,19 @@ save_uuids(struct store *st, const struct gpu_devices *gpus)
 {
 	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, old = STRBUF_INIT;
 	struct strbuf ignored = STRBUF_INIT;
+	struct strvec saved = STRVEC_INIT;
 	json_t *list = json_array();
 
-	for (size_t i = 0; i < gpus->nr; i++)
-		json_array_append_new(list, json_string(gpus->v[i].uuid ? gpus->v[i].uuid : ""));
+	read_saved_uuids(st, &saved);
+	for (size_t i = 0; i < gpus->nr; i++) {
+		const char *uuid = gpus->v[i].uuid;
+
+		/* a GPU this step cannot see keeps the UUID another command saw */
+		if (!uuid)
+			uuid = i < saved.nr ? saved.v[i] : "";
+		json_array_append_new(list, json_string(uuid));
+	}
+	strvec_clear(&saved);
 	json_dump_py(&text, list, JSON_STYLE_INDENT2);
 	json_decref(list);
 	store_path(st, UUIDS_FILE, &path);
@@ -814,13 +823,15 @@ reconcile(struct store *st, struct devices *devs, const struct gpu_devices *gpus
 		if (d->index != (long)i)
 			result |= RECONCILE_CHANGED;
 		d->index = (long)i;
+		if (!g->uuid)
+			continue;  /* a job's GPU this step cannot see: as the state says */
 		if (!d->total_memory || strcmp(d->total_memory, total.buf)) {
 			result |= RECONCILE_CHANGED;
 			free(d->total_memory);
 			d->total_memory = xstrdup(total.buf);
 		}
 		/* another GPU now sits here: what was attached was attached to the old one */
-		if (i < saved.nr && g->uuid && strcmp(saved.v[i], g->uuid)) {
+		if (i < saved.nr && *saved.v[i] && strcmp(saved.v[i], g->uuid)) {
 			device_drop_attachments(d);
 			result |= RECONCILE_SIDECAR_STALE | RECONCILE_SWAPPED;
 		}

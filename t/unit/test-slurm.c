@@ -94,7 +94,8 @@ check_keep(long *job_gpus, size_t job_nr, const long *minors, size_t nr,
 	   const char *const *want, const char *want_err)
 {
 	struct slurm_job job = { .id = "7", .gpus = job_gpus, .gpus_nr = job_nr,
-				 .source = "SLURM_JOB_GPUS" };
+				 .source = "SLURM_JOB_GPUS", .step_gpus = job_gpus,
+				 .step_gpus_nr = job_nr };
 	struct gpu_devices gpus = GPU_DEVICES_INIT;
 	struct strbuf err = STRBUF_INIT;
 
@@ -138,6 +139,38 @@ job_gpus_by_minor_number(void **state UNUSED)
 	check_keep(five, 1, unknown4, 4, NULL, "Slurm job 7 has node GPU 5 (SLURM_JOB_GPUS) but NVML reports 4 GPUs");
 }
 
+/* A 1-GPU step of a 2-GPU job in a devices cgroup: NVML shows its GPU only. */
+static void
+step_sees_its_own_only(void **state UNUSED)
+{
+	long job_gpus[] = { 2, 3 }, step3[] = { 3 }, step2[] = { 2 };
+	static const long shown[] = { 3 };
+	struct slurm_job job = { .id = "7", .gpus = job_gpus, .gpus_nr = 2,
+				 .source = "scontrol show job -d", .step_gpus = step3,
+				 .step_gpus_nr = 1 };
+	struct gpu_devices gpus = GPU_DEVICES_INIT;
+	struct strbuf err = STRBUF_INIT;
+
+	nvml_shows(&gpus, shown, 1);
+	assert_int_equal(slurm_keep_job_gpus(&job, &gpus, &err), 0);
+	assert_int_equal(gpus.nr, 2);
+	assert_null(gpus.v[0].uuid);  /* node GPU 2: the job's, hidden from this step */
+	assert_int_equal(gpus.v[0].minor, 2);
+	assert_true(gpus.v[0].index == SLURM_GPU_HIDDEN);
+	assert_string_equal(gpus.v[1].uuid, "GPU-3");
+	assert_int_equal(gpus.v[1].index, 0);
+	gpu_devices_release(&gpus);
+
+	/* the step's own GPU must be shown */
+	job.step_gpus = step2;
+	nvml_shows(&gpus, shown, 1);
+	assert_int_equal(slurm_keep_job_gpus(&job, &gpus, &err), -1);
+	assert_string_equal(err.buf, "Slurm job 7 has node GPU 2 (scontrol show job -d) but NVML "
+			    "shows no /dev/nvidia2 (it shows /dev/nvidia3)");
+	gpu_devices_release(&gpus);
+	strbuf_release(&err);
+}
+
 int
 main(void)
 {
@@ -145,6 +178,7 @@ main(void)
 		cmocka_unit_test(index_lists),
 		cmocka_unit_test(job_from_environment),
 		cmocka_unit_test(job_gpus_by_minor_number),
+		cmocka_unit_test(step_sees_its_own_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
