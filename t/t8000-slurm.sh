@@ -57,7 +57,7 @@ for s in a b; do
 	srun --overlap genv exec --gpus 1 sh -c \
 		'printf "%s\n" "$CUDA_VISIBLE_DEVICES" >"$0.tmp" && mv "$0.tmp" "$0" && while [ ! -e "$1" ]; do sleep 0.1; done' \
 		"$d/step-$s" "$d/go" &
-	while [ ! -e "$d/step-$s" ]; do sleep 0.1; done
+	for i in $(seq 300); do [ -e "$d/step-$s" ] && break; sleep 0.1; done  # a failed step must not hang the job
 done
 srun --overlap genv exec --gpus 1 true >"$d/step-c.out" 2>&1
 echo $? >"$d/step-c.rc"
@@ -80,7 +80,7 @@ for s in a b; do
 		'printenv SLURM_STEP_GPUS >"$0-gpus"; genv devices >"$0-devices" 2>&1;
 		genv exec --gpus 1 sh -c "printf \"%s\n\" \"\$CUDA_VISIBLE_DEVICES\" >\"\$0.tmp\" && mv \"\$0.tmp\" \"\$0\" && while [ ! -e \"\$1\" ]; do sleep 0.1; done" "$0" "$1"' \
 		"$d/step-$s" "$d/go" &
-	while [ ! -e "$d/step-$s" ]; do sleep 0.1; done
+	for i in $(seq 300); do [ -e "$d/step-$s" ] && break; sleep 0.1; done  # a failed step must not hang the job
 done
 srun --overlap -n1 genv devices >"$d/job-devices" 2>&1
 srun --overlap -n1 printenv SLURM_STEP_GPUS >"$d/job-gpus"
