@@ -95,6 +95,18 @@ test_expect_success 'B'"'"'s genv keeps the Jupyter kernels of A'"'"'s environme
 	echo k1 >expect && test_cmp expect out
 '
 
+test_expect_success 'root'"'"'s genv asks A'"'"'s runtime directory about A'"'"'s kernels, not its own' '
+	JUPYTER_RUNTIME_DIR="$TRASH/root-runtime" GENV_TMPDIR="$P_STATE" "$P_GENV" envs activate --eid r1 --uid 0 --pid $$ &&
+	GENV_TMPDIR="$P_STATE" "$P_GENV" envs query --eid r1 --query eid >out &&
+	echo r1 >expect && test_cmp expect out &&
+	genv_as A envs query --eid aj --query kernel_ids >out &&
+	echo k1 >expect && test_cmp expect out &&
+	rm "$TRASH/home-a/.local/share/jupyter/runtime/kernel-k1.json" &&
+	GENV_TMPDIR="$P_STATE" "$P_GENV" envs deactivate --pid $$ &&
+	GENV_TMPDIR="$P_STATE" "$P_GENV" envs query --eid aj --query eid >out &&
+	test_must_be_empty out
+'
+
 test_expect_success '--uid of another user and --reset need root' '
 	refused "only root may register an environment for another uid ($UID_A)" \
 		genv_as B envs activate --eid b3 --uid "$UID_A" --pid "$B_PID" &&

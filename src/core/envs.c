@@ -116,6 +116,45 @@ kernel_is_alive(const char *kernel_id)
 	return alive;
 }
 
+/*
+ * Root judging a kernel of another user's environment: root's own runtime
+ * directory says nothing about it (1.4.3 dropped every such kernel, and
+ * with it the environment and its GPUs, on each root command). Only the
+ * owner's default runtime directory, <home>/.local/share/jupyter/runtime,
+ * can tell: the kernel is gone when that directory exists and has no
+ * kernel-<id>.json; when it cannot tell (no such user or directory, a
+ * runtime directory elsewhere) the kernel is kept.
+ */
+static int
+kernel_of_owner_is_alive(const char *kernel_id, long long owner)
+{
+	struct passwd pw, *res = NULL;
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+	long size = sysconf(_SC_GETPW_R_SIZE_MAX);
+	char *buf;
+	int alive = 1;
+
+	if (state_check_kernel_id(kernel_id, NULL) < 0)
+		return 0;
+	if (owner < 0 || owner > (long long)UINT_MAX)
+		return 1;
+	if (size < 1024)
+		size = 16384;
+	buf = xmalloc((size_t)size);
+	if (!getpwuid_r((uid_t)owner, &pw, buf, (size_t)size, &res) && res && pw.pw_dir &&
+	    *pw.pw_dir) {
+		strbuf_addf(&path, "%s/.local/share/jupyter/runtime", pw.pw_dir);
+		if (!stat(path.buf, &st) && S_ISDIR(st.st_mode)) {
+			strbuf_addf(&path, "/kernel-%s.json", kernel_id);
+			alive = !(stat(path.buf, &st) < 0 && errno == ENOENT);
+		}
+	}
+	free(buf);
+	strbuf_release(&path);
+	return alive;
+}
+
 void
 envs_cleanup(struct envs *envs)
 {
@@ -130,16 +169,18 @@ envs_cleanup(struct envs *envs)
 
 		/*
 		 * Only the owner's runtime directory tells (doc/security.md):
-		 * another user's genv must not drop them. Root judges all, as
-		 * 1.4.3 does.
+		 * another user's genv must not drop them; root looks in the
+		 * owner's.
 		 */
-		if (getuid() && e->uid != (long long)getuid())
+		int own = e->uid == (long long)getuid();
+
+		if (getuid() && !own)
 			continue;
 		kept = 0;
 		for (size_t j = 0; j < e->kernel_ids.nr; j++) {
 			char *id = e->kernel_ids.v[j];
 
-			if (kernel_is_alive(id))
+			if (own ? kernel_is_alive(id) : kernel_of_owner_is_alive(id, e->uid))
 				e->kernel_ids.v[kept++] = id;
 			else
 				free(id);

@@ -27,7 +27,9 @@ int pid_is_alive(long pid);
 /*
  * 1 if Jupyter's runtime file kernel-<id>.json exists in
  * $JUPYTER_RUNTIME_DIR, $XDG_DATA_HOME/jupyter/runtime or
- * $HOME/.local/share/jupyter/runtime (whichever are set).
+ * $HOME/.local/share/jupyter/runtime (whichever are set): the caller's
+ * own kernels. envs_cleanup() judges other users' kernels (as root) by
+ * their owner's runtime directory.
  */
 int kernel_is_alive(const char *kernel_id);
 
