@@ -20,8 +20,8 @@ ATTACKER=$(getent passwd 65534 | cut -d: -f1)
 VICTIM_UID=65533
 D=$GENV_TMPDIR
 
-# as_other CMD...: CMD as the attacker; as_victim CMD...: as the other user.
-as_other() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+# as_other CMD... (lib.sh): CMD as the attacker; as_victim CMD...: as the
+# other user.
 as_victim() { setpriv --reuid=$VICTIM_UID --regid=$VICTIM_UID --clear-groups "$@"; }
 
 # fresh_secret: the root-only file as it was (a test failing on an older

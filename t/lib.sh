@@ -62,6 +62,20 @@ test_cleanup() {
 }
 trap test_cleanup EXIT
 
+# as_other CMD...: CMD as another, unprivileged user (uid/gid 65534, no
+# supplementary groups), through setpriv.
+as_other() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+
+# test_need_other_user: ends the script, skipped, unless it runs as root
+# with setpriv, which as_other needs.
+test_need_other_user() {
+	if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then
+		echo "# skipped: needs root and setpriv to act as another user"
+		test_done
+		exit
+	fi
+}
+
 # fake_gpus N [MiB] [NAME]: an inventory of N identical GPUs.
 fake_gpus() {
 	local n=$1 mib=${2:-16384} name=${3:-NVIDIA Fake GPU} i

@@ -206,8 +206,7 @@ test_expect_success 'another user is told whose environment it is, escaped' '
 		echo "# skipped: needs root and setpriv"; return 0
 	fi &&
 	chmod 0755 "$TRASH" &&
-	test_expect_code 1 setpriv --reuid=65534 --regid=65534 --clear-groups \
-		genv envs deactivate --pid $HOLDER 2>err &&
+	test_expect_code 1 as_other genv envs deactivate --pid $HOLDER 2>err &&
 	no_control err &&
 	err_has "environment '"'"'$EID_SHOWN'"'"' belongs to root (uid 0): only its owner or root may change it"
 '

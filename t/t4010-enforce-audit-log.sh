@@ -8,11 +8,7 @@
 # itself still runs. Directories genv creates for the log are 0755.
 . "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then
-	echo "# skipped: needs root and setpriv to act as another user"
-	test_done
-	exit
-fi
+test_need_other_user
 
 # the other user must reach the state directory (genv creates it 0777)
 chmod 0755 "$TRASH"
@@ -23,7 +19,6 @@ test_track_pid "$OUT"
 fake_proc 1 "$OUT" 100
 LOG=$GENV_TMPDIR/enforce.log
 # as_other CMD...: CMD as uid/gid 65534, no supplementary groups
-as_other() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 # one dry-run cycle with one action to record
 cycle() { genv enforce --interval 0 --dry-run --non-env-processes "$@"; }
 

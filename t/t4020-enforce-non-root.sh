@@ -6,15 +6,10 @@
 # writes no audit log (not even next to a root-owned one) unless asked.
 . "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then
-	echo "# skipped: needs root and setpriv to act as another user"
-	test_done
-	exit
-fi
+test_need_other_user
 
 chmod 0755 "$TRASH"
 fake_gpus 2
-as_other() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 sleep 1000 &
 ROOTS=$!
 test_track_pid "$ROOTS"
