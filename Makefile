@@ -61,6 +61,7 @@ UTIL_SRC = \
 	src/util/json.c \
 	src/util/lockfile.c \
 	src/util/parse-options.c \
+	src/util/passwd.c \
 	src/util/priv.c \
 	src/util/proc.c \
 	src/util/quote.c \

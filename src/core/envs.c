@@ -9,12 +9,12 @@
 #include "core/state-check.h"
 #include "core/timefmt.h"
 #include "util/clock.h"
+#include "util/passwd.h"
 #include "util/priv.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -128,29 +128,19 @@ kernel_is_alive(const char *kernel_id)
 static int
 kernel_of_owner_is_alive(const char *kernel_id, long long owner)
 {
-	struct passwd pw, *res = NULL;
 	struct strbuf path = STRBUF_INIT;
 	struct stat st;
-	long size = sysconf(_SC_GETPW_R_SIZE_MAX);
-	char *buf;
 	int alive = 1;
 
 	if (state_check_kernel_id(kernel_id, NULL) < 0)
 		return 0;
-	if (owner < 0 || owner > (long long)UINT_MAX)
-		return 1;
-	if (size < 1024)
-		size = 16384;
-	buf = xmalloc((size_t)size);
-	if (!getpwuid_r((uid_t)owner, &pw, buf, (size_t)size, &res) && res && pw.pw_dir &&
-	    *pw.pw_dir) {
-		strbuf_addf(&path, "%s/.local/share/jupyter/runtime", pw.pw_dir);
+	if (!passwd_lookup(owner, NULL, &path) && path.len) {
+		strbuf_addstr(&path, "/.local/share/jupyter/runtime");
 		if (!stat(path.buf, &st) && S_ISDIR(st.st_mode)) {
 			strbuf_addf(&path, "/kernel-%s.json", kernel_id);
 			alive = !(stat(path.buf, &st) < 0 && errno == ENOENT);
 		}
 	}
-	free(buf);
 	strbuf_release(&path);
 	return alive;
 }
@@ -197,9 +187,7 @@ genv_username(void)
 {
 	static const char *const vars[] = { "LOGNAME", "USER", "LNAME", "USERNAME" };
 	static char *from_passwd;
-	struct passwd pw, *res = NULL;
-	char *buf;
-	long size;
+	struct strbuf name = STRBUF_INIT;
 
 	/* a privileged genv records the real uid's name, not the caller's say */
 	for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
@@ -210,12 +198,8 @@ genv_username(void)
 	}
 	if (from_passwd)
 		return from_passwd;
-	size = sysconf(_SC_GETPW_R_SIZE_MAX);
-	if (size < 1024)
-		size = 16384;
-	buf = xmalloc((size_t)size);
-	if (!getpwuid_r(getuid(), &pw, buf, (size_t)size, &res) && res)
-		from_passwd = xstrdup(pw.pw_name);
-	free(buf);
+	if (!passwd_lookup(getuid(), &name, NULL))
+		from_passwd = strbuf_detach(&name, NULL);
+	strbuf_release(&name);
 	return from_passwd;
 }

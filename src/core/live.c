@@ -13,6 +13,7 @@
 #include "gpu/gpu.h"
 #include "util/clock.h"
 #include "util/json.h"
+#include "util/passwd.h"
 #include "util/proc.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
@@ -20,7 +21,6 @@
 #include "util/xalloc.h"
 
 #include <poll.h>
-#include <pwd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -117,15 +117,14 @@ set_identity(struct live *l)
 static char *
 user_name(const struct live *l, long long uid)
 {
-	struct passwd pw, *found = NULL;
-	char buf[1024];
+	struct strbuf name = STRBUF_INIT;
 
 	for (size_t i = 0; i < l->procs_nr; i++)
 		if (l->procs[i].uid == uid && l->procs[i].user)
 			return xstrdup(l->procs[i].user);
-	if (uid < 0 || getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &found) || !found)
+	if (passwd_lookup(uid, &name, NULL) < 0)
 		return NULL;
-	return xstrdup(found->pw_name);
+	return strbuf_detach(&name, NULL);
 }
 
 /* The command line, arguments joined by blanks; NULL for a kernel thread or a gone process. */

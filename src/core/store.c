@@ -23,6 +23,7 @@
 #include "util/fileio.h"
 #include "util/json.h"
 #include "util/lockfile.h"
+#include "util/passwd.h"
 #include "util/priv.h"
 #include "util/proc.h"
 #include "util/quote.h"
@@ -31,7 +32,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #define STORE_DEFAULT_DIR "/var/tmp/genv"
@@ -216,13 +216,13 @@ store_has(const struct store *st, const char *name)
 static void
 add_owner(struct strbuf *sb, long long uid)
 {
-	struct passwd pw, *res = NULL;
-	char buf[4096];
+	struct strbuf name = STRBUF_INIT;
 
-	if (uid >= 0 && !getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &res) && res)
-		strbuf_addf(sb, "%s (uid %lld)", pw.pw_name, uid);
+	if (!passwd_lookup(uid, &name, NULL))
+		strbuf_addf(sb, "%s (uid %lld)", name.buf, uid);
 	else
 		strbuf_addf(sb, "uid %lld", uid);
+	strbuf_release(&name);
 }
 
 int

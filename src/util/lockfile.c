@@ -4,6 +4,7 @@
 #include "util/lockfile.h"
 #include "util/clock.h"
 #include "util/fileio.h"
+#include "util/passwd.h"
 #include "util/proc.h"
 #include "util/quote.h"
 #include "util/strbuf.h"
@@ -11,7 +12,6 @@
 #include "util/xalloc.h"
 
 #include <fcntl.h>
-#include <pwd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -60,20 +60,15 @@ lockfile_open_at(int dirfd, const char *name, const char *path, mode_t mode,
 static void
 add_user(struct strbuf *out, long long uid)
 {
-	long size = sysconf(_SC_GETPW_R_SIZE_MAX);
-	struct passwd pw, *res = NULL;
-	char *buf;
+	struct strbuf name = STRBUF_INIT;
 
-	if (size < 1024)
-		size = 16384;
-	buf = xmalloc((size_t)size);
-	if (!getpwuid_r((uid_t)uid, &pw, buf, (size_t)size, &res) && res) {
+	if (!passwd_lookup(uid, &name, NULL)) {
 		strbuf_addstr(out, "user ");
-		quote_display(out, pw.pw_name);
+		quote_display(out, name.buf);
 	} else {
 		strbuf_addf(out, "uid %lld", uid);
 	}
-	free(buf);
+	strbuf_release(&name);
 }
 
 /* " (user alice, command 'flock genv.lock sleep 1000')", what /proc tells */
